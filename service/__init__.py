@@ -1,0 +1,1 @@
+"""poalign service: the only layer that imports connectors, rules and its own store."""

@@ -1,0 +1,94 @@
+"""The layer contracts in pyproject.toml hold, and would fail on a forbidden import."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def run_lint_imports(cwd: Path, pythonpath: Path) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONPATH": str(pythonpath), "COLUMNS": "250"}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_contracts_hold_for_the_real_code() -> None:
+    result = run_lint_imports(ROOT, ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broken" not in result.stdout.split("Contracts:")[-1].replace("0 broken", "")
+
+
+def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
+    """Packages named like ours with one forbidden import, checked against our real contracts."""
+    for package in (
+        "service",
+        "service/store",
+        "connectors",
+        "connectors/jira",
+        "connectors/ado",
+        "connectors/sandbox",
+        "rules",
+    ):
+        (tmp_path / package).mkdir(parents=True, exist_ok=True)
+        (tmp_path / package / "__init__.py").write_text("")
+    module, statement = violation
+    (tmp_path / module).write_text(statement + "\n")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    lines = [
+        "[importlinter]",
+        f"root_packages =\n    {chr(10).join('    ' + p for p in config['root_packages']).strip()}",
+        "include_external_packages = True",
+    ]
+    for index, contract in enumerate(config["contracts"]):
+        lines.append(f"\n[importlinter:contract:{index}]")
+        for key, value in contract.items():
+            if isinstance(value, list):
+                value = "\n" + "\n".join(f"    {item}" for item in value)
+            lines.append(f"{key} = {value}")
+    (tmp_path / ".importlinter").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("violation", "contract"),
+    [
+        (("rules/bad.py", "import sqlalchemy"), "rules is pure"),
+        (("rules/bad.py", "import yaml"), "rules is pure"),
+        (("connectors/bad.py", "import fastapi"), "connectors know no SQL"),
+        (("connectors/bad.py", "import rules"), "service sits above"),
+        (("rules/bad.py", "import service"), "service sits above"),
+        (("connectors/jira/bad.py", "import connectors.sandbox"), "tracker clients never depend"),
+        (("service/store/bad.py", "import connectors"), "the store is the bottom"),
+    ],
+    ids=[
+        "rules-sqlalchemy",
+        "rules-yaml",
+        "connectors-fastapi",
+        "connectors-rules",
+        "rules-service",
+        "client-sandbox",
+        "store-connectors",
+    ],
+)
+def test_a_forbidden_import_breaks_a_contract(
+    tmp_path: Path, violation: tuple[str, str], contract: str
+) -> None:
+    tree = _scratch_tree(tmp_path, violation)
+    result = run_lint_imports(tree, tree)
+    assert result.returncode != 0, result.stdout
+    broken = [line for line in result.stdout.splitlines() if line.endswith("BROKEN")]
+    assert any(line.startswith(contract) for line in broken), result.stdout

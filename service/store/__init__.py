@@ -1,0 +1,1 @@
+"""The normalized store: SQLAlchemy 2 models, session handling, migrations runner."""

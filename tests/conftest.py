@@ -1,0 +1,102 @@
+"""Shared fixtures: a freshly migrated store on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.store.migrate import upgrade
+from service.store.session import make_engine, make_sessionmaker
+from tests.support.postgres import HOW_TO_ENABLE, PostgresServer, find_bin_dir
+
+BACKENDS = ("sqlite", "postgres")
+_database_numbers = itertools.count()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db", default="both", choices=("both", *BACKENDS), help="store backends to run tests on"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--db")
+        backends = BACKENDS if chosen == "both" else (chosen,)
+        metafunc.parametrize(
+            "db_backend",
+            [pytest.param(b, marks=[pytest.mark.postgres] if b == "postgres" else []) for b in backends],
+        )
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("POALIGN_REQUIRE_POSTGRES"):
+            pytest.fail(HOW_TO_ENABLE)
+        pytest.skip(HOW_TO_ENABLE)
+    server = PostgresServer(bin_dir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PostgresServer) -> str:
+    """A database migrated once; each test copies it (CREATE DATABASE ... TEMPLATE is fast)."""
+    admin = create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE poalign_template"))
+    admin.dispose()
+    upgrade(pg_server.url("poalign_template"))
+    return "poalign_template"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:  # fold the WAL into the main file so a plain copy is complete
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def store_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh, fully migrated, empty store on the backend under test."""
+    if db_backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "poalign.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"test_{os.getpid()}_{next(_database_numbers)}"
+    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {template_name}'))
+    admin.dispose()
+    return server.url(name)
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    engine = make_engine(store_url, process="test")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)

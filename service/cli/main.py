@@ -1,0 +1,56 @@
+"""The `poalign` command line. Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or config error."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service import logs
+from service.cli import config_cmd, db_cmd
+from service.cli.common import console, fail, log_level
+from service.config.loader import DEFAULT_CONFIG
+
+app = typer.Typer(
+    help=(
+        "poalign keeps several Product Owners' backlogs aligned across Jira and Azure DevOps: it syncs every "
+        "team's epics and stories into one store, finds cross-team dependency clashes, priority conflicts and "
+        "Definition-of-Done drift, and writes the findings back where people look.\n\n"
+        "Start with `poalign init`, edit poalign.yaml, then `poalign db upgrade`. Every command takes "
+        "--config FILE (default ./poalign.yaml or $POALIGN_CONFIG)."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(db_cmd.app, name="db")
+
+
+@app.callback()
+def _setup() -> None:
+    logs.configure(level=log_level())
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Option("--config", "-c", help="Where to write the starter file.")] = Path(
+        DEFAULT_CONFIG
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter poalign.yaml that explains every section."""
+    if path.exists() and not force:
+        fail(f"{path} exists; pass --force to overwrite it")
+    starter = resources.files("service.config").joinpath("starter.yaml").read_text(encoding="utf-8")
+    path.write_text(starter, encoding="utf-8")
+    console.print(f"wrote {path}; edit it, then run `poalign config validate --config {path}`")
+
+
+@app.command()
+def version() -> None:
+    """Print the installed version."""
+    from importlib.metadata import version as installed
+
+    console.print(installed("poalign"))

@@ -1,0 +1,244 @@
+"""The shape of poalign.yaml. Unknown keys are errors, so a typo never silently reads as a default."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+EnvName = Annotated[str, Field(pattern=ENV_NAME, description="name of an environment variable")]
+Severity = Literal["info", "low", "medium", "high", "critical"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(Strict):
+    url: str | None = Field(
+        None, description="SQLAlchemy URL; relative sqlite paths resolve beside the config"
+    )
+    url_env: EnvName | None = Field(
+        None, description="environment variable holding the URL (use it when the URL has a password)"
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> DatabaseConfig:
+        if self.url and self.url_env:
+            raise ValueError("give either url or url_env, not both")
+        return self
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, url: str | None) -> str | None:
+        if url and re.match(r"^[\w+]+://[^/@\s]*:[^/@\s]+@", url):
+            raise ValueError(
+                "the URL carries a password; put the whole URL in an environment variable (url_env)"
+            )
+        return url
+
+
+class AuthConfig(Strict):
+    scheme: Literal["basic", "bearer"] = Field(
+        "basic",
+        description="jira cloud: basic (email + API token); jira data center: bearer (PAT); ADO: basic (PAT)",
+    )
+    user_env: EnvName | None = Field(None, description="variable with the user/e-mail (jira basic auth)")
+    token_env: EnvName = Field(description="variable with the API token or PAT")
+
+
+class WebhookConfig(Strict):
+    secret_env: EnvName | None = Field(
+        None, description="jira: HMAC secret for X-Hub-Signature; ADO: header secret"
+    )
+    username_env: EnvName | None = Field(None, description="ADO service hook basic-auth user")
+    password_env: EnvName | None = Field(None, description="ADO service hook basic-auth password")
+    header: str | None = Field(None, description="ADO: name of a custom header carrying secret_env's value")
+    max_body_bytes: int = Field(1_000_000, gt=0)
+
+
+class SourceWritebackConfig(Strict):
+    enabled: bool | None = Field(None, description="overrides writeback.enabled for this source")
+    dry_run: bool | None = None
+    writes_per_minute: int | None = Field(None, gt=0)
+
+
+class SourceConfig(Strict):
+    name: str = Field(pattern=SLUG)
+    kind: Literal["jira", "azure-devops"]
+    url: str = Field(description="API base URL; for ADO the organization URL")
+    deployment: Literal["cloud", "datacenter", "detect"] = "detect"
+    auth: AuthConfig
+    webhook: WebhookConfig | None = None
+    aliases: list[str] = Field(default_factory=list, description="other base URLs of this tracker")
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="logical name -> tracker field name or id (story_points, rank, ...)"
+    )
+    timeout_seconds: float = Field(30.0, gt=0)
+    concurrency: int = Field(8, ge=1, le=64)
+    max_retries: int = Field(5, ge=0, le=20)
+    page_size: int = Field(100, ge=1, le=5000)
+    lookback_minutes: int = Field(2, ge=0)
+    writeback: SourceWritebackConfig = Field(default_factory=SourceWritebackConfig)
+
+    @field_validator("url", "aliases")
+    @classmethod
+    def _http_url(cls, value: str | list[str]) -> str | list[str]:
+        for url in [value] if isinstance(value, str) else value:
+            if not re.match(r"^https?://[^\s/]+", url):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+            if re.match(r"^https?://[^/@\s]+:[^/@\s]+@", url):
+                raise ValueError("the URL carries a password; put credentials in auth.token_env instead")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_specific(self) -> SourceConfig:
+        if self.kind == "azure-devops" and self.deployment != "detect":
+            raise ValueError("deployment applies to jira sources only")
+        return self
+
+
+class TeamScope(Strict):
+    project: str = Field(min_length=1, description="Jira project key or ADO project name")
+    jql: str | None = Field(None, description="jira: extra JQL that narrows the project")
+    area_path: str | None = Field(None, description="ADO: area path (and everything under it)")
+    team: str | None = Field(None, description="ADO: team whose iterations apply")
+
+
+class DodCheckConfig(Strict):
+    check: Literal[
+        "field_present",
+        "resolution_in",
+        "label_present",
+        "no_open_children",
+        "story_points_set",
+        "linked_item_of_type",
+        "checklist_complete",
+    ]
+    name: str | None = Field(None, description="how reports call this check")
+    field: str | None = None
+    values: list[str] | None = None
+    label: str | None = None
+    item_type: str | None = None
+
+    @model_validator(mode="after")
+    def _arguments(self) -> DodCheckConfig:
+        needs = {
+            "field_present": "field",
+            "checklist_complete": "field",
+            "resolution_in": "values",
+            "label_present": "label",
+            "linked_item_of_type": "item_type",
+        }
+        argument = needs.get(self.check)
+        if argument and getattr(self, argument) in (None, [], ""):
+            raise ValueError(f"check {self.check!r} needs {argument!r}")
+        return self
+
+
+class TeamConfig(Strict):
+    name: str = Field(min_length=1)
+    product_owner: str | None = None
+    source: str = Field(pattern=SLUG)
+    scope: TeamScope
+
+
+class RuleSetting(Strict):
+    enabled: bool = True
+    severity: Severity | None = None
+
+
+class TeamPolicy(Strict):
+    definition_of_done: list[DodCheckConfig] | None = None
+
+
+class PolicyConfig(Strict):
+    definition_of_done: list[DodCheckConfig] | None = Field(
+        None, description="the shared Definition of Done; omitted = poalign's defaults"
+    )
+    teams: dict[str, TeamPolicy] = Field(default_factory=dict, description="per-team overrides")
+    priority_scale: dict[str, dict[str, Annotated[int, Field(ge=1, le=5)]]] = Field(
+        default_factory=dict,
+        description="per source name or kind (jira, azure-devops): raw priority -> 1 (highest) .. 5 (lowest)",
+    )
+    planning_horizon_days: int | None = Field(None, gt=0)
+    priority_gap: int | None = Field(None, ge=1, le=4)
+    top_priority_share: float | None = Field(None, gt=0, le=1)
+    committed_range: int | None = Field(None, ge=1)
+    escalation_days: int = Field(
+        14, ge=0, description="after this age a finding is escalated to the Chief PO"
+    )
+    suppress_label: str = Field(
+        "poalign-accepted", description="label/tag that suppresses findings on an item"
+    )
+    rules: dict[str, RuleSetting] = Field(
+        default_factory=dict, description="per rule code: enabled, severity"
+    )
+
+
+class WritebackConfig(Strict):
+    enabled: bool = False
+    dry_run: bool = False
+    label_prefix: str = Field("poalign-", min_length=1)
+    on_resolved: Literal["note", "delete"] = "note"
+    writes_per_minute: int = Field(120, gt=0)
+    min_severity: Severity = "low"
+
+
+class ScheduleConfig(Strict):
+    incremental_sync_minutes: int = Field(15, gt=0)
+    full_sync_cron: str = "0 2 * * *"
+    inbox_drain_seconds: int = Field(2, gt=0)
+    annotate_seconds: int = Field(30, gt=0)
+    report_cron: str = "0 8 * * mon"
+    retention_days: int = Field(90, gt=0)
+    timezone: str = "UTC"
+
+
+class ReportTarget(Strict):
+    kind: Literal["generic", "slack", "teams"] = "generic"
+    url_env: EnvName = Field(description="variable holding the URL (chat webhook URLs are secrets)")
+    allow_private_network: bool = Field(False, description="permit loopback/private/link-local targets")
+
+
+class ReportsConfig(Strict):
+    deliver_to: list[ReportTarget] = Field(default_factory=list)
+    post_to_item: str | None = Field(None, description="'source:key' of a 'PO sync' item to comment on")
+    title: str = "PO sync"
+
+
+class ApiConfig(Strict):
+    token_env: EnvName = "POALIGN_API_TOKEN"  # noqa: S105  (the name of a variable, not a secret)
+
+
+class Config(Strict):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    chief_product_owner: str | None = None
+    sources: list[SourceConfig] = Field(default_factory=list)
+    teams: list[TeamConfig] = Field(default_factory=list)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    writeback: WritebackConfig = Field(default_factory=WritebackConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        names = [source.name for source in self.sources]
+        duplicates = {name for name in names if names.count(name) > 1}
+        if duplicates:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(sorted(duplicates))}")
+        team_names = [team.name for team in self.teams]
+        repeated = {name for name in team_names if team_names.count(name) > 1}
+        if repeated:
+            raise ValueError(f"team names must be unique; repeated: {', '.join(sorted(repeated))}")
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)

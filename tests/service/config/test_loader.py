@@ -1,0 +1,96 @@
+"""Config validation names the file, line and key of every problem, and refuses inline secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli.main import app
+from service.config.loader import ConfigError, load_config, parse_config
+
+HERE = Path(__file__).parent
+BROKEN = HERE / "broken.yaml"
+runner = CliRunner()
+
+
+def problems_of(text: str, tmp_path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, tmp_path / "poalign.yaml")
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_broken_file_lists_every_problem_with_line_and_key() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(BROKEN)
+    found = {(p.line, p.key): p.message for p in caught.value.problems}
+    assert (5, "sources[0].name") in found and "slug" in found[(5, "sources[0].name")]
+    assert (10, "sources[0].auth.token") in found and "environment variable" in found[
+        (10, "sources[0].auth.token")
+    ]
+    assert (12, "sources[1].kind") in found and "'jira'" in found[(12, "sources[1].kind")]
+    assert (20, "teams[0].colour") in found and "unknown key" in found[(20, "teams[0].colour")]
+    assert (23, "policy.priority_scale.jira.Highest") in found, found
+    assert all(p.file.endswith("broken.yaml") for p in caught.value.problems)
+
+
+def test_cli_validate_broken_exits_2_naming_line_and_key() -> None:
+    result = runner.invoke(app, ["config", "validate", "--config", str(BROKEN)])
+    assert result.exit_code == 2
+    assert "broken.yaml:10: sources[0].auth.token" in result.output
+    assert "broken.yaml:20: teams[0].colour: unknown key" in result.output
+    assert "abcd-1234-real-secret" not in result.output
+
+
+def test_starter_written_by_init_validates(tmp_path: Path) -> None:
+    target = tmp_path / "poalign.yaml"
+    assert runner.invoke(app, ["init", "--config", str(target)]).exit_code == 0
+    assert runner.invoke(app, ["init", "--config", str(target)]).exit_code == 2  # refuses to overwrite
+    result = runner.invoke(app, ["config", "validate", "--config", str(target)])
+    assert result.exit_code == 0, result.output
+    loaded = load_config(target)
+    assert [s.name for s in loaded.config.sources] == ["jira-main", "ado-main"]
+    assert loaded.database_url() == f"sqlite:///{tmp_path.resolve() / 'poalign.db'}"
+
+
+def test_yaml_syntax_error_names_line(tmp_path: Path) -> None:
+    (problem,) = problems_of("sources:\n  - name: a\n    kind: [jira\n", tmp_path)
+    assert ":4" in problem or ":3" in problem
+
+
+def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
+    (problem,) = problems_of("chief_product_owner: A\nchief_product_owner: B\n", tmp_path)
+    assert "poalign.yaml:2:" in problem and "appears twice" in problem
+
+
+def test_unknown_team_source_and_wrong_scope_keys(tmp_path: Path) -> None:
+    text = """
+sources:
+  - {name: ado, kind: azure-devops, url: "https://dev.azure.com/o", auth: {token_env: T}}
+teams:
+  - {name: A, source: nope, scope: {project: P}}
+  - {name: B, source: ado, scope: {project: P, jql: "x = 1"}}
+"""
+    problems = problems_of(text, tmp_path)
+    assert any(":5: teams[0].source: unknown source 'nope'" in p for p in problems)
+    assert any(":6: teams[1].scope.jql: does not apply to a azure-devops source" in p for p in problems)
+
+
+def test_url_with_password_is_refused(tmp_path: Path) -> None:
+    text = 'database: {url: "postgresql://u:hunter22@db/poalign"}\n'
+    problems = problems_of(text, tmp_path)
+    assert any(":1: database.url: the URL carries a password" in p and "url_env" in p for p in problems), (
+        problems
+    )
+    assert not any("hunter22" in p for p in problems)
+
+
+def test_database_url_env_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("POALIGN_TEST_DB=sqlite:///from-dotenv.db\n")
+    path = tmp_path / "poalign.yaml"
+    path.write_text("database: {url_env: POALIGN_TEST_DB}\n")
+    monkeypatch.delenv("POALIGN_TEST_DB", raising=False)
+    assert load_config(path).database_url() == f"sqlite:///{tmp_path.resolve() / 'from-dotenv.db'}"
+    monkeypatch.setenv("POALIGN_TEST_DB", "sqlite:///from-env.db")  # the environment wins over .env
+    assert load_config(path).database_url().endswith("from-env.db")

@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# Each creates .venv when missing and installs what it needs.
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_DIR ?= demo-out
+
+.PHONY: install test test-fast lint demo clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+
+# The whole suite, on SQLite and on a throwaway PostgreSQL server (skipped with a message when the
+# machine has no initdb/pg_ctl; .ci/run installs them so CI always runs them).
+test: lint
+	$(BIN)/pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -x --db sqlite -m "not slow"
+
+demo: $(STAMP)
+	@mkdir -p $(DEMO_DIR)
+	$(BIN)/poalign init --config $(DEMO_DIR)/poalign.yaml --force
+	$(BIN)/poalign config validate --config $(DEMO_DIR)/poalign.yaml
+	$(BIN)/poalign db upgrade --config $(DEMO_DIR)/poalign.yaml
+
+clean:
+	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache bench/results.json

@@ -1,0 +1,533 @@
+"""What the rules read: normalized items, edges, teams and the policy, indexed in a Snapshot.
+
+Everything here is plain data that the service builds from the store. Nothing does I/O and
+nothing reads the clock: "today" is an input, so the same snapshot always gives the same findings.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+# State categories. Rules judge "open", "done" and "removed" by category, never by status name.
+TODO = "todo"
+IN_PROGRESS = "in_progress"
+DONE = "done"
+REMOVED = "removed"
+STATE_CATEGORIES = frozenset({TODO, IN_PROGRESS, DONE, REMOVED})
+OPEN_CATEGORIES = frozenset({TODO, IN_PROGRESS})
+
+ITEM_TYPES = frozenset({"epic", "feature", "story", "task", "bug", "other"})
+
+# Edge kinds. "duplicates" also carries "mirrors": the same work tracked in two trackers.
+DEPENDS_ON = "depends_on"
+RELATES = "relates"
+DUPLICATES = "duplicates"
+
+T = TypeVar("T")
+
+
+class Severity(enum.IntEnum):
+    """Ordered severities; `--fail-on` compares with them."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str | Severity) -> Severity:
+        if isinstance(value, Severity):
+            return value
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            names = ", ".join(str(s) for s in cls)
+            raise ValueError(f"unknown severity {value!r}; expected one of {names}") from None
+
+    def lowered(self, steps: int = 1) -> Severity:
+        """A milder variant of a finding ("at risk" rather than "late"), never below info."""
+        return Severity(max(Severity.INFO, self - steps))
+
+
+def normalize_name(value: str) -> str:
+    """Compare tracker names (resolutions, states, labels) case- and apostrophe-insensitively.
+
+    Jira ships "Won't Do" with a typographic apostrophe on some sites and a plain one on others.
+    """
+    return " ".join(value.replace("’", "'").replace("‘", "'").replace("`", "'").lower().split())
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    name: str
+    product_owner: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Iteration:
+    id: str
+    name: str
+    start: date | None = None
+    finish: date | None = None
+
+    def contains(self, day: date) -> bool:
+        return self.start is not None and self.finish is not None and self.start <= day <= self.finish
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One epic, feature, story, task or bug, normalized from any tracker.
+
+    `ref` is globally unique ("<source>:<key>"). `priority` is normalized by the service to
+    1 (highest) … 5 (lowest); `rank` is a backlog order key compared as a plain string.
+    """
+
+    ref: str
+    source: str
+    key: str
+    url: str | None = None
+    team: str | None = None
+    item_type: str = "other"
+    title: str = ""
+    raw_type: str = ""
+    raw_state: str = ""
+    state_category: str = TODO
+    resolution: str | None = None
+    raw_priority: str | None = None
+    priority: int | None = None
+    rank: str | None = None
+    parent: str | None = None
+    iteration: Iteration | None = None
+    target_date: date | None = None
+    due_date: date | None = None
+    release: str | None = None
+    release_date: date | None = None
+    labels: frozenset[str] = frozenset()
+    story_points: float | None = None
+    fields: Mapping[str, object] = field(default_factory=dict)
+    created: datetime | None = None
+    updated: datetime | None = None
+    deleted: bool = False
+
+    # Items are identified by ref; equal items have equal refs, so this agrees with __eq__.
+    def __hash__(self) -> int:
+        return hash(self.ref)
+
+    @property
+    def is_open(self) -> bool:
+        return not self.deleted and self.state_category in OPEN_CATEGORIES
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A link between two items, as reported by the tracker data of `origin`.
+
+    For kind "depends_on" the direction is dependent → prerequisite. ADO's Dependency-Forward on A
+    pointing at B means B depends on A: Edge(dependent=B, prerequisite=A, origin=A). For undirected
+    kinds ("relates", "duplicates") the two ends are just the two ends.
+    """
+
+    dependent: str
+    prerequisite: str
+    kind: str = DEPENDS_ON
+    raw_type: str = ""
+    origin: str = ""
+
+    def other(self, ref: str) -> str:
+        return self.prerequisite if ref == self.dependent else self.dependent
+
+
+DOD_CHECK_KINDS = frozenset(
+    {
+        "field_present",  # fields[field_name] is present and not empty
+        "resolution_in",  # resolution is one of values
+        "label_present",  # one of values is among the labels / tags
+        "no_open_children",  # no child is still to do or in progress
+        "story_points_set",  # story points are set (0 counts: it is an estimate)
+        "linked_item_type",  # linked (any kind, either direction) to an item whose type is one of values
+        "checklist_complete",  # fields[field_name] is a checklist with every entry ticked
+    }
+)
+_NEEDS_FIELD = frozenset({"field_present", "checklist_complete"})
+_NEEDS_VALUES = frozenset({"resolution_in", "label_present", "linked_item_type"})
+
+
+@dataclass(frozen=True, slots=True)
+class DodCheck:
+    """One check of a Definition of Done, tagged by `kind`.
+
+    `applies_to` limits the check to item types (empty: every type); `title` overrides the text
+    that findings show for it.
+    """
+
+    kind: str
+    field_name: str | None = None
+    values: frozenset[str] = frozenset()
+    applies_to: frozenset[str] = frozenset()
+    title: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in DOD_CHECK_KINDS:
+            raise ValueError(
+                f"unknown DoD check kind {self.kind!r}; expected one of {sorted(DOD_CHECK_KINDS)}"
+            )
+        if self.kind in _NEEDS_FIELD and not self.field_name:
+            raise ValueError(f"DoD check {self.kind!r} needs field_name")
+        if self.kind in _NEEDS_VALUES and not self.values:
+            raise ValueError(f"DoD check {self.kind!r} needs values")
+        object.__setattr__(self, "values", frozenset(normalize_name(v) for v in self.values))
+        object.__setattr__(self, "applies_to", frozenset(normalize_name(v) for v in self.applies_to))
+
+    def applies(self, item: Item) -> bool:
+        return not self.applies_to or item.item_type in self.applies_to
+
+    def describe(self) -> str:
+        if self.title:
+            return self.title
+        listed = " or ".join(sorted(self.values))
+        return {
+            "field_present": f"'{self.field_name}' filled in",
+            "resolution_in": f"resolution {listed}",
+            "label_present": f"label {listed}",
+            "no_open_children": "no open children",
+            "story_points_set": "story points set",
+            "linked_item_type": f"linked to a {listed}",
+            "checklist_complete": f"checklist '{self.field_name}' complete",
+        }[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    enabled: bool = True
+    severity: Severity | None = None
+
+
+# Resolutions that mean "not delivered" although Jira puts them in a done status category.
+DEFAULT_DROPPED_RESOLUTIONS = frozenset(
+    {
+        "won't do",
+        "won't fix",
+        "won't implement",
+        "duplicate",
+        "invalid",
+        "cannot reproduce",
+        "incomplete",
+        "declined",
+        "rejected",
+        "obsolete",
+        "abandoned",
+        "withdrawn",
+        "out of scope",
+        "not a bug",
+        "cancelled",
+        "canceled",
+        "removed",
+    }
+)
+# Status names that read as finished. "Resolved" is deliberately absent: ADO Agile's Resolved state
+# is its own category (awaiting verification), so flagging it would be noise.
+DEFAULT_DONE_LIKE_STATES = frozenset(
+    {"done", "closed", "complete", "completed", "finished", "released", "shipped", "delivered"}
+)
+# Estimating stories is the one criterion nearly every team's Definition of Done shares.
+DEFAULT_DOD: tuple[DodCheck, ...] = (DodCheck("story_points_set", applies_to=frozenset({"story"})),)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Thresholds and the shared Definition of Done. Every field has a default that finds real problems."""
+
+    dod: tuple[DodCheck, ...] = DEFAULT_DOD
+    team_dod: Mapping[str, tuple[DodCheck, ...]] = field(default_factory=dict)
+    dod_inference_threshold: float = 0.8
+    dod_inference_min_items: int = 10
+    done_lookback_days: int | None = 180
+    priority_gap: int = 2
+    mirror_priority_gap: int = 1
+    top_priority: int = 1
+    top_priority_share: float = 0.35
+    top_priority_min_backlog: int = 10
+    planning_horizon_days: int = 90
+    committed_range: int = 20
+    far_down_position: int = 100
+    dropped_resolutions: frozenset[str] = DEFAULT_DROPPED_RESOLUTIONS
+    done_like_states: frozenset[str] = DEFAULT_DONE_LIKE_STATES
+    rules: Mapping[str, RuleSettings] = field(default_factory=dict)
+    chief_product_owner: str | None = None
+
+    def __post_init__(self) -> None:
+        # Accept lists from a config loader, but store hashable, normalized values.
+        object.__setattr__(self, "dod", tuple(self.dod))
+        object.__setattr__(self, "team_dod", {team: tuple(c) for team, c in self.team_dod.items()})
+        for name in ("dropped_resolutions", "done_like_states"):
+            object.__setattr__(self, name, frozenset(normalize_name(v) for v in getattr(self, name)))
+        if not 0 < self.dod_inference_threshold <= 1:
+            raise ValueError("dod_inference_threshold must be in (0, 1]")
+        if not 0 < self.top_priority_share < 1:
+            raise ValueError("top_priority_share must be in (0, 1)")
+        if self.priority_gap < 1 or self.mirror_priority_gap < 1:
+            raise ValueError("priority gaps must be at least 1")
+        if self.committed_range < 1 or self.far_down_position <= self.committed_range:
+            raise ValueError("far_down_position must be greater than committed_range (>= 1)")
+        if self.planning_horizon_days < 0 or (self.done_lookback_days or 0) < 0:
+            raise ValueError("day counts must not be negative")
+
+    def settings(self, code: str) -> RuleSettings:
+        return self.rules.get(code) or RuleSettings()
+
+
+def is_dropped(item: Item, policy: Policy) -> bool:
+    """Removed, deleted, or closed with a won't-do-like resolution: the work will not be delivered."""
+    if item.deleted or item.state_category == REMOVED:
+        return True
+    return (
+        item.state_category == DONE
+        and item.resolution is not None
+        and normalize_name(item.resolution) in policy.dropped_resolutions
+    )
+
+
+def is_delivered(item: Item, policy: Policy) -> bool:
+    return item.state_category == DONE and not is_dropped(item, policy)
+
+
+def cross_team(a: Item, b: Item) -> bool:
+    """Two items owned by two different, known teams.
+
+    An item without a team has no PO to talk to, so a pair with an unknown side is never
+    cross-team: a finding nobody can act on is noise.
+    """
+    return a.team is not None and b.team is not None and a.team != b.team
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """What an incremental evaluation must cover: findings about these items or these teams."""
+
+    refs: frozenset[str] = frozenset()
+    teams: frozenset[str] = frozenset()
+
+    def __or__(self, other: Focus) -> Focus:
+        return Focus(self.refs | other.refs, self.teams | other.teams)
+
+
+class Snapshot:
+    """Items, edges, teams and policy with the indexes the rules need.
+
+    Built once in O(items + edges); `apply` then updates it in time proportional to the change, so
+    a long-running worker can keep one snapshot and feed it deltas. Derived data that rules
+    memoize (`memo`) is dropped on every `apply`.
+    """
+
+    __slots__ = (
+        "_by_origin",
+        "_by_team",
+        "_children",
+        "_in",
+        "_items",
+        "_memo",
+        "_out",
+        "policy",
+        "teams",
+        "today",
+    )
+
+    def __init__(
+        self,
+        items: Iterable[Item],
+        edges: Iterable[Edge],
+        teams: Iterable[Team] | Mapping[str, Team],
+        policy: Policy,
+        today: date,
+    ) -> None:
+        self.teams: dict[str, Team] = (
+            dict(teams) if isinstance(teams, Mapping) else {t.name: t for t in teams}
+        )
+        self.policy = policy
+        self.today = today
+        self._items: dict[str, Item] = {}
+        self._by_team: dict[str | None, set[str]] = {}
+        self._children: dict[str, set[str]] = {}
+        self._out: dict[str, list[Edge]] = {}
+        self._in: dict[str, list[Edge]] = {}
+        self._by_origin: dict[str, list[Edge]] = {}
+        self._memo: dict[object, object] = {}
+        for item in items:
+            if item.ref in self._items:
+                raise ValueError(f"duplicate item ref {item.ref!r}")
+            self._index_item(item)
+        for edge in edges:
+            self._by_origin.setdefault(edge.origin, []).append(edge)
+            self._index_edge(edge)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def items(self) -> Mapping[str, Item]:
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, ref: str) -> Item | None:
+        return self._items.get(ref)
+
+    def team_refs(self, team: str | None) -> Collection[str]:
+        return self._by_team.get(team, ())
+
+    def team_names(self) -> list[str]:
+        """Every team that owns an item, sorted (configured teams without items have nothing to judge)."""
+        return sorted(t for t, refs in self._by_team.items() if t is not None and refs)
+
+    def children(self, ref: str) -> Collection[str]:
+        return self._children.get(ref, ())
+
+    def edges_from(self, ref: str) -> Sequence[Edge]:
+        """Edges whose `dependent` end is ref (for undirected kinds: the first end)."""
+        return self._out.get(ref, ())
+
+    def edges_to(self, ref: str) -> Sequence[Edge]:
+        return self._in.get(ref, ())
+
+    def edges_reported_by(self, origin: str) -> Sequence[Edge]:
+        return self._by_origin.get(origin, ())
+
+    def parent_refs(self) -> list[str]:
+        """Refs that have children (the parent itself may be unknown)."""
+        return [ref for ref, children in self._children.items() if children]
+
+    def dependency_pairs(self, refs: Collection[str] | None = None) -> list[tuple[str, str]]:
+        """Distinct (dependent, prerequisite) pairs of "depends_on" edges.
+
+        Both sides of a Jira link report it, so one pair often has several edges; rules judge the
+        pair once. With `refs`, only pairs touching those refs (either end).
+        """
+        return self.pairs(DEPENDS_ON, refs)
+
+    def pairs(self, kind: str, refs: Collection[str] | None = None) -> list[tuple[str, str]]:
+        """Distinct (dependent, prerequisite) pairs of edges of one kind, optionally touching `refs`.
+
+        For undirected kinds the two directions are different pairs; callers that do not care
+        about direction fold them.
+        """
+        if refs is None:
+            return self.memo(("pairs", kind), lambda: self._all_pairs(kind))
+        pairs: dict[tuple[str, str], None] = {}
+        for ref in refs:
+            for edge in self._out.get(ref, ()):
+                if edge.kind == kind:
+                    pairs[(ref, edge.prerequisite)] = None
+            for edge in self._in.get(ref, ()):
+                if edge.kind == kind:
+                    pairs[(edge.dependent, ref)] = None
+        return list(pairs)
+
+    def _all_pairs(self, kind: str) -> list[tuple[str, str]]:
+        pairs: list[tuple[str, str]] = []
+        for dependent, edges in self._out.items():
+            seen: set[str] = set()
+            for edge in edges:
+                if edge.kind == kind and edge.prerequisite not in seen:
+                    seen.add(edge.prerequisite)
+                    pairs.append((dependent, edge.prerequisite))
+        return pairs
+
+    def horizon_end(self) -> date:
+        return self.today + timedelta(days=self.policy.planning_horizon_days)
+
+    def memo(self, key: object, compute: Callable[[], T]) -> T:
+        """Derived data shared by rules within one state of the snapshot (dropped by `apply`)."""
+        try:
+            return self._memo[key]  # type: ignore[return-value]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def touched_by(
+        self,
+        upserted_items: Iterable[Item] = (),
+        removed_refs: Iterable[str] = (),
+        edges_replaced_for_origins: Mapping[str, Sequence[Edge]] | None = None,
+    ) -> frozenset[str]:
+        """The refs a change touches, read from the current state: changed items and both ends of
+        every edge that the change adds or drops."""
+        touched = {item.ref for item in upserted_items}
+        removed = set(removed_refs)
+        touched |= removed
+        origins = set(edges_replaced_for_origins or ()) | removed
+        for origin in origins:
+            touched.add(origin)
+            for edge in self._by_origin.get(origin, ()):
+                touched.update((edge.dependent, edge.prerequisite))
+        for edges in (edges_replaced_for_origins or {}).values():
+            for edge in edges:
+                touched.update((edge.dependent, edge.prerequisite))
+        return frozenset(touched)
+
+    def apply(
+        self,
+        upserted_items: Iterable[Item] = (),
+        removed_refs: Iterable[str] = (),
+        edges_replaced_for_origins: Mapping[str, Sequence[Edge]] | None = None,
+    ) -> frozenset[str]:
+        """Apply a delta in time proportional to its size; returns the refs it touched.
+
+        A removed item's own reported edges go with it (its tracker data is gone); edges other
+        items report towards it stay and become dangling. Each list in `edges_replaced_for_origins`
+        replaces every edge that origin reported before.
+        """
+        upserted = list(upserted_items)
+        removed = list(removed_refs)
+        replaced = dict(edges_replaced_for_origins or {})
+        for origin, edges in replaced.items():
+            for edge in edges:
+                if edge.origin != origin:
+                    raise ValueError(f"edge {edge} listed under origin {origin!r}")
+        touched = self.touched_by(upserted, removed, replaced)
+        for ref in removed:
+            old = self._items.get(ref)
+            if old is not None:
+                self._unindex_item(old)
+            replaced.setdefault(ref, [])
+        for item in upserted:
+            old = self._items.get(item.ref)
+            if old is not None:
+                self._unindex_item(old)
+            self._index_item(item)
+        for origin, edges in replaced.items():
+            for edge in self._by_origin.pop(origin, ()):
+                self._out[edge.dependent].remove(edge)
+                self._in[edge.prerequisite].remove(edge)
+            if edges:
+                self._by_origin[origin] = list(edges)
+                for edge in edges:
+                    self._index_edge(edge)
+        self._memo.clear()
+        return touched
+
+    def _index_item(self, item: Item) -> None:
+        self._items[item.ref] = item
+        self._by_team.setdefault(item.team, set()).add(item.ref)
+        if item.parent is not None:
+            self._children.setdefault(item.parent, set()).add(item.ref)
+
+    def _unindex_item(self, item: Item) -> None:
+        del self._items[item.ref]
+        self._by_team[item.team].discard(item.ref)
+        if item.parent is not None:
+            self._children[item.parent].discard(item.ref)
+
+    def _index_edge(self, edge: Edge) -> None:
+        self._out.setdefault(edge.dependent, []).append(edge)
+        self._in.setdefault(edge.prerequisite, []).append(edge)

@@ -36,6 +36,12 @@ def team_po(snapshot: Snapshot, team: str | None) -> str:
     return f"{team}, PO {known.product_owner}" if known and known.product_owner else team
 
 
+def team_named(snapshot: Snapshot, team: str) -> str:
+    """ "Payments (PO Alice Smith)" for running text."""
+    known = snapshot.teams.get(team)
+    return f"{team} (PO {known.product_owner})" if known and known.product_owner else team
+
+
 def who(snapshot: Snapshot, item: Item) -> str:
     """ "PAY-12 (Payments, PO Alice Smith)"."""
     return f"{item.key} ({team_po(snapshot, item.team)})"

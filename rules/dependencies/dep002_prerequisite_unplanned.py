@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import Focus, Severity, Snapshot, cross_team
+from rules.model import IN_PROGRESS, Focus, Severity, Snapshot, cross_team
 from rules.plans import BEYOND_HORIZON, UNPLANNED, date_verdict, plan_of
 from rules.text import day, label, plan_text, settle, who, whose_po
 
@@ -17,7 +17,8 @@ class PrerequisiteUnplanned(Rule):
     "Planned" means a planned finish (iteration with a finish date, target, due or release date, see
     `rules.plans.planned_finish`) within `planning_horizon_days` of today. The prerequisite has no
     planned finish at all, or only one beyond the horizon. Dependents planned further out than
-    the horizon are left alone: nobody has to decide yet.
+    the horizon are left alone (nobody has to decide yet), and so are unplanned prerequisites
+    already in progress (flow teams do not put running work into iterations).
 
     **Anti-pattern**
 
@@ -52,6 +53,8 @@ class PrerequisiteUnplanned(Rule):
             verdict = date_verdict(dependent_plan, prerequisite_plan, horizon_end)
             if verdict not in (UNPLANNED, BEYOND_HORIZON):
                 continue
+            if verdict == UNPLANNED and prerequisite.state_category == IN_PROGRESS:
+                continue  # being worked on now: flow teams (Kanban) never put that in an iteration
             assert dependent_plan is not None  # by date_verdict
             if prerequisite_plan is None:
                 state = "has no plan (no iteration with dates, no target, due or release date)"

@@ -8,7 +8,7 @@ from rules.base import DEPENDENCIES, Rule
 from rules.finding import Finding
 from rules.graph import component_of, open_successors, shortest_path, strongly_connected
 from rules.model import Focus, Severity, Snapshot
-from rules.text import join_words, label, possessive, settle, team_po
+from rules.text import join_words, label, possessive, settle, team_named
 
 
 def _all_components(snapshot: Snapshot) -> list[list[str]]:
@@ -90,8 +90,8 @@ class CrossTeamDependencyCycle(Rule):
             "" if len(members) == len(cycle) - 1 else f" The cycle is part of a knot of {len(members)} items."
         )
         message = (
-            f"Dependency cycle across {join_words([team_po(snapshot, t) for t in teams])}: {path} "
-            f"(→ reads 'depends on'). None of them can be finished first.{size}"
+            f"Dependency cycle across {join_words([team_named(snapshot, t) for t in teams])}: {path} "
+            f"(→ reads 'depends on'). Each waits for the next, so no item can be finished first.{size}"
         )
         action = (
             f"{join_words([possessive(t) + ' PO' for t in teams])}: agree which dependency to cut or which "

@@ -8,7 +8,7 @@ from rules.base import DONE, Rule, focus_teams
 from rules.done.checks import dod_neighbours, team_compliance
 from rules.finding import Finding
 from rules.model import Focus, Severity, Snapshot
-from rules.text import join_words, possessive, team_po
+from rules.text import join_words, possessive, team_named
 
 _EXAMPLES = 3
 
@@ -69,7 +69,7 @@ class TeamDodDiverges(Rule):
             )
         examples = sorted({ref for check in unpractised for ref in compliance.failing[check]})[:_EXAMPLES]
         message = (
-            f"{possessive(team_po(snapshot, team))} Definition of Done differs from the shared one: "
+            f"The Definition of Done of {team_named(snapshot, team)} differs from the shared one: "
             f"{'; '.join(parts)}."
         )
         checks = join_words([c.describe() for c in (*left_out, *unpractised)])

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterator
 from rules.base import PRIORITY, Rule, focus_refs
 from rules.finding import Finding
 from rules.model import DUPLICATES, Focus, Item, Severity, Snapshot
-from rules.text import label, possessive, priority_text, settle, team_po, who, whose_po
+from rules.text import label, possessive, priority_text, settle, team_named, team_po, who, whose_po
 
 
 def _urgency(item: Item) -> tuple[int, str, str]:
@@ -73,8 +73,8 @@ class SharedEpicPriorityDisagreement(Rule):
             return
         message = (
             f'The children of {epic.key} "{epic.title}" ({team_po(snapshot, epic.team)}) disagree on priority: '
-            f"{team_po(snapshot, high.team)} plans {high.key} at {priority_text(high)}, while the most urgent "
-            f"part for {team_po(snapshot, low.team)}, {low.key}, has {priority_text(low)}."
+            f"{team_named(snapshot, high.team)} plans {high.key} at {priority_text(high)}, while the most urgent "
+            f"part for {team_named(snapshot, low.team)}, {low.key}, has {priority_text(low)}."
         )
         action = (
             f"{possessive(high.team)} PO and {possessive(low.team)} PO: agree one priority for {epic.key} and "

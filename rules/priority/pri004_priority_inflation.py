@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from rules.base import PRIORITY, Rule, focus_teams
 from rules.finding import Finding
 from rules.model import Focus, Item, Severity, Snapshot
-from rules.text import possessive, team_po
+from rules.text import possessive, team_named
 
 _EXAMPLES = 3
 
@@ -62,15 +62,15 @@ class PriorityInflation(Rule):
         examples = sorted(top, key=lambda i: (i.rank or "\uffff", i.ref))[:_EXAMPLES]
         raw = {i.raw_priority for i in top if i.raw_priority}
         named = f" ({sorted(raw)[0]})" if len(raw) == 1 else ""
-        allowed = int(policy.top_priority_share * len(open_items))
+        allowed = max(1, int(policy.top_priority_share * len(open_items)))
         message = (
-            f"{team_po(snapshot, team)} marks {len(top)} of its {len(open_items)} open items "
+            f"{team_named(snapshot, team)} marks {len(top)} of its {len(open_items)} open items "
             f"({share:.0%}) with the top priority {policy.top_priority}{named}; above "
             f"{policy.top_priority_share:.0%} priority no longer says what comes first "
             f"(e.g. {', '.join(i.key for i in examples)})."
         )
         action = (
-            f"{possessive(team)} PO: keep priority {policy.top_priority} for at most {allowed} items that "
+            f"{possessive(team)} PO: keep priority {policy.top_priority} for the {allowed} or fewer items that "
             f"really cannot wait and order the rest by rank."
         )
         evidence = {

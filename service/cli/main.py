@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from service import logs
-from service.cli import config_cmd, db_cmd
+from service.cli import config_cmd, db_cmd, sync_cmd
 from service.cli.common import console, fail, log_level
 from service.config.loader import DEFAULT_CONFIG
 
@@ -23,9 +23,11 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
+app.command(name="sync")(sync_cmd.sync)
 
 
 @app.callback()

@@ -82,6 +82,9 @@ class SourceConfig(Strict):
     max_retries: int = Field(5, ge=0, le=20)
     page_size: int = Field(100, ge=1, le=5000)
     lookback_minutes: int = Field(2, ge=0)
+    remote_links: bool = Field(
+        True, description="jira: read each new or changed issue's web links (one request each)"
+    )
     writeback: SourceWritebackConfig = Field(default_factory=SourceWritebackConfig)
 
     @field_validator("url", "aliases")

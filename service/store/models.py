@@ -114,6 +114,8 @@ class WorkItem(Base):
     story_points: Mapped[float | None] = mapped_column(Float)
     extra_fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSONType, deferred=True)
+    # Digest of the normalized record: a resync that finds it unchanged writes nothing.
+    record_hash: Mapped[str | None] = mapped_column(String(40))
     tracker_rev: Mapped[int | None] = mapped_column(BigInteger)
     tracker_created_at: Mapped[datetime | None]
     tracker_updated_at: Mapped[datetime | None]
@@ -157,9 +159,12 @@ class Link(Base):
         ForeignKey("work_items.id", ondelete="SET NULL"), index=True
     )
     cross_source: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Fetched apart from the item (Jira remote links): a sync that skips them leaves these rows alone.
+    remote: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
         UniqueConstraint("origin_item_id", "kind", "origin_is_from", "other_ref", "raw_type"),
+        Index("ix_links_other_ref", "other_ref"),
         CheckConstraint(_in("kind", LINK_KINDS), name="kind"),
     )
 

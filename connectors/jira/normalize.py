@@ -1,0 +1,184 @@
+"""Jira issue JSON (REST v2/v3 or the agile representation) → ItemRecord."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from connectors.jira.fields import FieldMap
+from connectors.jira.links import issue_link
+from connectors.model import ItemRecord, ItemType, IterationRecord, LinkRecord, StateCategory
+from connectors.parsing import parse_date, parse_datetime
+
+_CATEGORY: Mapping[str, StateCategory] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
+_TYPES: Mapping[str, ItemType] = {
+    "epic": "epic",
+    "initiative": "epic",
+    "feature": "feature",
+    "new feature": "feature",
+    "story": "story",
+    "user story": "story",
+    "improvement": "story",
+    "task": "task",
+    "sub-task": "task",
+    "subtask": "task",
+    "technical task": "task",
+    "bug": "bug",
+    "defect": "bug",
+}
+_SPRINT_STRING = re.compile(r"\[(.*)\]\s*$")
+_SPRINT_STATE_ORDER = {"active": 0, "future": 1, "closed": 2}
+
+
+def _sprint_from_string(value: str) -> dict[str, Any] | None:
+    """The pre-2020 DC form: 'com.atlassian.greenhopper.service.sprint.Sprint@a29f07[id=107,state=CLOSED,...]'."""
+    match = _SPRINT_STRING.search(value)
+    if not match:
+        return None
+    parts: dict[str, Any] = {}
+    for piece in re.split(r",(?=\w+=)", match.group(1)):
+        key, _, raw = piece.partition("=")
+        parts[key.strip()] = None if raw in ("<null>", "") else raw
+    if parts.get("state"):
+        parts["state"] = str(parts["state"]).lower()
+    return parts
+
+
+def _sprints(fields: Mapping[str, Any], field_map: FieldMap) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    values: list[Any] = []
+    if field_map.sprint and isinstance(fields.get(field_map.sprint), list):
+        values.extend(fields[field_map.sprint])
+    if isinstance(fields.get("sprint"), dict):  # agile representation: the current sprint
+        values.append(fields["sprint"])
+    if isinstance(fields.get("closedSprints"), list):
+        values.extend(fields["closedSprints"])
+    for value in values:
+        sprint = _sprint_from_string(value) if isinstance(value, str) else value
+        if isinstance(sprint, dict) and sprint.get("id") is not None:
+            found.append(sprint)
+    return found
+
+
+def current_sprint(fields: Mapping[str, Any], field_map: FieldMap) -> IterationRecord | None:
+    """The sprint the issue is planned in: an active or future one if any, else the latest closed one."""
+    sprints = _sprints(fields, field_map)
+    if not sprints:
+        return None
+
+    def order(sprint: dict[str, Any]) -> tuple[int, str]:
+        state = str(sprint.get("state") or "").lower()
+        # among equals, the later end date wins (reverse sort below)
+        return (-_SPRINT_STATE_ORDER.get(state, 3), str(sprint.get("endDate") or ""))
+
+    best = max(sprints, key=order)
+    return IterationRecord(
+        external_id=str(best["id"]),
+        name=str(best.get("name") or f"Sprint {best['id']}"),
+        state=str(best.get("state") or "").lower() or None,
+        start=parse_date(best.get("startDate")),
+        finish=parse_date(best.get("endDate")),
+    )
+
+
+def _release(versions: Iterable[Any], release_dates: Mapping[str, date]) -> tuple[str | None, date | None]:
+    """The earliest-dated fix version (the release the work must make), else the first named one."""
+    dated: list[tuple[date, str]] = []
+    names: list[str] = []
+    for version in versions or ():
+        if not isinstance(version, dict):
+            continue
+        name = str(version.get("name") or "")
+        names.append(name)
+        when = parse_date(version.get("releaseDate")) or release_dates.get(str(version.get("id")))
+        if when:
+            dated.append((when, name))
+    if dated:
+        when, name = min(dated)
+        return name, when
+    return (names[0] if names else None), None
+
+
+def _parent_key(fields: Mapping[str, Any], field_map: FieldMap) -> str | None:
+    parent = fields.get("parent")
+    if isinstance(parent, dict) and parent.get("key"):
+        return str(parent["key"])
+    if field_map.epic_link and isinstance(fields.get(field_map.epic_link), str):
+        return str(fields[field_map.epic_link])
+    epic = fields.get("epic")
+    if isinstance(epic, dict) and epic.get("key"):
+        return str(epic["key"])
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def item_type_of(issuetype: Mapping[str, Any]) -> ItemType:
+    name = str(issuetype.get("name") or "").strip().lower()
+    if name in _TYPES:
+        return _TYPES[name]
+    if issuetype.get("subtask"):
+        return "task"
+    return "epic" if issuetype.get("hierarchyLevel") == 1 else "other"
+
+
+def normalize_issue(
+    issue: Mapping[str, Any],
+    field_map: FieldMap,
+    browse_base: str,
+    *,
+    release_dates: Mapping[str, date] | None = None,
+    remote_links: tuple[LinkRecord, ...] | None = None,
+    keep_raw: bool = True,
+) -> ItemRecord:
+    fields: Mapping[str, Any] = issue.get("fields") or {}
+    status = fields.get("status") or {}
+    category_key = str((status.get("statusCategory") or {}).get("key") or "")
+    resolution = (fields.get("resolution") or {}).get("name")
+    priority = (fields.get("priority") or {}).get("name")
+    release_name, release_date = _release(fields.get("fixVersions") or (), release_dates or {})
+    links = tuple(link for entry in fields.get("issuelinks") or () if (link := issue_link(entry)))
+    extra = {logical: fields.get(field_id) for logical, field_id in field_map.extra.items()}
+    rank = fields.get(field_map.rank) if field_map.rank else None
+    key = str(issue["key"])
+    return ItemRecord(
+        external_id=str(issue.get("id") or key),
+        key=key,
+        url=f"{browse_base.rstrip('/')}/browse/{key}",
+        project=(fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0],
+        item_type=item_type_of(fields.get("issuetype") or {}),
+        raw_type=str((fields.get("issuetype") or {}).get("name") or "?"),
+        title=str(fields.get("summary") or ""),
+        raw_state=str(status.get("name") or "?"),
+        # 'undefined' (No Category) is how Jira marks statuses outside the three real categories.
+        state_category=_CATEGORY.get(category_key, "todo"),
+        resolution=str(resolution) if resolution else None,
+        raw_priority=str(priority) if priority and priority != "None" else None,
+        rank=rank if isinstance(rank, str) else None,
+        parent_key=_parent_key(fields, field_map),
+        iteration=current_sprint(fields, field_map),
+        planned_start=parse_date(fields.get(field_map.target_start)) if field_map.target_start else None,
+        target_date=parse_date(fields.get(field_map.target_end)) if field_map.target_end else None,
+        due_date=parse_date(fields.get("duedate")),
+        release_name=release_name,
+        release_date=release_date,
+        labels=tuple(str(label) for label in fields.get("labels") or ()),
+        story_points=_number(fields.get(field_map.story_points)) if field_map.story_points else None,
+        extra_fields=extra,
+        created=parse_datetime(fields.get("created")),
+        updated=parse_datetime(fields.get("updated")),
+        links=links + (remote_links or ()),
+        remote_links_fetched=remote_links is not None,
+        raw=issue if keep_raw else None,
+    )

@@ -1,0 +1,96 @@
+"""What connectors hand to the service: normalized, tracker-neutral records (frozen dataclasses)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+StateCategory = Literal["todo", "in_progress", "done", "removed"]
+ItemType = Literal["epic", "feature", "story", "task", "bug", "other"]
+LinkKind = Literal["depends_on", "relates", "duplicates", "parent", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRecord:
+    """A link as the origin item's tracker reports it.
+
+    `origin_is_from` says which end the origin is: for depends_on the "from" end is the dependent
+    and the "to" end the prerequisite; for parent, from = child and to = parent. The other end is
+    known by key/id in the same tracker, or only by URL (a web link to another tracker's item).
+    """
+
+    kind: LinkKind
+    raw_type: str
+    origin_is_from: bool
+    other_key: str | None = None
+    other_external_id: str | None = None
+    other_url: str | None = None
+    # A web link fetched separately from the item (Jira remote links): kept when a sync skips them.
+    remote: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IterationRecord:
+    external_id: str
+    name: str
+    path: str | None = None
+    state: str | None = None
+    start: date | None = None
+    finish: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    external_id: str
+    key: str
+    url: str | None
+    project: str | None
+    item_type: ItemType
+    raw_type: str
+    title: str
+    raw_state: str
+    state_category: StateCategory
+    resolution: str | None = None
+    raw_priority: str | None = None
+    rank: str | None = None
+    area_path: str | None = None
+    parent_key: str | None = None
+    iteration: IterationRecord | None = None
+    planned_start: date | None = None
+    planned_finish: date | None = None
+    target_date: date | None = None
+    due_date: date | None = None
+    release_name: str | None = None
+    release_date: date | None = None
+    labels: tuple[str, ...] = ()
+    story_points: float | None = None
+    extra_fields: Mapping[str, Any] = field(default_factory=dict)
+    rev: int | None = None
+    created: datetime | None = None
+    updated: datetime | None = None
+    deleted: bool = False
+    links: tuple[LinkRecord, ...] = ()
+    # False when this read skipped the separately fetched (remote) links: the stored ones stay valid.
+    remote_links_fetched: bool = True
+    raw: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One unit the service commits atomically: items (in order) and the cursor value after them."""
+
+    items: tuple[ItemRecord, ...]
+    watermark: datetime | None = None
+    deleted_ids: tuple[str, ...] = ()
+    iterations: tuple[IterationRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRef:
+    """A comment poalign keeps on an item: the tracker's id and the marker that identifies it."""
+
+    comment_id: str
+    body: str
+    marker: str | None = None

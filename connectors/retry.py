@@ -1,0 +1,86 @@
+"""Our own retry policy for both clients (theirs are switched off): bounded attempts, exponential
+back-off with full jitter, Retry-After honoured up to a ceiling, and counters for the sync summary."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from connectors.errors import RetryableTrackerError, TrackerError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 5
+    base_delay: float = 0.2
+    max_delay: float = 8.0
+    # A tracker asking for more than this is treated as down for this run (the source goes stale and the
+    # next scheduled sync tries again) instead of blocking a worker for minutes.
+    max_retry_after: float = 30.0
+
+
+@dataclass
+class CallStats:
+    """Requests and retries made for one source during one run. Thread-safe."""
+
+    requests: int = 0
+    retries: int = 0
+    waited_seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count_request(self) -> None:
+        with self._lock:
+            self.requests += 1
+
+    def count_retry(self, waited: float) -> None:
+        with self._lock:
+            self.retries += 1
+            self.waited_seconds += waited
+
+
+class TrackerUnavailable(RetryableTrackerError):
+    """Retries are exhausted or the tracker asked for a longer pause than we wait inside one run."""
+
+
+def call_with_retry(
+    operation: Callable[[], T],
+    *,
+    policy: RetryPolicy,
+    stats: CallStats,
+    describe: str,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> T:
+    """Run operation; retry RetryableTrackerError with back-off. Other TrackerErrors pass through."""
+    rng = rng or random.Random()
+    attempt = 0
+    while True:
+        try:
+            return operation()
+        except RetryableTrackerError as error:
+            if attempt >= policy.max_retries:
+                raise TrackerUnavailable(
+                    f"{describe}: gave up after {attempt + 1} attempts: {error}", status=error.status
+                ) from error
+            if error.retry_after is not None:
+                if error.retry_after > policy.max_retry_after:
+                    raise TrackerUnavailable(
+                        f"{describe}: the tracker asked to wait {error.retry_after:.0f}s; "
+                        "leaving it for the next run",
+                        status=error.status,
+                        retry_after=error.retry_after,
+                    ) from error
+                delay = error.retry_after + rng.uniform(0, policy.base_delay)
+            else:
+                delay = rng.uniform(0, min(policy.max_delay, policy.base_delay * 2**attempt))
+            stats.count_retry(delay)
+            sleep(delay)
+            attempt += 1
+        except TrackerError:
+            raise

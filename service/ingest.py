@@ -1,0 +1,377 @@
+"""The sync engine: one loop for Jira and Azure DevOps.
+
+Every page a connector yields is written in its own transaction together with the cursor, so a process
+killed at any point resumes without losing or doubling an item: incremental pages are ordered by the
+tracker's updated timestamp and the watermark moves with them; a full sync that dies is simply redone
+(upserts are idempotent) and only a finished one moves the watermark (to its own start time, so changes
+made while it ran are picked up by the next incremental run).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.errors import TrackerError
+from connectors.model import ItemRecord, Page
+from connectors.parsing import parse_datetime
+from connectors.retry import CallStats
+from service.config.loader import LoadedConfig
+from service.logs import get_logger, redact
+from service.mapping import PriorityScale, TeamResolver, UrlResolver, link_rows, record_hash
+from service.sources import Connector, MissingSecretError, make_connector, settings_for
+from service.store import items as store
+from service.store.base import utcnow
+from service.store.models import Source, SyncRun
+
+log = get_logger(__name__)
+ITEMS_STREAM = "items"
+
+
+@dataclass
+class SyncResult:
+    name: str
+    mode: str
+    status: str = "ok"
+    items: int = 0
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    links: int = 0
+    requests: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    touched: list[int] = field(default_factory=list, repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("touched")
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+class Progress:
+    """What the CLI shows while a source syncs. The default does nothing."""
+
+    def start(self, source: str, total: int | None) -> None: ...
+
+    def advance(self, source: str, count: int) -> None: ...
+
+
+@dataclass
+class IngestContext:
+    """Config-derived lookups shared by every page of a run."""
+
+    loaded: LoadedConfig
+    source_ids: dict[str, int]
+    team_ids: dict[str, int]
+    teams: TeamResolver
+    priorities: PriorityScale
+    urls: UrlResolver
+
+    @classmethod
+    def prepare(cls, factory: sessionmaker[Session], loaded: LoadedConfig) -> IngestContext:
+        config = loaded.config
+        with factory.begin() as session:
+            source_ids = {
+                s.name: store.ensure_source(
+                    session, s.name, s.kind, s.url, s.deployment if s.kind == "jira" else None
+                )
+                for s in config.sources
+            }
+            team_ids = {
+                t.name: store.ensure_team(
+                    session,
+                    t.name,
+                    t.product_owner,
+                    source_ids[t.source],
+                    t.scope.project,
+                    t.scope.area_path,
+                    t.scope.team,
+                    t.scope.jql,
+                )
+                for t in config.teams
+            }
+        return cls(
+            loaded,
+            source_ids,
+            team_ids,
+            TeamResolver(config.teams),
+            PriorityScale(config),
+            UrlResolver(config.sources),
+        )
+
+
+def _iteration_row(record: ItemRecord) -> dict[str, Any] | None:
+    iteration = record.iteration
+    if iteration is None:
+        return None
+    return {
+        "external_id": iteration.external_id,
+        "name": iteration.name[:300],
+        "path": iteration.path,
+        "state": iteration.state,
+        "start_date": iteration.start,
+        "finish_date": iteration.finish,
+    }
+
+
+def write_page(
+    session: Session, context: IngestContext, source: str, records: Sequence[ItemRecord], result: SyncResult
+) -> list[int]:
+    """Upsert one page of records with their links and iterations. Returns the ids of changed items."""
+    source_id = context.source_ids[source]
+    stored = store.stored_versions(session, source_id, [record.external_id for record in records])
+    changed: list[tuple[ItemRecord, str, int | None, int | None]] = []
+    for record in records:
+        team = context.teams.team_for(source, record.project, record.area_path)
+        priority = context.priorities.level(source, record.raw_priority)
+        digest = record_hash(record, team, priority)
+        previous = stored.get(record.external_id)
+        if previous is not None:
+            if previous.record_hash == digest:
+                continue
+            if previous.updated and record.updated and record.updated < previous.updated:
+                continue  # an older version (late webhook, stale search replica): never go backwards
+        changed.append((record, digest, context.team_ids.get(team) if team else None, priority))
+    result.items += len(records)
+    if not changed:
+        return []
+
+    iteration_rows = {row["external_id"]: row for r, *_ in changed if (row := _iteration_row(r))}
+    iteration_ids = store.upsert_iterations(session, source_id, list(iteration_rows.values()))
+    first_seq = store.allocate_change_seq(session, len(changed))
+    now = utcnow()
+    rows = []
+    for offset, (record, digest, team_id, priority) in enumerate(changed):
+        rows.append(
+            {
+                "source_id": source_id,
+                "external_id": record.external_id,
+                "key": record.key,
+                "url": record.url,
+                "project": record.project,
+                "item_type": record.item_type,
+                "raw_type": record.raw_type[:100],
+                "title": record.title,
+                "raw_state": record.raw_state[:100],
+                "state_category": record.state_category,
+                "resolution": record.resolution,
+                "raw_priority": record.raw_priority,
+                "priority": priority,
+                "rank": record.rank,
+                "team_id": team_id,
+                "area_path": record.area_path,
+                "parent_key": record.parent_key,
+                "iteration_id": iteration_ids.get(record.iteration.external_id) if record.iteration else None,
+                "planned_start": record.planned_start,
+                "planned_finish": record.planned_finish,
+                "target_date": record.target_date,
+                "due_date": record.due_date,
+                "release_name": record.release_name,
+                "release_date": record.release_date,
+                "labels": list(record.labels),
+                "story_points": record.story_points,
+                "extra_fields": dict(record.extra_fields),
+                "raw": dict(record.raw) if record.raw is not None else None,
+                "record_hash": digest,
+                "tracker_rev": record.rev,
+                "tracker_created_at": record.created,
+                "tracker_updated_at": record.updated,
+                "deleted": record.deleted,
+                "deleted_at": now if record.deleted else None,
+                "synced_at": now,
+                "change_seq": first_seq + offset,
+            }
+        )
+    written = store.upsert_items(session, rows)
+    links: dict[int, list[dict[str, Any]]] = {}
+    keep_remote: set[int] = set()
+    for record, *_ in changed:
+        item_id = written.get(record.external_id)
+        if item_id is None:
+            continue  # the guard in SQL found a newer version stored meanwhile
+        if record.external_id in stored:
+            result.changed += 1
+        else:
+            result.new += 1
+        link_list = []
+        for row in link_rows(record, source, context.urls):
+            other = row.pop("other_source")
+            row["other_source_id"] = context.source_ids.get(other) if other else None
+            link_list.append(row)
+        links[item_id] = link_list
+        if not record.remote_links_fetched:
+            keep_remote.add(item_id)
+    result.links += store.replace_links(session, links, keep_remote)
+    return list(written.values())
+
+
+def _wants_remote(known: dict[str, datetime | None]) -> Callable[[dict[str, Any]], bool]:
+    """Read a Jira issue's web links only when the issue is new or changed since we last stored it."""
+
+    def wants(issue: dict[str, Any]) -> bool:
+        key = str(issue.get("key"))
+        if key not in known:
+            return True
+        return known[key] != parse_datetime((issue.get("fields") or {}).get("updated"))
+
+    return wants
+
+
+def sync_source(
+    factory: sessionmaker[Session],
+    context: IngestContext,
+    source: str,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> SyncResult:
+    progress = progress or Progress()
+    started_clock = time.perf_counter()
+    started = utcnow()
+    source_id = context.source_ids[source]
+    with factory.begin() as session:
+        cursor = store.get_cursor(session, source_id, ITEMS_STREAM)
+        watermark = cursor.watermark if cursor else None
+        mode = "full" if full or watermark is None else "incremental"
+        run = SyncRun(source_id=source_id, mode=mode, started_at=started)
+        session.add(run)
+        session.flush()
+        run_id = run.id
+        source_row = session.get(Source, source_id)
+        assert source_row is not None
+        source_row.last_attempt_at = started
+    result = SyncResult(name=source, mode=mode)
+    stats = CallStats()
+    try:
+        connector = make_connector(settings_for(context.loaded, context.loaded.config.source(source)), stats)
+        projects = connector.settings.projects
+        if mode == "full":
+            _run_full(factory, context, connector, source, projects, result, progress)
+        else:
+            assert watermark is not None
+            _run_incremental(factory, context, connector, source, projects, watermark, result, progress)
+        with factory.begin() as session:
+            if mode == "full":
+                store.set_cursor(session, source_id, ITEMS_STREAM, watermark=started)
+            store.resolve_link_targets(session)
+    except (TrackerError, MissingSecretError) as error:
+        result.status, result.error = "failed", redact(str(error))
+        log.warning("sync.failed", source=source, mode=mode, error=result.error)
+    result.requests, result.retries = stats.requests, stats.retries
+    result.seconds = time.perf_counter() - started_clock
+    _finish(factory, source_id, run_id, result)
+    return result
+
+
+def _commit_page(
+    factory: sessionmaker[Session],
+    context: IngestContext,
+    source: str,
+    page: Page,
+    result: SyncResult,
+    stream_watermark: bool,
+) -> None:
+    source_id = context.source_ids[source]
+    with factory.begin() as session:
+        result.touched += write_page(session, context, source, page.items, result)
+        if page.deleted_ids:
+            result.deleted += store.mark_deleted(session, source_id, page.deleted_ids)
+        if stream_watermark and page.watermark is not None:
+            store.set_cursor(session, source_id, ITEMS_STREAM, watermark=page.watermark)
+
+
+def _run_full(
+    factory: sessionmaker[Session],
+    context: IngestContext,
+    connector: Connector,
+    source: str,
+    projects: Sequence[str],
+    result: SyncResult,
+    progress: Progress,
+) -> None:
+    source_id = context.source_ids[source]
+    kwargs: dict[str, Any] = {}
+    if connector.kind == "jira":
+        with factory() as session:
+            kwargs["wants_remote"] = _wants_remote(store.updated_by_key(session, source_id))
+    pages: Iterable[Page] = connector.full(projects, **kwargs)
+    started = False
+    for page in pages:
+        if not started:
+            progress.start(source, len(connector.listed_keys))
+            started = True
+        _commit_page(factory, context, source, page, result, stream_watermark=False)
+        progress.advance(source, len(page.items))
+    if not started:
+        progress.start(source, 0)
+    # Whatever the complete listing no longer shows is gone (Jira has no tombstones in search).
+    with factory.begin() as session:
+        missing = store.live_keys(session, source_id, projects) - set(connector.listed_keys)
+        result.deleted += store.mark_deleted(session, source_id, sorted(missing), by_key=True)
+
+
+def _run_incremental(
+    factory: sessionmaker[Session],
+    context: IngestContext,
+    connector: Connector,
+    source: str,
+    projects: Sequence[str],
+    watermark: datetime,
+    result: SyncResult,
+    progress: Progress,
+) -> None:
+    progress.start(source, None)
+    kwargs: dict[str, Any] = {}
+    if connector.kind == "jira":
+        with factory() as session:
+            kwargs["wants_remote"] = _wants_remote(store.updated_by_key(session, context.source_ids[source]))
+    for page in connector.incremental(projects, watermark, **kwargs):
+        _commit_page(factory, context, source, page, result, stream_watermark=True)
+        progress.advance(source, len(page.items))
+
+
+def _finish(factory: sessionmaker[Session], source_id: int, run_id: int, result: SyncResult) -> None:
+    with factory.begin() as session:
+        run = session.get(SyncRun, run_id)
+        source_row = session.get(Source, source_id)
+        assert run is not None and source_row is not None
+        run.status = "ok" if result.status == "ok" else "failed"
+        run.finished_at = utcnow()
+        run.items_new, run.items_changed, run.items_deleted = result.new, result.changed, result.deleted
+        run.links, run.requests, run.retries, run.error = (
+            result.links,
+            result.requests,
+            result.retries,
+            result.error,
+        )
+        if result.status == "ok":
+            source_row.stale, source_row.last_success_at, source_row.last_error = False, run.finished_at, None
+        else:
+            source_row.stale, source_row.last_error = True, result.error
+
+
+def sync_all(
+    factory: sessionmaker[Session],
+    loaded: LoadedConfig,
+    *,
+    full: bool = False,
+    only: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> list[SyncResult]:
+    """Sync every configured source (or `only` those) in parallel; one failing never stops the others."""
+    context = IngestContext.prepare(factory, loaded)
+    names = [s.name for s in loaded.config.sources if not only or s.name in only]
+    with ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="poalign-sync") as pool:
+        futures = [
+            pool.submit(sync_source, factory, context, name, full=full, progress=progress) for name in names
+        ]
+        return [future.result() for future in futures]

@@ -1,0 +1,147 @@
+"""Translations the service owns: which team an item belongs to, the shared priority scale, which
+tracker item a URL points at, and connector records → store rows."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connectors.model import ItemRecord
+from service.config.schema import Config, SourceConfig, TeamConfig
+from service.sources import SourceRef
+
+# Raw priority → 1 (highest) .. 5 (lowest). Jira Cloud's and Data Center's default schemes, ADO's 1-4.
+DEFAULT_PRIORITY_SCALE: Mapping[str, Mapping[str, int]] = {
+    "jira": {
+        "highest": 1,
+        "blocker": 1,
+        "high": 2,
+        "critical": 2,
+        "medium": 3,
+        "major": 3,
+        "low": 4,
+        "minor": 4,
+        "lowest": 5,
+        "trivial": 5,
+    },
+    "azure-devops": {"1": 1, "2": 2, "3": 3, "4": 4},
+}
+_JIRA_KEY = r"[A-Za-z][A-Za-z0-9_]*-\d+"
+
+
+class TeamResolver:
+    """Jira: the team that owns the issue's project. ADO: the team with the longest area-path prefix of
+    the item's area in its project (a team without area_path owns the rest of the project)."""
+
+    def __init__(self, teams: Sequence[TeamConfig]) -> None:
+        self._by_source: dict[str, list[TeamConfig]] = {}
+        for team in teams:
+            self._by_source.setdefault(team.source, []).append(team)
+
+    def team_for(self, source: str, project: str | None, area_path: str | None) -> str | None:
+        best: tuple[int, str] | None = None
+        area = (area_path or "").lower().strip("\\")
+        for team in self._by_source.get(source, ()):
+            if project is None or team.scope.project.lower() != project.lower():
+                continue
+            scope_area = (team.scope.area_path or "").lower().strip("\\")
+            if scope_area and not (area == scope_area or area.startswith(scope_area + "\\")):
+                continue
+            weight = len(scope_area) if scope_area else -1
+            if best is None or weight > best[0]:
+                best = (weight, team.name)
+        return best[1] if best else None
+
+
+class PriorityScale:
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._kinds = {source.name: source.kind for source in config.sources}
+
+    def level(self, source: str, raw: str | None) -> int | None:
+        if raw is None:
+            return None
+        scales = self._config.policy.priority_scale
+        key = raw.strip().lower()
+        kind = self._kinds.get(source, "")
+        for scale in (scales.get(source), scales.get(kind)):
+            if scale:
+                lowered = {name.lower(): level for name, level in scale.items()}
+                if key in lowered:
+                    return lowered[key]
+        return DEFAULT_PRIORITY_SCALE.get(kind, {}).get(key)
+
+
+class UrlResolver:
+    """Recognise links to a known tracker's items by the source's URL or one of its aliases."""
+
+    def __init__(self, sources: Sequence[SourceConfig]) -> None:
+        self._patterns: list[tuple[re.Pattern[str], str]] = []
+        for source in sources:
+            for base in (source.url, *source.aliases):
+                prefix = re.escape(base.rstrip("/"))
+                if source.kind == "jira":
+                    pattern = rf"^{prefix}/(?:browse|rest/api/\d+/issue|rest/agile/[\d.]+/issue)/({_JIRA_KEY})(?:[/?#].*)?$"
+                else:
+                    pattern = (
+                        rf"^{prefix}/(?:[^/]+/)*(?:_workitems/edit|_apis/wit/workitems)/(\d+)(?:[/?#].*)?$"
+                    )
+                self._patterns.append((re.compile(pattern, re.IGNORECASE), source.name))
+
+    def resolve(self, url: str | None) -> SourceRef | None:
+        if not url:
+            return None
+        for pattern, source in self._patterns:
+            match = pattern.match(url.strip())
+            if match:
+                key = match.group(1)
+                return SourceRef(source, key.upper() if "-" in key else key)
+        return None
+
+
+_HASHED_FIELDS = tuple(name for name in ItemRecord.__slots__ if name != "raw")
+
+
+def record_hash(record: ItemRecord, *context: object) -> str:
+    """A digest of everything normalized (not the raw JSON) plus what the config derived from it (team,
+    priority level): equal digests mean nothing to write. repr of frozen records and dates is stable
+    and ~30x cheaper than asdict + json."""
+    values = tuple(getattr(record, name) for name in _HASHED_FIELDS)
+    return hashlib.sha1(repr((values, context)).encode(), usedforsecurity=False).hexdigest()
+
+
+def item_ref(source: str, key: str) -> str:
+    return f"{source}:{key}"
+
+
+def link_rows(record: ItemRecord, source: str, resolver: UrlResolver) -> list[dict[str, Any]]:
+    """Link rows for one item, without origin_item_id (the caller adds it). Duplicates collapse."""
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for link in record.links:
+        other_source, other_key, other_url = source, link.other_key, link.other_url
+        if other_url and not other_key:
+            target = resolver.resolve(other_url)
+            if target is not None:
+                other_source, other_key = target.source, target.key
+        if other_key:
+            other_ref = item_ref(other_source, other_key)
+        elif other_url:
+            other_source, other_ref = "", f"url:{other_url}"
+        else:
+            continue
+        row = {
+            "kind": link.kind,
+            "raw_type": link.raw_type[:200],
+            "origin_is_from": link.origin_is_from,
+            "other_ref": other_ref[:1000],
+            "other_source": other_source or None,
+            "other_external_id": link.other_external_id,
+            "other_key": other_key,
+            "other_url": (other_url or None) and other_url[:1000],
+            "cross_source": bool(other_source) and other_source != source,
+            "remote": link.remote,
+        }
+        rows[(row["kind"], row["origin_is_from"], row["other_ref"], row["raw_type"])] = row
+    return list(rows.values())

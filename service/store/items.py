@@ -12,18 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.store.base import utcnow
+from service.store.dialect import insert
 from service.store.models import Counter, Iteration, Link, Source, SyncCursor, Team, WorkItem
 
 CHANGE_COUNTER = "work_item_change"
-
-
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -68,7 +63,7 @@ def allocate_change_seq(session: Session, count: int) -> int:
     """Reserve `count` change numbers; returns the first. The counter row's lock orders writers."""
     if count <= 0:
         return 0
-    statement = _insert(session, Counter).values(name=CHANGE_COUNTER, value=count)
+    statement = insert(session, Counter).values(name=CHANGE_COUNTER, value=count)
     statement = statement.on_conflict_do_update(
         index_elements=[Counter.name], set_={"value": Counter.value + count}
     ).returning(Counter.value)
@@ -116,7 +111,7 @@ def upsert_iterations(session: Session, source_id: int, rows: Sequence[Mapping[s
     """Upsert sprints/iterations by external id; returns external id → row id."""
     if not rows:
         return {}
-    statement = _insert(session, Iteration)
+    statement = insert(session, Iteration)
     statement = statement.on_conflict_do_update(
         index_elements=[Iteration.source_id, Iteration.external_id],
         set_={
@@ -179,7 +174,7 @@ def upsert_items(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[st
     external id → row id for the rows that were written."""
     if not rows:
         return {}
-    statement = _insert(session, WorkItem)
+    statement = insert(session, WorkItem)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=[WorkItem.source_id, WorkItem.external_id],
@@ -215,7 +210,7 @@ def replace_links(
         if not (item_id in keep_remote and row.get("remote"))
     ]
     if new_rows:
-        statement = _insert(session, Link).on_conflict_do_nothing()
+        statement = insert(session, Link).on_conflict_do_nothing()
         session.execute(statement, new_rows)
     return len(new_rows)
 

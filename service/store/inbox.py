@@ -1,0 +1,90 @@
+"""The durable webhook inbox: insert-once per (source, delivery id), claimed by workers later."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from service.store.base import utcnow
+from service.store.dialect import insert
+from service.store.models import InboundEvent
+
+# Headers worth keeping for debugging; never Authorization or anything carrying a credential.
+KEPT_HEADERS = frozenset(
+    {
+        "content-type",
+        "user-agent",
+        "x-atlassian-webhook-identifier",
+        "x-atlassian-webhook-retry",
+        "x-atlassian-webhook-flow",
+        "x-atlassian-webhook-trace",
+    }
+)
+
+
+def enqueue(
+    session: Session,
+    source_id: int,
+    delivery_id: str,
+    event_type: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> bool:
+    """Store a delivery. Returns False when this delivery id was already stored (a retry or duplicate)."""
+    kept = {key.lower(): value for key, value in headers.items() if key.lower() in KEPT_HEADERS}
+    statement = (
+        insert(session, InboundEvent)
+        .values(
+            source_id=source_id,
+            delivery_id=delivery_id,
+            event_type=event_type,
+            headers=kept,
+            body=body,
+            status="pending",
+            received_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=[InboundEvent.source_id, InboundEvent.delivery_id])
+        .returning(InboundEvent.id)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def claim(session: Session, limit: int = 100, *, lease_seconds: int = 60) -> Sequence[InboundEvent]:
+    """Take pending events in arrival order. On PostgreSQL rows another worker holds are skipped
+    (FOR UPDATE SKIP LOCKED), so several workers or replicas drain one inbox without overlap."""
+    query = (
+        select(InboundEvent).where(InboundEvent.status == "pending").order_by(InboundEvent.id).limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).all()
+
+
+def finish(session: Session, event_id: int, status: str, error: str | None = None) -> None:
+    session.execute(
+        update(InboundEvent)
+        .where(InboundEvent.id == event_id)
+        .values(status=status, processed_at=utcnow(), error=error, attempts=InboundEvent.attempts + 1)
+    )
+
+
+def depth(session: Session) -> int:
+    return int(session.scalar(select(func.count()).where(InboundEvent.status == "pending")) or 0)
+
+
+def purge(session: Session, older_than_days: int) -> int:
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    result = session.execute(
+        InboundEvent.__table__.delete().where(
+            InboundEvent.status.in_(("done", "ignored")), InboundEvent.received_at < cutoff
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def headers_of(event: InboundEvent) -> dict[str, Any]:
+    return dict(event.headers or {})

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator
 
 from rules.base import DEPENDENCIES, Rule
 from rules.finding import Finding
-from rules.graph import component_of, open_successors, shortest_path, strongly_connected
+from rules.graph import Successors, component_of, open_successors, shortest_path, strongly_connected
 from rules.model import Focus, Severity, Snapshot
 from rules.text import join_words, label, possessive, settle, team_named
 
@@ -19,6 +19,31 @@ def _all_components(snapshot: Snapshot) -> list[list[str]]:
         if a is not None and b is not None and a.is_open and b.is_open:
             successors.setdefault(dependent, []).append(prerequisite)
     return strongly_connected(sorted(successors), lambda ref: successors.get(ref, []))
+
+
+def _cycle_across_teams(members: set[str], successors: Successors, team: dict[str, str | None]) -> list[str]:
+    """A closed path through the component that visits two teams, to show the POs.
+
+    Preferably the shortest cycle through the first edge between two known, different teams; a
+    component can span teams only through items without a team, then the path goes from the
+    first member with a team to the first member of another team and back.
+    """
+    crossing = sorted(
+        (u, v)
+        for u in members
+        for v in successors(u)
+        if v in members and team[u] and team[v] and team[u] != team[v]
+    )
+    if crossing:
+        u, v = crossing[0]
+        return [u, *shortest_path(v, u, successors, members)]
+    known = sorted(ref for ref in members if team[ref])
+    start = known[0]
+    other = next(ref for ref in known if team[ref] != team[start])
+    return (
+        shortest_path(start, other, successors, members)
+        + shortest_path(other, start, successors, members)[1:]
+    )
 
 
 class CrossTeamDependencyCycle(Rule):
@@ -76,14 +101,7 @@ class CrossTeamDependencyCycle(Rule):
     def _finding(self, snapshot: Snapshot, members: set[str]) -> Finding:
         items = snapshot.items
         successors = open_successors(snapshot)
-        # Start the shown cycle at the first team-crossing edge, so the path always crosses teams.
-        crossing = min(
-            (u, v)
-            for u in members
-            for v in successors(u)
-            if v in members and items[u].team and items[v].team and items[u].team != items[v].team
-        )
-        cycle = [crossing[0], *shortest_path(crossing[1], crossing[0], successors, members)]
+        cycle = _cycle_across_teams(members, successors, {ref: items[ref].team for ref in members})
         teams = sorted({t for ref in members if (t := items[ref].team) is not None})
         path = " → ".join(label(snapshot, ref) for ref in cycle)
         size = (

@@ -125,6 +125,23 @@ class Compliance:
             return True
         return self.met.get(check, 0) / total >= policy.dod_inference_threshold
 
+    def may_flip(self, check: DodCheck, policy: Policy, changed: int) -> bool:
+        """Whether changing up to `changed` of the team's items could flip `practised`.
+
+        Conservative: True unless every reachable (met, total) gives the same answer. Lets the
+        incremental neighbourhood stay small when a team is far from the threshold.
+        """
+        met, total = self.met.get(check, 0), self.total.get(check, 0)
+        low_total = max(0, total - changed)
+        can_practise = low_total < policy.dod_inference_min_items or (
+            min(met + changed, max(low_total, 1)) / max(low_total, 1) >= policy.dod_inference_threshold
+        )
+        high_total = total + changed
+        can_neglect = high_total >= policy.dod_inference_min_items and (
+            max(0, met - changed) < policy.dod_inference_threshold * high_total
+        )
+        return can_practise and can_neglect
+
 
 def team_compliance(snapshot: Snapshot, team: str | None) -> Compliance:
     def compute() -> Compliance:

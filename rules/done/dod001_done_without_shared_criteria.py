@@ -66,13 +66,20 @@ class DoneWithoutSharedCriteria(Rule):
 
     def neighbourhood(self, snapshot: Snapshot, refs: Collection[str]) -> Focus:
         # A check can read other items (children, linked items), and whether a team practises a
-        # check moves with every done item: every item failing a practised check may change.
-        involved = set(refs) | dod_neighbours(snapshot, refs)
+        # check moves with its done items. This call may be the only one that sees a team (an
+        # item that left it), so it must cover the other state too: if the practice of a check
+        # could flip, every item failing it may gain or lose its finding.
+        neighbours = dod_neighbours(snapshot, refs)
+        involved = set(refs) | neighbours
+        # Items whose pass/fail can differ between the states: the touched ones, their neighbours
+        # here, and at most one other parent each in the other state.
+        changed = 2 * len(refs) + len(neighbours)
         found = set(involved)
-        teams = {item.team for ref in involved if (item := snapshot.get(ref)) is not None}
-        for team in teams:
+        for team in {item.team for ref in involved if (item := snapshot.get(ref)) is not None}:
             compliance = team_compliance(snapshot, team)
             for check in effective_dod(self.policy, team):
-                if compliance.practised(check, self.policy):
+                if compliance.practised(check, self.policy) or compliance.may_flip(
+                    check, self.policy, changed
+                ):
                     found.update(compliance.failing.get(check, ()))
         return Focus(refs=frozenset(found))

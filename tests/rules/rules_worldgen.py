@@ -1,0 +1,182 @@
+"""Small, dense random worlds where every rule has something to say, and random deltas to them.
+
+Worlds are tiny (tens of items) but crowded: few teams, many links, low thresholds, unknown refs,
+items without team or priority, cycles. That is what makes the equivalence properties bite.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from rules import DodCheck, Edge, Item, Iteration, Policy, Snapshot, Team
+
+TODAY = date(2025, 11, 24)
+TEAMS = (
+    Team("Payments", "Alice Smith", "jira-a"),
+    Team("Search", "Dana Lee", "jira-a"),
+    Team("Platform", "Bob Jones", "ado-b"),
+    Team("Data", "Eve Park", "ado-b"),
+    Team("Ops", None, "jira-c"),
+)
+SOURCES = ("jira-a", "ado-b", "jira-c")
+ITERATIONS = (
+    Iteration("past", "Sprint 13", TODAY - timedelta(days=17), TODAY - timedelta(days=4)),
+    Iteration("now", "Sprint 14", TODAY - timedelta(days=3), TODAY + timedelta(days=10)),
+    Iteration("next", "Sprint 15", TODAY + timedelta(days=11), TODAY + timedelta(days=24)),
+    Iteration("far", "Sprint 30", TODAY + timedelta(days=200), TODAY + timedelta(days=213)),
+    Iteration("undated", "Someday"),
+)
+POLICY = Policy(
+    dod=(
+        DodCheck("story_points_set", applies_to=frozenset({"story"})),
+        DodCheck("no_open_children", applies_to=frozenset({"epic", "feature"})),
+        DodCheck("field_present", field_name="AC"),
+        DodCheck("linked_item_type", values=frozenset({"bug"})),
+        DodCheck("checklist_complete", field_name="DoD", applies_to=frozenset({"story", "bug"})),
+    ),
+    team_dod={"Ops": (DodCheck("label_present", values=frozenset({"reviewed"})),)},
+    dod_inference_min_items=3,
+    top_priority_min_backlog=3,
+    committed_range=2,
+    far_down_position=3,
+    planning_horizon_days=60,
+    chief_product_owner="Carol Diaz",
+)
+STATES = ("todo", "todo", "todo", "in_progress", "done", "done", "removed")
+RESOLUTIONS = (None, None, "Done", "Fixed", "Won't Do", "Duplicate")
+KINDS = ("depends_on", "depends_on", "depends_on", "relates", "duplicates")
+
+
+@dataclass
+class World:
+    """The items and per-origin edges a snapshot should hold, kept independently of Snapshot."""
+
+    pool: list[str]
+    items: dict[str, Item] = field(default_factory=dict)
+    edges: dict[str, list[Edge]] = field(default_factory=dict)
+
+    def snapshot(self) -> Snapshot:
+        edges = [edge for origin in sorted(self.edges) for edge in self.edges[origin]]
+        return Snapshot(list(self.items.values()), edges, TEAMS, POLICY, TODAY)
+
+
+def _maybe(rng: random.Random, value: object, chance: float = 0.5) -> object:
+    return value if rng.random() < chance else None
+
+
+def random_item(rng: random.Random, ref: str, pool: list[str]) -> Item:
+    source, key = ref.split(":", 1)
+    team = None if rng.random() < 0.1 else rng.choice([t.name for t in TEAMS if t.source == source])
+    state = rng.choice(STATES)
+    parent_pool = pool[: max(2, len(pool) // 6)]  # the first refs are likely parents
+    day = TODAY + timedelta(days=rng.randint(-40, 120))
+    return Item(
+        ref=ref,
+        source=source,
+        key=key,
+        team=team,
+        item_type=rng.choice(("epic", "feature", "story", "story", "story", "bug", "task")),
+        title=f"Item {key}",
+        raw_state=rng.choice(("To Do", "Closed", "Done", "Resolved", "Active", "")),
+        state_category=state,
+        resolution=rng.choice(RESOLUTIONS) if state in ("done", "removed") else None,
+        priority=rng.choice((1, 1, 2, 3, 4, 5, None)),
+        rank=_maybe(rng, f"{rng.randint(0, 30):03d}", 0.8),  # type: ignore[arg-type]
+        parent=_maybe(rng, rng.choice(parent_pool), 0.6),  # type: ignore[arg-type]
+        iteration=_maybe(rng, rng.choice(ITERATIONS), 0.6),  # type: ignore[arg-type]
+        target_date=_maybe(rng, day, 0.2),  # type: ignore[arg-type]
+        due_date=_maybe(rng, day + timedelta(days=rng.randint(-10, 10)), 0.15),  # type: ignore[arg-type]
+        release="R1" if rng.random() < 0.1 else None,
+        release_date=_maybe(rng, day + timedelta(days=30), 0.1),  # type: ignore[arg-type]
+        labels=frozenset(rng.sample(("reviewed", "ux", "api"), rng.randint(0, 2))),
+        story_points=_maybe(rng, float(rng.randint(0, 8)), 0.6),  # type: ignore[arg-type]
+        fields={"AC": rng.choice(("", "Given...", None)), "DoD": rng.choice(("2/2", "1/2", None))},
+        updated=datetime.combine(TODAY - timedelta(days=rng.randint(0, 400)), datetime.min.time()),
+        deleted=rng.random() < 0.05,
+    )
+
+
+def random_edges(rng: random.Random, origin: str, pool: list[str]) -> list[Edge]:
+    edges = []
+    for _ in range(rng.choice((0, 1, 2, 2, 3))):
+        other = rng.choice(pool)
+        kind = rng.choice(KINDS)
+        # The origin is either end: Jira reports a link on both items, ADO Forward links on the prerequisite.
+        dependent, prerequisite = (origin, other) if rng.random() < 0.6 else (other, origin)
+        edges.append(Edge(dependent, prerequisite, kind, f"raw-{kind}", origin))
+    return edges
+
+
+def random_world(seed: int, size: int = 50) -> World:
+    rng = random.Random(seed)
+    pool = [f"{rng.choice(SOURCES)}:K-{i}" for i in range(int(size * 1.2))]
+    world = World(pool)
+    for ref in rng.sample(pool, size):
+        world.items[ref] = random_item(rng, ref, pool)
+    for origin in rng.sample(pool, size):
+        world.edges[origin] = random_edges(rng, origin, pool)
+    # Random links rarely close a loop through open items of two teams: plant a few cycles.
+    for _ in range(3):
+        ring = rng.sample(sorted(world.items), rng.randint(2, 5))
+        for dependent, prerequisite in zip(ring, ring[1:] + ring[:1], strict=True):
+            world.edges.setdefault(dependent, []).append(
+                Edge(dependent, prerequisite, "depends_on", "", dependent)
+            )
+    return world
+
+
+@dataclass
+class Change:
+    upserted: list[Item]
+    removed: list[str]
+    edges: dict[str, list[Edge]]
+
+
+def random_change(rng: random.Random, world: World) -> Change:
+    """A small delta (1-3 operations) and its effect applied to `world`."""
+    change = Change([], [], {})
+    for _ in range(rng.randint(1, 3)):
+        roll = rng.random()
+        known = sorted(world.items)
+        if roll < 0.45 and known:
+            old = world.items[rng.choice(known)]
+            fresh = random_item(rng, old.ref, world.pool)
+            # Change a few fields only, like a real edit: the rest of the item stays as it was.
+            names = rng.sample(
+                [
+                    "team",
+                    "state_category",
+                    "priority",
+                    "rank",
+                    "parent",
+                    "iteration",
+                    "resolution",
+                    "deleted",
+                ],
+                rng.randint(1, 3),
+            )
+            item = replace(old, **{name: getattr(fresh, name) for name in names})
+            change.upserted = [i for i in change.upserted if i.ref != item.ref] + [item]
+            world.items[item.ref] = item
+        elif roll < 0.6:
+            unknown = [ref for ref in world.pool if ref not in world.items]
+            if unknown:
+                item = random_item(rng, rng.choice(unknown), world.pool)
+                change.upserted.append(item)
+                world.items[item.ref] = item
+        elif roll < 0.7 and known:
+            ref = rng.choice(known)
+            if all(i.ref != ref for i in change.upserted):
+                change.removed.append(ref)
+                del world.items[ref]
+                world.edges.pop(ref, None)
+                change.edges.pop(ref, None)
+        else:
+            origin = rng.choice(world.pool)
+            if origin not in change.removed:
+                edges = random_edges(rng, origin, world.pool)
+                change.edges[origin] = edges
+                world.edges[origin] = edges
+    return change

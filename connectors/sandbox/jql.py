@@ -1,0 +1,618 @@
+"""The JQL the connectors send, parsed and evaluated against a sandbox Jira site.
+
+Supported: ``AND``/``OR``/``NOT`` and parentheses over clauses on project, key/issuekey, id,
+updated, created, resolved/resolutiondate, duedate, labels, issuetype/type, status,
+statusCategory, priority, resolution, parent, sprint, "Epic Link", fixVersion, with ``=``,
+``!=``, ``<``, ``<=``, ``>``, ``>=``, ``in``, ``not in``, ``is [not] empty``; ``ORDER BY``
+updated, created, key, id, priority, duedate, resolutiondate, rank. Dates take the formats Jira
+takes (minute precision, in the searching user's time zone) and relative periods (``-5d``).
+
+Anything else is answered with a 400 and Jira's error text, so a connector that sends JQL the
+sandbox does not know finds out at once instead of getting a silently wrong answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .jira_world import JiraIssue, JiraSite
+
+
+class JqlError(ValueError):
+    """A JQL error; ``str(err)`` is the message Jira puts in ``errorMessages``."""
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+      | (?P<op>!=|>=|<=|!~|=|>|<|~|\(|\)|,)
+      | (?P<word>[A-Za-z0-9_.\-:/+\[\]*@]+)
+    )""",
+    re.X,
+)
+
+_FIELDS = {
+    "project": "project",
+    "key": "key",
+    "issuekey": "key",
+    "id": "id",
+    "updated": "updated",
+    "updateddate": "updated",
+    "created": "created",
+    "createddate": "created",
+    "resolved": "resolutiondate",
+    "resolutiondate": "resolutiondate",
+    "duedate": "duedate",
+    "due": "duedate",
+    "labels": "labels",
+    "label": "labels",
+    "issuetype": "issuetype",
+    "type": "issuetype",
+    "status": "status",
+    "statuscategory": "statusCategory",
+    "priority": "priority",
+    "resolution": "resolution",
+    "parent": "parent",
+    "sprint": "sprint",
+    "epic link": "epic",
+    "fixversion": "fixVersion",
+    "rank": "rank",
+}
+# real Jira fields the sandbox does not evaluate (answered with a clear 400)
+_KNOWN_UNSUPPORTED = {
+    "summary",
+    "description",
+    "text",
+    "comment",
+    "assignee",
+    "reporter",
+    "creator",
+    "component",
+    "affectedversion",
+    "environment",
+    "watcher",
+    "voter",
+    "filter",
+    "issuefunction",
+    "attachments",
+    "lastviewed",
+    "originalestimate",
+    "remainingestimate",
+    "timespent",
+    "worklogdate",
+    "category",
+}
+_DATE_FIELDS = {"updated", "created", "resolutiondate", "duedate"}
+_ORDERABLE = {"updated", "created", "key", "id", "priority", "duedate", "resolutiondate", "rank"}
+
+_DATE_FORMATS = ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d")
+_PERIOD = re.compile(r"^([+-]?)\s*((?:\d+\s*[wdhm]\s*)+)$")
+
+
+@dataclass
+class Clause:
+    field: str
+    op: str
+    values: list[Any]
+    raw_field: str
+
+
+@dataclass
+class BoolOp:
+    op: str  # AND | OR | NOT
+    args: list[Any]
+
+
+@dataclass
+class Query:
+    where: Any | None
+    order: list[tuple[str, bool]]  # (field, descending)
+    text: str
+
+    @property
+    def bounded(self) -> bool:
+        return self.where is not None
+
+
+class _Parser:
+    def __init__(self, text: str, site: JiraSite, tz: str, now: datetime) -> None:
+        self.text = text
+        self.site = site
+        self.tz = ZoneInfo(tz) if tz else UTC
+        self.now = now
+        self.toks: list[tuple[str, str]] = []
+        pos = 0
+        s = text.strip()
+        while pos < len(s):
+            m = _TOKEN.match(s, pos)
+            if not m or m.end() == pos:
+                raise JqlError(
+                    f"Error in the JQL Query: The character '{s[pos]}' is a reserved JQL character. "
+                    f"You must enclose it in a string or use the escape '\\u{ord(s[pos]):04x}' instead. "
+                    f"(line 1, character {pos + 1})"
+                )
+            kind = m.lastgroup or ""
+            val = m.group(kind)
+            self.toks.append((kind, val))
+            pos = m.end()
+            while pos < len(s) and s[pos].isspace():
+                pos += 1
+        self.i = 0
+
+    # -- token helpers --------------------------------------------------------------------
+    def peek(self, k: int = 0) -> tuple[str, str] | None:
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else None
+
+    def next(self) -> tuple[str, str]:
+        t = self.peek()
+        if t is None:
+            raise JqlError(
+                "Error in the JQL Query: Expecting either a value, list or function but got end of query."
+            )
+        self.i += 1
+        return t
+
+    def kw(self, *words: str) -> bool:
+        t = self.peek()
+        return t is not None and t[0] == "word" and t[1].lower() in words
+
+    def expect_kw(self, word: str) -> None:
+        t = self.next()
+        if t[0] != "word" or t[1].lower() != word:
+            raise JqlError(f"Error in the JQL Query: Expecting '{word}' but got '{t[1]}'.")
+
+    # -- grammar --------------------------------------------------------------------------
+    def parse(self) -> Query:
+        where = None
+        if self.peek() is not None and not self.kw("order"):
+            where = self.or_expr()
+        order: list[tuple[str, bool]] = []
+        if self.kw("order"):
+            self.next()
+            self.expect_kw("by")
+            while True:
+                t = self.next()
+                raw = _unquote(t[1]) if t[0] == "str" else t[1]
+                name = self._field_name(raw)
+                if name not in _ORDERABLE:
+                    raise JqlError(f"Field '{raw}' does not support sorting.")
+                desc = False
+                if self.kw("asc", "desc"):
+                    desc = self.next()[1].lower() == "desc"
+                order.append((name, desc))
+                if self.peek() and self.peek()[1] == ",":  # type: ignore[index]
+                    self.next()
+                    continue
+                break
+        if self.peek() is not None:
+            t = self.peek()
+            raise JqlError(
+                f"Error in the JQL Query: Expecting operator but got '{t[1]}'. "  # type: ignore[index]
+                "The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', "
+                "'IS' and 'IS NOT'."
+            )
+        if len(order) > 7:
+            raise JqlError("The ORDER BY clause may name at most 7 fields.")
+        return Query(where=where, order=order, text=self.text)
+
+    def or_expr(self) -> Any:
+        args = [self.and_expr()]
+        while self.kw("or") or (self.peek() and self.peek()[1] == "||"):  # type: ignore[index]
+            self.next()
+            args.append(self.and_expr())
+        return args[0] if len(args) == 1 else BoolOp("OR", args)
+
+    def and_expr(self) -> Any:
+        args = [self.not_expr()]
+        while self.kw("and") or (self.peek() and self.peek()[1] == "&&"):  # type: ignore[index]
+            self.next()
+            args.append(self.not_expr())
+        return args[0] if len(args) == 1 else BoolOp("AND", args)
+
+    def not_expr(self) -> Any:
+        if self.kw("not"):
+            self.next()
+            return BoolOp("NOT", [self.not_expr()])
+        t = self.peek()
+        if t and t[1] == "(":
+            self.next()
+            e = self.or_expr()
+            t2 = self.next()
+            if t2[1] != ")":
+                raise JqlError(f"Error in the JQL Query: Expecting ')' but got '{t2[1]}'.")
+            return e
+        return self.clause()
+
+    def _field_name(self, raw: str) -> str:
+        low = raw.lower()
+        if low in _FIELDS:
+            return _FIELDS[low]
+        m = re.match(r"^cf\[(\d+)\]$", low)
+        fid = f"customfield_{m.group(1)}" if m else low
+        ef = self.site.epic_link_field
+        if ef and fid == ef:
+            return "epic"
+        sf = self.site.sprint_field
+        if sf and fid == sf:
+            return "sprint"
+        rf = self.site.rank_field
+        if rf and fid == rf:
+            return "rank"
+        names = self.site.field_by_name()
+        if low in names or fid in self.site.field_ids() or low in _KNOWN_UNSUPPORTED:
+            raise JqlError(
+                f"The sandbox Jira does not support searching on field '{raw}'. "
+                "Supported: project, key, id, updated, created, resolved, duedate, labels, "
+                "issuetype, status, statusCategory, priority, resolution, parent, sprint, "
+                "'Epic Link', fixVersion."
+            )
+        raise JqlError(f"Field '{raw}' does not exist or you do not have permission to view it.")
+
+    def clause(self) -> Clause:
+        t = self.next()
+        if t[0] not in ("word", "str"):
+            raise JqlError(f"Error in the JQL Query: Expecting a field name but got '{t[1]}'.")
+        raw = _unquote(t[1]) if t[0] == "str" else t[1]
+        name = self._field_name(raw)
+        t = self.next()
+        op = t[1].lower()
+        if t[0] == "word" and op == "not":
+            self.expect_kw("in")
+            op = "not in"
+        elif t[0] == "word" and op == "is":
+            if self.kw("not"):
+                self.next()
+                op = "is not"
+            t2 = self.next()
+            if t2[1].lower() not in ("empty", "null"):
+                raise JqlError(f"Error in the JQL Query: Expecting 'EMPTY' or 'NULL' but got '{t2[1]}'.")
+            return Clause(name, op, [], raw)
+        elif t[0] == "word" and op == "in":
+            op = "in"
+        elif t[0] != "op" or op in ("(", ")", ","):
+            raise JqlError(
+                f"Error in the JQL Query: Expecting operator but got '{t[1]}'. The valid operators "
+                "are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' and 'IS NOT'."
+            )
+        if op in ("~", "!~"):
+            raise JqlError(f"The operator '{op}' is not supported by the '{raw}' field.")
+        if op in ("in", "not in"):
+            t = self.next()
+            if t[1] != "(":
+                raise JqlError(f"Error in the JQL Query: Expecting '(' but got '{t[1]}'.")
+            values = []
+            while True:
+                values.append(self.value(name, raw))
+                t = self.next()
+                if t[1] == ")":
+                    break
+                if t[1] != ",":
+                    raise JqlError(f"Error in the JQL Query: Expecting ',' or ')' but got '{t[1]}'.")
+        else:
+            values = [self.value(name, raw)]
+        if op in ("<", "<=", ">", ">=") and name not in _DATE_FIELDS | {"id", "key", "priority"}:
+            raise JqlError(f"The operator '{op}' is not supported by the '{raw}' field.")
+        return Clause(name, op, values, raw)
+
+    def value(self, name: str, raw_field: str) -> Any:
+        t = self.next()
+        if t[0] == "str":
+            v = _unquote(t[1])
+        elif t[0] == "word":
+            v = t[1]
+            nxt = self.peek()
+            if nxt and nxt[1] == "(":  # a JQL function
+                raise JqlError(f"The sandbox Jira does not support the JQL function '{v}()'.")
+            # relative periods like '-4w 2d' come in several word tokens
+            while (
+                name in _DATE_FIELDS
+                and self.peek()
+                and self.peek()[0] == "word"
+                and re.fullmatch(  # type: ignore[index]
+                    r"\d+[wdhm]",
+                    self.peek()[1],  # type: ignore[index]
+                )
+            ):
+                v += " " + self.next()[1]
+        else:
+            raise JqlError(
+                f"Error in the JQL Query: Expecting either a value, list or function but got '{t[1]}'."
+            )
+        if name in _DATE_FIELDS:
+            return self.date_value(v, raw_field)
+        if name == "id":
+            if not str(v).isdigit():
+                raise JqlError(f"The value '{v}' for field 'id' is invalid.")
+            return str(v)
+        if name == "key":
+            return str(v).upper()
+        return v
+
+    def date_value(self, v: str, raw_field: str) -> datetime:
+        s = v.strip()
+        m = _PERIOD.match(s)
+        if m:
+            sign = -1 if m.group(1) == "-" else 1
+            total = timedelta()
+            for num, unit in re.findall(r"(\d+)\s*([wdhm])", m.group(2)):
+                n = int(num)
+                total += {
+                    "w": timedelta(weeks=n),
+                    "d": timedelta(days=n),
+                    "h": timedelta(hours=n),
+                    "m": timedelta(minutes=n),
+                }[unit]
+            return self.now + sign * total
+        for fmt in _DATE_FORMATS:
+            try:
+                local = datetime.strptime(s, fmt)  # noqa: DTZ007 - the zone is the user's, set below
+            except ValueError:
+                continue
+            return local.replace(tzinfo=self.tz).astimezone(UTC)
+        raise JqlError(
+            f"Date value '{v}' for field '{raw_field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', "
+            "'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'."
+        )
+
+
+def _unquote(s: str) -> str:
+    body = s[1:-1]
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+def parse(text: str, site: JiraSite, tz: str = "UTC", now: datetime | None = None) -> Query:
+    return _Parser(text or "", site, tz, now or datetime.now(UTC)).parse()
+
+
+# ============================================================================================
+# Evaluation
+
+
+class Rev:
+    """Reverses the order of a sort component (for DESC on strings and tuples)."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: Any) -> None:
+        self.v = v
+
+    def __lt__(self, other: Rev) -> bool:
+        return other.v < self.v
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Rev) and self.v == other.v
+
+    def __hash__(self) -> int:
+        return hash(self.v)
+
+
+def key_tuple(key: str) -> tuple[str, int]:
+    p, _, n = key.rpartition("-")
+    return (p, int(n) if n.isdigit() else 0)
+
+
+def _date_of(issue: JiraIssue, name: str) -> datetime | None:
+    if name == "updated":
+        return issue.updated
+    from .util import parse_ts
+
+    return parse_ts(issue.fields.get(name))
+
+
+def _prio_rank(site: JiraSite, issue: JiraIssue) -> int:
+    p = issue.fields.get("priority")
+    if not isinstance(p, dict):
+        return 10_000
+    for i, x in enumerate(site.priorities):
+        if x["id"] == str(p.get("id")) or x["name"] == p.get("name"):
+            return i
+    return 9_999
+
+
+def sort_key(site: JiraSite, issue: JiraIssue, order: list[tuple[str, bool]]) -> tuple:
+    parts: list[Any] = []
+    for name, desc in order:
+        if name in _DATE_FIELDS:
+            d = _date_of(issue, name)
+            v: Any = (0, d.timestamp()) if d else (1, 0.0)  # empty values sort last ascending
+        elif name == "key":
+            v = key_tuple(issue.key)
+        elif name == "id":
+            v = int(issue.id) if issue.id.isdigit() else 0
+        elif name == "priority":
+            v = -_prio_rank(site, issue)  # ASC = lowest priority first, as in Jira
+        elif name == "rank":
+            rf = site.rank_field
+            v = str(issue.fields.get(rf) or "~") if rf else issue.key
+        else:
+            v = 0
+        parts.append(Rev(v) if desc else v)
+    parts.append(int(issue.id) if issue.id.isdigit() else issue.id)  # total order: tie-break by id
+    return tuple(parts)
+
+
+def _values_of(site: JiraSite, issue: JiraIssue, name: str) -> list[str]:
+    f = issue.fields
+    if name == "project":
+        p = f.get("project") or {}
+        return [issue.project_key.lower(), str(p.get("id", "")).lower(), str(p.get("name", "")).lower()]
+    if name == "labels":
+        return [str(x).lower() for x in f.get("labels") or []]
+    if name == "issuetype":
+        it = f.get("issuetype") or {}
+        return [str(it.get("name", "")).lower(), str(it.get("id", "")).lower()]
+    if name == "status":
+        st = f.get("status") or {}
+        return [str(st.get("name", "")).lower(), str(st.get("id", "")).lower()]
+    if name == "statusCategory":
+        cat = (f.get("status") or {}).get("statusCategory") or {}
+        return [
+            str(cat.get("key", "")).lower(),
+            str(cat.get("name", "")).lower(),
+            str(cat.get("id", "")).lower(),
+        ]
+    if name == "priority":
+        p = f.get("priority")
+        return [str(p.get("name", "")).lower(), str(p.get("id", "")).lower()] if isinstance(p, dict) else []
+    if name == "resolution":
+        r = f.get("resolution")
+        return [str(r.get("name", "")).lower(), str(r.get("id", "")).lower()] if isinstance(r, dict) else []
+    if name == "parent":
+        out = []
+        p = f.get("parent")
+        if isinstance(p, dict):
+            out += [str(p.get("key", "")).lower(), str(p.get("id", "")).lower()]
+        if issue.epic_key:
+            out.append(issue.epic_key.lower())
+            e = site.by_key.get(issue.epic_key)
+            if e:
+                out.append(e.id)
+        return out
+    if name == "epic":
+        return [issue.epic_key.lower()] if issue.epic_key else []
+    if name == "sprint":
+        out = []
+        for sid in issue.sprint_ids:
+            out.append(str(sid))
+            sp = site.sprints.get(sid) or {}
+            if sp.get("name"):
+                out.append(str(sp["name"]).lower())
+        return out
+    if name == "fixVersion":
+        out = []
+        for v in f.get("fixVersions") or []:
+            out += [str(v.get("name", "")).lower(), str(v.get("id", "")).lower()]
+        return out
+    return []
+
+
+def _eval(site: JiraSite, issue: JiraIssue, node: Any) -> bool:
+    if isinstance(node, BoolOp):
+        if node.op == "AND":
+            return all(_eval(site, issue, a) for a in node.args)
+        if node.op == "OR":
+            return any(_eval(site, issue, a) for a in node.args)
+        return not _eval(site, issue, node.args[0])
+    c: Clause = node
+    if c.field in _DATE_FIELDS:
+        d = _date_of(issue, c.field)
+        if c.op in ("is", "is not"):
+            return (d is None) == (c.op == "is")
+        if d is None:
+            return False
+        if c.field == "duedate":
+            d = d.replace(hour=0, minute=0)
+        return _cmp(d, c.op, c.values)
+    if c.field == "id":
+        if c.op in ("is", "is not"):
+            return c.op == "is not"
+        return _cmp(int(issue.id), c.op, [int(v) for v in c.values])
+    if c.field == "key":
+        if c.op in ("is", "is not"):
+            return c.op == "is not"
+        if c.op in ("<", "<=", ">", ">="):
+            return _cmp(key_tuple(issue.key), c.op, [key_tuple(v) for v in c.values])
+        return _cmp(issue.key.upper(), c.op, c.values)
+    if c.field == "rank":
+        raise JqlError("Field 'rank' can only be used in ORDER BY.")
+    vals = _values_of(site, issue, c.field)
+    if c.op == "is":
+        return not vals
+    if c.op == "is not":
+        return bool(vals)
+    wanted = [str(v).lower() for v in c.values]
+    if c.op in ("=", "in"):
+        return any(w in vals for w in wanted)
+    if c.op in ("!=", "not in"):
+        return bool(vals) and not any(w in vals for w in wanted)
+    if c.field == "priority":
+        ranks = {p["name"].lower(): i for i, p in enumerate(site.priorities)}
+        mine = _prio_rank(site, issue)
+        other = ranks.get(wanted[0], 0)
+        # "priority > Medium" means more important than Medium (a smaller index)
+        return _cmp(-mine, c.op, [-other])
+    return False
+
+
+def _cmp(v: Any, op: str, values: list[Any]) -> bool:
+    if op in ("=", "in"):
+        return v in values
+    if op in ("!=", "not in"):
+        return v not in values
+    w = values[0]
+    if op == ">":
+        return v > w
+    if op == ">=":
+        return v >= w
+    if op == "<":
+        return v < w
+    if op == "<=":
+        return v <= w
+    return False
+
+
+def _candidates(site: JiraSite, node: Any) -> list[JiraIssue] | None:
+    """A cheap superset of the matches from the top-level AND (project/key/id clauses)."""
+    clauses = node.args if isinstance(node, BoolOp) and node.op == "AND" else [node]
+    best: list[JiraIssue] | None = None
+    for c in clauses:
+        if not isinstance(c, Clause) or c.op not in ("=", "in"):
+            continue
+        cand: list[JiraIssue] | None = None
+        if c.field == "key":
+            cand = [i for i in (site.by_key.get(str(v).upper()) for v in c.values) if i]
+        elif c.field == "id":
+            cand = [i for i in (site.issues.get(str(v)) for v in c.values) if i]
+        elif c.field == "project":
+            keys = set()
+            for v in c.values:
+                for pk, p in site.projects.items():
+                    if str(v).lower() in (
+                        pk.lower(),
+                        str(p.get("id", "")).lower(),
+                        str(p.get("name", "")).lower(),
+                    ):
+                        keys.add(pk)
+            cand = [i for i in site.issues.values() if i.project_key in keys]
+        if cand is not None and (best is None or len(cand) < len(best)):
+            best = cand
+    return best
+
+
+def execute(site: JiraSite, q: Query) -> list[JiraIssue]:
+    """Matching issues, sorted by the query's ORDER BY (created DESC when it has none)."""
+    if q.where is None:
+        pool = list(site.issues.values())
+    else:
+        cand = _candidates(site, q.where)
+        pool = cand if cand is not None else list(site.issues.values())
+        pool = [i for i in pool if _eval(site, i, q.where)]
+    order = q.order or [("created", True)]
+    pool.sort(key=lambda i: sort_key(site, i, order))
+    return pool
+
+
+def validate_project_refs(site: JiraSite, q: Query) -> list[str]:
+    """Jira answers 400 when a project named in the JQL does not exist; this lists them."""
+    missing = []
+
+    def walk(n: Any) -> None:
+        if isinstance(n, BoolOp):
+            for a in n.args:
+                walk(a)
+        elif isinstance(n, Clause) and n.field == "project":
+            for v in n.values:
+                sv = str(v).lower()
+                if not any(
+                    sv in (pk.lower(), str(p.get("id", "")).lower(), str(p.get("name", "")).lower())
+                    for pk, p in site.projects.items()
+                ):
+                    missing.append(str(v))
+
+    walk(q.where)
+    return missing

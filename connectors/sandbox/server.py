@@ -1,0 +1,533 @@
+"""``SandboxServer``: both emulators on loopback, in a background thread, as a context manager.
+
+::
+
+    with SandboxServer("path/to/world", jira_mode="cloud", latency_ms=20) as sb:
+        jira = JIRA(server=sb.jira_url, basic_auth=("me@example.com", sb.token), max_retries=0)
+        ...
+        sb.jira().update("PAY-12", priority="Highest", sprint="Sprint 7")   # scripted change
+        assert sb.requests.count(emulator="jira", path="/search/jql") == 3
+
+URL layout: one uvicorn server per emulator, each on its own port, both in one event loop in one
+thread. Jira sites are served under a path prefix (``http://127.0.0.1:P/<site>``, a Data Center
+style context path; a world with one site is also served at the root); ADO organizations at
+``http://127.0.0.1:Q/<org>`` like ``dev.azure.com/<org>``. ``/_sandbox/...`` on either port is the
+admin endpoint (see :mod:`connectors.sandbox.admin`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .admin import build_admin
+from .ado_app import AdoEmulator
+from .ado_render import identity
+from .faults import FaultConfig, FaultInjector, RequestLog
+from .jira_app import JiraEmulator, make_user
+from .script import AdoScript, JiraScript
+from .util import slug, utcnow
+from .webhooks import Target, WebhookEmitter, ado_payload, jira_payload
+from .world import World
+
+DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's documented default, not a secret
+DEFAULT_WEBHOOK_SECRET = "sandbox-webhook-secret"  # noqa: S105
+
+
+def source_name(kind: str, tenant: str) -> str:
+    """The poalign source name ``--config-out`` gives a Jira site / ADO organization."""
+    return f"{'jira' if kind == 'jira' else 'ado'}-{slug(tenant)}"
+
+
+class SandboxState:
+    """Everything the emulators share: the world, auth, faults, the log, webhooks, the clock."""
+
+    def __init__(
+        self,
+        world: World,
+        *,
+        token: str,
+        jira_mode: str | None,
+        host: str,
+        jira_faults: FaultConfig,
+        ado_faults: FaultConfig,
+        emitter: WebhookEmitter,
+        source_names: Callable[[str, str], str],
+    ) -> None:
+        self.world = world
+        self.token = token
+        self.jira_mode = jira_mode
+        self.host = host
+        self.jira_port = 0
+        self.ado_port = 0
+        self.request_log = RequestLog()
+        self.faults = {"jira": FaultInjector(jira_faults), "ado": FaultInjector(ado_faults)}
+        self.webhooks = emitter
+        self.source_names = source_names
+        self._offset = timedelta()
+        self._frozen: datetime | None = None
+        self._users: dict[tuple[str, str], dict] = {}
+        self._identities: dict[str, dict] = {}
+        self._known_fields: dict[str, dict[str, str]] = {}
+        self._comment_index: dict[str, dict[str, str]] = {}
+        self.jira_emulator = JiraEmulator(self, self.faults["jira"], self.request_log)
+        self.ado_emulator = AdoEmulator(self, self.faults["ado"], self.request_log)
+        self.admin = build_admin(self)
+        self._export_hook: Callable[[str], Path] | None = None
+
+    # -- clock -----------------------------------------------------------------------------
+    def now(self) -> datetime:
+        if self._frozen is not None:
+            return self._frozen
+        return utcnow() + self._offset
+
+    def set_now(self, when: datetime | None, frozen: bool = False) -> None:
+        if when is None:
+            self._offset, self._frozen = timedelta(), None
+        elif frozen:
+            self._frozen = when
+        else:
+            self._frozen = None
+            self._offset = when - utcnow()
+
+    # -- urls ------------------------------------------------------------------------------
+    @property
+    def jira_root(self) -> str:
+        return f"http://{_url_host(self.host)}:{self.jira_port}"
+
+    @property
+    def ado_root(self) -> str:
+        return f"http://{_url_host(self.host)}:{self.ado_port}"
+
+    def jira_site_url(self, site: str) -> str:
+        return f"{self.jira_root}/{site}"
+
+    def ado_org_url(self, org: str) -> str:
+        return f"{self.ado_root}/{org}"
+
+    # -- identities --------------------------------------------------------------------------
+    def jira_user(self, email_or_name: str, tz: str = "UTC") -> dict:
+        k = (email_or_name, tz)
+        u = self._users.get(k)
+        if u is None:
+            u = self._users[k] = make_user(email_or_name, tz)
+        return u
+
+    def ado_identity(self, name: str = "Sandbox User") -> dict:
+        ident = self._identities.get(name)
+        if ident is None:
+            email = (
+                "sandbox@sandbox.invalid"
+                if name == "Sandbox User"
+                else (f"{name.lower().replace(' ', '.')}@sandbox.invalid")
+            )
+            ident = self._identities[name] = identity(name, email, self.ado_root)
+        return ident
+
+    def known_fields(self, org: Any) -> dict[str, str]:
+        from .wiql import known_fields
+
+        kf = self._known_fields.get(org.name)
+        if kf is None:
+            kf = self._known_fields[org.name] = known_fields(org)
+        return kf
+
+    def comment_index(self, site: Any) -> dict[str, str]:
+        return self._comment_index.setdefault(site.name, {})
+
+    # -- scripting / events --------------------------------------------------------------------
+    def jira_script(self, site: str | None = None) -> JiraScript:
+        return JiraScript(self, self.world.jira_site(site))
+
+    def ado_script(self, org: str | None = None) -> AdoScript:
+        return AdoScript(self, self.world.ado_org(org))
+
+    def emit_jira(self, emulator: JiraEmulator, site: Any, events: Iterable[Any]) -> None:
+        idx = self.comment_index(site)
+        for ev in events:
+            if ev.comment is not None and ev.issue is not None and ev.name == "comment_created":
+                idx[str(ev.comment.get("id"))] = ev.issue.id
+        if not self.webhooks.enabled:
+            return
+        ms = int(self.now().timestamp() * 1000)
+        for ev in events:
+            payload = jira_payload(emulator, site, ev, ms)
+            if payload is not None:
+                self.webhooks.submit("jira", site.name, ev.name, payload, ev.flow)
+
+    def emit_ado(self, emulator: AdoEmulator, org: Any, events: Iterable[Any]) -> None:
+        events = list(events)
+        kf = self._known_fields.get(org.name)
+        if kf is not None:
+            for ev in events:
+                for k in ev.item.fields:
+                    kf.setdefault(k.lower(), k)
+        if not self.webhooks.enabled:
+            return
+        for ev in events:
+            self.webhooks.submit(
+                "ado", org.name, ev.name, ado_payload(emulator, org, ev, self.webhooks, self.now())
+            )
+
+    # -- admin ASGI --------------------------------------------------------------------------
+    def info(self) -> dict:
+        return {
+            "jira": {
+                n: {
+                    "url": self.jira_site_url(n),
+                    "mode": self.jira_emulator.mode(s),
+                    "source": self.source_names("jira", n),
+                }
+                for n, s in self.world.jira.items()
+            },
+            "ado": {
+                n: {
+                    "url": self.ado_org_url(n),
+                    "source": self.source_names("ado", n),
+                    "projects": sorted(p.name for p in o.projects.values()),
+                }
+                for n, o in self.world.ado.items()
+            },
+            "counts": self.world.counts(),
+        }
+
+    def export(self, path: str) -> Path:
+        return self.world.export(path)
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "", "::"):  # noqa: S104 - a display rule, not a bind
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((host, port))
+    except OSError as exc:
+        s.close()
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    s.listen(2048)
+    s.setblocking(False)
+    return s
+
+
+class SandboxServer:
+    """Both emulators on loopback; use as a context manager (or ``start()``/``stop()``)."""
+
+    def __init__(
+        self,
+        world: World | str | os.PathLike,
+        *,
+        jira_mode: str | None = None,
+        latency_ms: float = 0.0,
+        fault_rate: float = 0.0,
+        seed: int = 0,
+        webhook_urls: Iterable[str] = (),
+        jira_webhook_url: str | None = None,
+        ado_webhook_url: str | None = None,
+        token: str = DEFAULT_TOKEN,
+        host: str = "127.0.0.1",
+        jira_port: int = 0,
+        ado_port: int = 0,
+        webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
+        ado_webhook_user: str = "poalign",
+        ado_webhook_password: str | None = None,
+        webhook_retry_delays: Iterable[float] = (0.2, 0.5, 1.0, 2.0, 4.0),
+        now: datetime | None = None,
+        jira_faults: FaultConfig | None = None,
+        ado_faults: FaultConfig | None = None,
+        source_names: Callable[[str, str], str] | None = None,
+    ) -> None:
+        if jira_mode is not None and jira_mode.lower() not in ("cloud", "datacenter", "server", "dc"):
+            raise ValueError(f"jira_mode must be cloud or datacenter, not {jira_mode!r}")
+        if not isinstance(world, World):
+            world = World.load(world, now=now)
+        self.world = world
+        self.token = token
+        self.webhook_secret = webhook_secret
+        self.ado_webhook_user = ado_webhook_user
+        self.ado_webhook_password = (
+            ado_webhook_password if ado_webhook_password is not None else webhook_secret
+        )
+        names = source_names or source_name
+        targets = [Target(u) for u in webhook_urls]
+        if jira_webhook_url:
+            targets.append(Target(jira_webhook_url, "jira"))
+        if ado_webhook_url:
+            targets.append(Target(ado_webhook_url, "ado"))
+        emitter = WebhookEmitter(
+            targets,
+            names,
+            lambda tenant: self.webhook_secret,
+            lambda tenant: (self.ado_webhook_user, self.ado_webhook_password),
+            retry_delays=tuple(webhook_retry_delays),
+        )
+        jf = jira_faults or FaultConfig(latency_ms=latency_ms, fault_rate=fault_rate, seed=seed)
+        af = ado_faults or FaultConfig(latency_ms=latency_ms, fault_rate=fault_rate, seed=seed)
+        mode = None
+        if jira_mode:
+            mode = "cloud" if jira_mode.lower() == "cloud" else "datacenter"
+        self.state = SandboxState(
+            world,
+            token=token,
+            jira_mode=mode,
+            host=host,
+            jira_faults=jf,
+            ado_faults=af,
+            emitter=emitter,
+            source_names=names,
+        )
+        if now is not None:
+            self.state.set_now(now)
+        self._host = host
+        self._ports = (jira_port, ado_port)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._servers: list[Any] = []
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, timeout: float = 15.0) -> SandboxServer:
+        if self._thread is not None:
+            return self
+        jsock = _bind(self._host, self._ports[0])
+        asock = _bind(self._host, self._ports[1])
+        self.state.jira_port = jsock.getsockname()[1]
+        self.state.ado_port = asock.getsockname()[1]
+        self._thread = threading.Thread(
+            target=self._run, args=(jsock, asock), name="poalign-sandbox", daemon=True
+        )
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the sandbox did not start in time")
+        if self._error is not None:
+            raise RuntimeError(f"the sandbox failed to start: {self._error}") from self._error
+        return self
+
+    def _run(self, jsock: socket.socket, asock: socket.socket) -> None:
+        import uvicorn
+
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+
+        async def main() -> None:
+            servers = []
+            for app, _sock in ((self.state.jira_emulator, jsock), (self.state.ado_emulator, asock)):
+                cfg = uvicorn.Config(
+                    app,
+                    log_level="warning",
+                    access_log=False,
+                    lifespan="off",
+                    http="h11",
+                    loop="asyncio",
+                    timeout_keep_alive=30,
+                    timeout_graceful_shutdown=2,
+                    backlog=2048,
+                )
+                srv = uvicorn.Server(cfg)
+                servers.append(srv)
+            self._servers = servers
+            tasks = [
+                loop.create_task(srv.serve(sockets=[sock]))
+                for srv, sock in zip(servers, (jsock, asock), strict=True)
+            ]
+            while not all(s.started for s in servers):
+                if any(t.done() for t in tasks):
+                    for t in tasks:
+                        if t.done() and t.exception():
+                            raise t.exception()  # type: ignore[misc]
+                    raise RuntimeError("a sandbox server stopped during start-up")
+                await asyncio.sleep(0.005)
+            self._ready.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.state.webhooks.close()
+
+        try:
+            loop.run_until_complete(main())
+        except BaseException as exc:  # report start-up failures to start()
+            self._error = exc
+            self._ready.set()
+        finally:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            for s in (jsock, asock):
+                with contextlib.suppress(OSError):
+                    s.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread is None:
+            return
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+
+            def _shutdown() -> None:
+                for srv in self._servers:
+                    srv.should_exit = True
+                for emu in (self.state.jira_emulator, self.state.ado_emulator):
+                    for t in list(emu.inflight):
+                        t.cancel()
+
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_shutdown)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            for srv in self._servers:
+                srv.force_exit = True
+            self._thread.join(timeout)
+        self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- running things in the server's loop ---------------------------------------------------
+    def call(self, fn: Callable[..., Any], *args: Any, timeout: float = 30.0, **kw: Any) -> Any:
+        """Run ``fn`` in the server's event loop (world changes must not race the handlers)."""
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return fn(*args, **kw)
+        if threading.current_thread() is self._thread:
+            return fn(*args, **kw)
+
+        async def run() -> Any:
+            r = fn(*args, **kw)
+            if asyncio.iscoroutine(r):
+                r = await r
+            return r
+
+        return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout)
+
+    # -- public surface ----------------------------------------------------------------------
+    @property
+    def jira_port(self) -> int:
+        return self.state.jira_port
+
+    @property
+    def ado_port(self) -> int:
+        return self.state.ado_port
+
+    @property
+    def jira_root(self) -> str:
+        return self.state.jira_root
+
+    @property
+    def ado_root(self) -> str:
+        return self.state.ado_root
+
+    @property
+    def jira_urls(self) -> dict[str, str]:
+        return {n: self.state.jira_site_url(n) for n in self.world.jira}
+
+    @property
+    def ado_urls(self) -> dict[str, str]:
+        return {n: self.state.ado_org_url(n) for n in self.world.ado}
+
+    @property
+    def jira_url(self) -> str | None:
+        """The first Jira site's URL (``server=`` for the ``jira`` client)."""
+        urls = self.jira_urls
+        return next(iter(urls.values())) if urls else None
+
+    @property
+    def ado_url(self) -> str | None:
+        """The first ADO organization's URL (``base_url`` for ``Connection``)."""
+        urls = self.ado_urls
+        return next(iter(urls.values())) if urls else None
+
+    def jira_mode(self, site: str | None = None) -> str:
+        """``"cloud"`` or ``"datacenter"`` for a site."""
+        m = self.state.jira_emulator.mode(self.world.jira_site(site))
+        return "cloud" if m == "Cloud" else "datacenter"
+
+    @property
+    def requests(self) -> RequestLog:
+        return self.state.request_log
+
+    @property
+    def faults(self) -> dict[str, FaultInjector]:
+        return self.state.faults
+
+    @property
+    def jira_faults(self) -> FaultInjector:
+        return self.state.faults["jira"]
+
+    @property
+    def ado_faults(self) -> FaultInjector:
+        return self.state.faults["ado"]
+
+    @property
+    def webhooks(self) -> list:
+        return self.state.webhooks.deliveries
+
+    def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
+        """Block until every queued webhook delivery is finished (or ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        ok = self.call(lambda: self.state.webhooks.wait_idle(timeout), timeout=timeout + 5)
+        while not ok and time.monotonic() < deadline:
+            time.sleep(0.05)
+            ok = self.state.webhooks.pending == 0
+        return bool(ok)
+
+    def source_name(self, kind: str, tenant: str) -> str:
+        return self.state.source_names(kind, tenant)
+
+    def jira(self, site: str | None = None) -> _Proxy:
+        """Scripted changes on a Jira site, run in the server loop (see :class:`JiraScript`)."""
+        return _Proxy(self, self.state.jira_script(site))
+
+    def ado(self, org: str | None = None) -> _Proxy:
+        """Scripted changes in an ADO organization (see :class:`AdoScript`)."""
+        return _Proxy(self, self.state.ado_script(org))
+
+    def set_now(self, when: datetime | None, frozen: bool = False) -> None:
+        self.call(self.state.set_now, when, frozen)
+
+    def now(self) -> datetime:
+        return self.state.now()
+
+    def export(self, path: str | os.PathLike) -> Path:
+        return self.call(self.world.export, path)
+
+    def write_config(self, path: str | os.PathLike, **kw: Any) -> tuple[Path, Path]:
+        """Write a poalign config for this sandbox (and its ``.env``); see :mod:`.config_out`."""
+        from .config_out import write_config
+
+        return write_config(self, Path(path), **kw)
+
+    def info(self) -> dict:
+        return self.call(self.state.info)
+
+
+class _Proxy:
+    """Calls a script's methods inside the server's event loop."""
+
+    def __init__(self, server: SandboxServer, script: Any) -> None:
+        self._server = server
+        self._script = script
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._script, name)
+        if not callable(attr):
+            return attr
+
+        def call(*a: Any, **kw: Any) -> Any:
+            return self._server.call(attr, *a, **kw)
+
+        return call

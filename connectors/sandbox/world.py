@@ -1,0 +1,645 @@
+"""A sandbox world: the trackers' data, loaded from a folder of vendor-format JSON.
+
+Layout (see DESIGN.md, "Sandbox trackers and the world format")::
+
+    DIR/jira/<site>/site.json              optional: deploymentType, fields, issueLinkTypes,
+                                           baseUrl/aliases, statuses, priorities, resolutions,
+                                           sprints, boards, userTimeZone, caps
+    DIR/jira/<site>/**.json                issues (one per file, search responses, agile issues),
+                                           project JSON (versions with release dates),
+                                           meta files named like the GET answers
+                                           (issueLinkTypes/all_issuelinktypes, statuses, priorities,
+                                           resolutions, statuscategories, sprints, fields)
+    DIR/ado/<org>/org.json                 optional: {"aliases": [...]}
+    DIR/ado/<org>/<project>/**.json        work items (one per file, {count,value} wrappers,
+                                           REST httpExamples), comments lists, recyclebin/
+    DIR/ado/<org>/<project>/project.json   optional: {"process", "iterationStart", "iterationDays"}
+    DIR/ado/<org>/<project>/iterations.json / Iterations.json, areas.json
+    DIR/ado/<org>/<project>/teams.json, Teams/Teams.json, TeamIterationMap.json, TeamArea.json
+    DIR/poalign.yaml                       optional: teams, POs and policy for this world
+
+Files are found recursively, so the vendors' own layouts load as they are. A file that is not
+valid JSON stops the load with an error naming it; JSON that is not recognised is listed in
+``World.report.ignored`` with the reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from . import ado_world as aw
+from . import jira_world as jw
+from .util import read_json_file, stable_uuid, utcnow
+
+
+class WorldError(ValueError):
+    """A world folder that cannot be loaded; the message names the file."""
+
+
+@dataclass
+class LoadReport:
+    files: int = 0
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: int = 0
+    rewritten_paths: int = 0
+    synthesized_iteration_dates: int = 0
+
+    def ignore(self, path: Path | str, reason: str) -> None:
+        self.ignored.append((str(path), reason))
+
+
+@dataclass
+class World:
+    jira: dict[str, jw.JiraSite] = field(default_factory=dict)
+    ado: dict[str, aw.AdoOrg] = field(default_factory=dict)
+    poalign: dict[str, Any] | None = None
+    report: LoadReport = field(default_factory=LoadReport)
+    source: Path | None = None
+
+    # ------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | os.PathLike, now: datetime | None = None) -> World:
+        root = Path(path)
+        if not root.is_dir():
+            raise WorldError(f"{root}: not a directory")
+        world = cls(source=root)
+        now = now or utcnow()
+        jdir = root / "jira"
+        if jdir.is_dir():
+            for d in sorted(p for p in jdir.iterdir() if p.is_dir()):
+                world.jira[d.name] = _load_jira_site(d, world.report)
+        adir = root / "ado"
+        if adir.is_dir():
+            for d in sorted(p for p in adir.iterdir() if p.is_dir()):
+                world.ado[d.name] = _load_ado_org(d, world.report, now)
+        y = root / "poalign.yaml"
+        if y.is_file():
+            import yaml
+
+            try:
+                world.poalign = yaml.safe_load(y.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                raise WorldError(f"{y}: {exc}") from exc
+        if not world.jira and not world.ado:
+            raise WorldError(f"{root}: no jira/<site>/ or ado/<org>/ folder found")
+        return world
+
+    # ------------------------------------------------------------------------------------
+    def counts(self) -> dict[str, Any]:
+        """What the world holds: per site/org, and the link totals the emulators serve."""
+        out: dict[str, Any] = {"jira": {}, "ado": {}}
+        for name, s in self.jira.items():
+            entries = sum((lk.source_id in s.issues) + (lk.dest_id in s.issues) for lk in s.links.values())
+            out["jira"][name] = {
+                "issues": len(s.issues),
+                "projects": len(s.projects),
+                "links": len(s.links),
+                "link_entries": entries,
+                "sprints": len(s.sprints),
+            }
+        for name, o in self.ado.items():
+            rels = sum(len(w.relations) for w in o.items.values())
+            out["ado"][name] = {
+                "work_items": len(o.items),
+                "projects": {p.name: len(p.item_ids) for p in o.projects.values()},
+                "relations": rels,
+                "deleted": len(o.recycle),
+            }
+        return out
+
+    def jira_site(self, name: str | None = None) -> jw.JiraSite:
+        if name is None:
+            if len(self.jira) != 1:
+                raise KeyError(f"the world has {len(self.jira)} Jira sites; name one: {sorted(self.jira)}")
+            return next(iter(self.jira.values()))
+        return self.jira[name]
+
+    def ado_org(self, name: str | None = None) -> aw.AdoOrg:
+        if name is None:
+            if len(self.ado) != 1:
+                raise KeyError(
+                    f"the world has {len(self.ado)} ADO organizations; name one: {sorted(self.ado)}"
+                )
+            return next(iter(self.ado.values()))
+        return self.ado[name]
+
+    # ------------------------------------------------------------------------------------
+    def export(self, path: str | os.PathLike) -> Path:
+        """Write the world (with every write made so far) as a world folder."""
+        from .export import export_world
+
+        return export_world(self, Path(path))
+
+
+# ============================================================================================
+# Jira
+
+
+_JIRA_META = {
+    "issuelinktypes": "issueLinkTypes",
+    "issuelinktype": "issueLinkTypes",
+    "statuses": "statuses",
+    "status": "statuses",
+    "statuscategories": "statusCategories",
+    "priorities": "priorities",
+    "resolutions": "resolutions",
+    "sprints": "sprints",
+    "boards": "boards",
+    "fields": "fields",
+    "board_configuration": "boardConfiguration",
+}
+
+
+def _apply_site_meta(site: jw.JiraSite, key: str, value: Any) -> None:
+    if isinstance(value, dict) and "values" in value and key in ("sprints", "boards"):
+        value = value["values"]
+    if isinstance(value, dict) and key == "issueLinkTypes" and "issueLinkTypes" in value:
+        value = value["issueLinkTypes"]
+    if key == "issueLinkTypes":
+        site.link_types = [
+            {k: str(v) if k == "id" else v for k, v in t.items() if k in ("id", "name", "inward", "outward")}
+            for t in value
+        ]
+    elif key == "statuses":
+        for s in value:
+            site.statuses[str(s["id"])] = {
+                k: v for k, v in s.items() if k in ("id", "name", "description", "statusCategory")
+            }
+    elif key == "priorities":
+        site.priorities = [{k: v for k, v in p.items() if k != "self"} for p in value]
+    elif key == "resolutions":
+        site.resolutions = [{k: v for k, v in r.items() if k != "self"} for r in value]
+    elif key == "sprints":
+        for sp in value:
+            site.register_sprint(sp)
+    elif key == "boards":
+        for b in value:
+            site.boards[int(b["id"])] = {
+                "id": int(b["id"]),
+                "name": b.get("name"),
+                "type": b.get("type", "scrum"),
+                "projectKey": (b.get("location") or {}).get("projectKey") or b.get("projectKey"),
+            }
+    elif key == "fields":
+        site.fields_list = copy.deepcopy(value)
+    # statusCategories are fixed by Jira; boardConfiguration is accepted and unused
+
+
+def _classify_jira(data: Any) -> str:
+    if isinstance(data, dict):
+        if isinstance(data.get("issues"), list):
+            return "search"
+        if "key" in data and isinstance(data.get("fields"), dict):
+            return "issue"
+        if "key" in data and (
+            "versions" in data or "issueTypes" in data or "components" in data or "name" in data
+        ):
+            return "project"
+    if isinstance(data, list) and data and all(isinstance(x, dict) and "fields" in x for x in data):
+        return "issues"
+    return ""
+
+
+def _load_jira_site(d: Path, report: LoadReport) -> jw.JiraSite:
+    site = jw.JiraSite(name=d.name)
+    sj = d / "site.json"
+    if sj.is_file():
+        conf = _read(sj)
+        report.files += 1
+        if not isinstance(conf, dict):
+            raise WorldError(f"{sj}: expected an object")
+        site.deployment = conf.get("deploymentType")
+        site.base_url = conf.get("baseUrl")
+        site.aliases = list(conf.get("aliases") or [])
+        for key in ("fields", "issueLinkTypes", "statuses", "priorities", "resolutions", "sprints", "boards"):
+            if key in conf:
+                _apply_site_meta(site, key, conf[key])
+        site.options = {
+            k: v
+            for k, v in conf.items()
+            if k
+            not in (
+                "deploymentType",
+                "baseUrl",
+                "aliases",
+                "fields",
+                "issueLinkTypes",
+                "statuses",
+                "priorities",
+                "resolutions",
+                "sprints",
+                "boards",
+            )
+        }
+        try:
+            jw.normalize_deployment(site.deployment)
+        except ValueError as exc:
+            raise WorldError(f"{sj}: {exc}") from exc
+    files = sorted(p for p in d.rglob("*.json") if p != sj)
+    # pass 1: metadata files (the field list decides how sprint/epic custom fields are read)
+    payloads: list[tuple[Path, Any]] = []
+    for f in files:
+        stem = f.stem.lower()
+        stem = stem[4:] if stem.startswith("all_") else stem
+        data = _read(f)
+        report.files += 1
+        if stem in _JIRA_META and not _classify_jira(data):
+            _apply_site_meta(site, _JIRA_META[stem], data)
+            continue
+        payloads.append((f, data))
+    # pass 2: projects and issues; the same key twice keeps the most recently updated copy
+    chosen: dict[str, tuple[str, int, dict]] = {}
+    order = 0
+    for f, data in payloads:
+        kind = _classify_jira(data)
+        if kind == "project":
+            p = {k: v for k, v in data.items() if k not in ("self", "avatarUrls")}
+            p["id"] = str(p.get("id", ""))
+            site.projects[data["key"]] = p
+            continue
+        if kind in ("search", "issue", "issues"):
+            raws = data["issues"] if kind == "search" else data if kind == "issues" else [data]
+            for raw in raws:
+                if not isinstance(raw, dict) or "key" not in raw:
+                    report.ignore(f, "issue without key")
+                    continue
+                order += 1
+                upd = str((raw.get("fields") or {}).get("updated") or "")
+                prev = chosen.get(raw["key"])
+                if prev is not None:
+                    report.duplicates += 1
+                    if (upd, order) < (prev[0], prev[1]):
+                        continue
+                chosen[raw["key"]] = (upd, order, raw)
+            continue
+        report.ignore(f, "not an issue, search response or project")
+    for _upd, _order, raw in sorted(chosen.values(), key=lambda t: t[1]):
+        jw.ingest_issue(site, raw)
+    jw.finish_site(site)
+    return site
+
+
+def _read(f: Path) -> Any:
+    try:
+        return read_json_file(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WorldError(f"{f}: not valid JSON: {exc}") from exc
+
+
+# ============================================================================================
+# Azure DevOps
+
+
+def _work_items_in(data: Any) -> list[dict]:
+    """Work items in a payload: an item, {count,value}, a list, or a REST httpExample."""
+    if isinstance(data, dict):
+        if "responses" in data and "parameters" in data:  # vsts-rest-api-specs httpExample
+            out: list[dict] = []
+            for resp in (data.get("responses") or {}).values():
+                if isinstance(resp, dict):
+                    out.extend(_work_items_in(resp.get("body")))
+            return out
+        if (
+            isinstance(data.get("id"), int)
+            and isinstance(data.get("fields"), dict)
+            and "workItemId" not in data
+        ):
+            f = data["fields"]
+            if f and all(isinstance(v, dict) and ("newValue" in v or "oldValue" in v) for v in f.values()):
+                return []  # a WorkItemUpdate, not a work item
+            return [data]
+        if isinstance(data.get("value"), list):
+            out = []
+            for v in data["value"]:
+                out.extend(_work_items_in(v))
+            return out
+    if isinstance(data, list):
+        out = []
+        for v in data:
+            out.extend(_work_items_in(v))
+        return out
+    return []
+
+
+def _comments_in(data: Any) -> list[dict]:
+    if isinstance(data, dict):
+        if "responses" in data and "parameters" in data:
+            out: list[dict] = []
+            for resp in (data.get("responses") or {}).values():
+                if isinstance(resp, dict):
+                    out.extend(_comments_in(resp.get("body")))
+            return out
+        if isinstance(data.get("comments"), list):
+            return [c for c in data["comments"] if isinstance(c, dict) and "workItemId" in c]
+    return []
+
+
+def _load_ado_org(d: Path, report: LoadReport, now: datetime) -> aw.AdoOrg:
+    org = aw.AdoOrg(name=d.name)
+    oj = d / "org.json"
+    if oj.is_file():
+        conf = _read(oj)
+        report.files += 1
+        org.aliases = list(conf.get("aliases") or [])
+        if conf.get("id"):
+            org.id = conf["id"]
+        if conf.get("relationTypes"):
+            org.relation_types = conf["relationTypes"]
+        org.options = {k: v for k, v in conf.items() if k not in ("aliases", "id", "relationTypes")}
+    loose: list[tuple[Path, Any]] = []
+    for f in sorted(p for p in d.glob("*.json") if p != oj):
+        loose.append((f, _read(f)))
+        report.files += 1
+    pdirs = sorted(p for p in d.iterdir() if p.is_dir())
+    for pd in pdirs:
+        _load_ado_project(org, pd, report, now)
+    for f, data in loose:  # org-level item files: the project comes from System.TeamProject
+        items = _work_items_in(data)
+        if not items:
+            report.ignore(f, "no work items")
+            continue
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for it in items:
+            groups[(it.get("fields") or {}).get("System.TeamProject") or "Default"].append(it)
+        for pname, its in groups.items():
+            proj = org.project(pname) or _new_project(org, pname, {})
+            _add_items(org, proj, [(f, i) for i in its], report)
+            _finish_project(org, proj, {}, report, now)
+    from .ado_ops import assign_watermarks
+
+    assign_watermarks(org)
+    return org
+
+
+def _new_project(org: aw.AdoOrg, name: str, conf: dict) -> aw.AdoProject:
+    p = aw.AdoProject(
+        name=name,
+        id=conf.get("id") or stable_uuid("ado-project", org.name, name),
+        org=org.name,
+        description=conf.get("description", ""),
+    )
+    org.projects[name.lower()] = p
+    return p
+
+
+def _load_ado_project(org: aw.AdoOrg, d: Path, report: LoadReport, now: datetime) -> None:
+    conf: dict = {}
+    pj = d / "project.json"
+    if pj.is_file():
+        conf = _read(pj)
+        report.files += 1
+    name = conf.get("name") or d.name
+    proj = org.project(name) or _new_project(org, name, conf)
+    extras: dict[str, Any] = {"teams_dirs": []}
+    item_payloads: list[tuple[Path, dict]] = []
+    comment_payloads: list[dict] = []
+    deleted_payloads: list[tuple[Path, dict]] = []
+    for f in sorted(p for p in d.rglob("*.json") if p != pj):
+        rel_parts = [s.lower() for s in f.relative_to(d).parts]
+        lname = f.name.lower()
+        data = _read(f)
+        report.files += 1
+        if lname == "iterations.json" and len(rel_parts) == 1:
+            extras["iterations"] = _unwrap_example(data)
+            continue
+        if lname == "areas.json" and len(rel_parts) == 1:
+            extras["areas"] = _unwrap_example(data)
+            continue
+        if lname == "teamiterationmap.json":
+            extras["team_iterations"] = data
+            continue
+        if lname == "teamarea.json":
+            extras["team_area"] = data
+            continue
+        if lname == "teams.json":
+            extras["teams"] = data
+            continue
+        if lname == "teamsetting.json":
+            extras["teams_dirs"].append(f.parent.name)
+            continue
+        if "deliveryplans" in rel_parts:
+            report.ignore(f, "delivery plan (not served)")
+            continue
+        if "recyclebin" in rel_parts:
+            for it in _work_items_in(data):
+                deleted_payloads.append((f, it))
+            continue
+        items = _work_items_in(data)
+        comments = _comments_in(data)
+        if items:
+            item_payloads.extend((f, i) for i in items)
+        if comments:
+            comment_payloads.extend(comments)
+        if not items and not comments:
+            if (
+                isinstance(data, dict)
+                and isinstance(data.get("value"), list)
+                and data["value"]
+                and all(isinstance(v, dict) and "referenceName" in v for v in data["value"])
+            ):
+                org.relation_types = org.relation_types or data["value"]
+                continue
+            report.ignore(f, "no work items or comments")
+    _add_items(org, proj, item_payloads, report)
+    for f, raw in deleted_payloads:
+        item, rw = aw.normalize_item(raw, proj.name)
+        wi = aw.make_work_item(item, proj.name)
+        org.items.pop(wi.id, None)
+        proj.item_ids.discard(wi.id)
+        wi.deleted_by = raw.get("deletedBy") or (item.get("fields") or {}).get("System.ChangedBy")
+        wi.deleted_date = raw.get("deletedDate") or wi.fields.get("System.ChangedDate")
+        org.recycle[wi.id] = wi
+        org._next_id = max(org._next_id, wi.id)
+        _ = f, rw
+    for c in comment_payloads:
+        wi = org.items.get(int(c["workItemId"]))
+        if wi is None:
+            continue
+        if any(x.get("id") == c.get("id") for x in wi.comments):
+            continue
+        wi.comments.append(copy.deepcopy(c))
+        org._next_comment_id = max(org._next_comment_id, int(c.get("id") or 0))
+    _finish_project(org, proj, {**conf, **extras}, report, now)
+
+
+def _unwrap_example(data: Any) -> Any:
+    if isinstance(data, dict) and "responses" in data and "parameters" in data:
+        for resp in data["responses"].values():
+            if isinstance(resp, dict) and resp.get("body") is not None:
+                return resp["body"]
+    if isinstance(data, dict) and isinstance(data.get("value"), list):  # GET classificationnodes (roots)
+        return data["value"][0] if data["value"] else None
+    return data
+
+
+def _add_items(
+    org: aw.AdoOrg, proj: aw.AdoProject, payloads: list[tuple[Path, dict]], report: LoadReport
+) -> None:
+    """Pick, per id, the highest revision (the later file on a tie); older revisions become history."""
+    snaps: dict[int, list[tuple[int, int, dict]]] = defaultdict(list)
+    for order, (_f, raw) in enumerate(payloads):
+        try:
+            wid = int(raw["id"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        rev = int(raw.get("rev") or (raw.get("fields") or {}).get("System.Rev") or 1)
+        snaps[wid].append((rev, order, raw))
+    for wid, lst in snaps.items():
+        lst.sort(key=lambda t: (t[0], t[1]))
+        rev, _order, raw = lst[-1]
+        report.duplicates += len(lst) - 1
+        item, rewrites = aw.normalize_item(raw, proj.name)
+        report.rewritten_paths += rewrites
+        wi = aw.make_work_item(item, proj.name)
+        old = org.items.get(wid)
+        if old is not None and old.project != proj.name:
+            org.projects[old.project.lower()].item_ids.discard(wid)
+        history: dict[int, dict] = {}
+        for r, _o, older in lst[:-1]:
+            if r < rev and r not in history:
+                o_item, _ = aw.normalize_item(older, proj.name)
+                o_wi = aw.make_work_item(o_item, proj.name)
+                history[r] = {"rev": r, "fields": o_wi.fields, "relations": o_wi.relations}
+        wi.revisions = [history[r] for r in sorted(history)]
+        wi.revisions.append({"rev": wi.rev, "fields": wi.fields, "relations": wi.relations})
+        org.items[wid] = wi
+        proj.item_ids.add(wid)
+        org._next_id = max(org._next_id, wid)
+
+
+def _finish_project(
+    org: aw.AdoOrg, proj: aw.AdoProject, conf: dict, report: LoadReport, now: datetime
+) -> None:
+    items = [org.items[i] for i in proj.item_ids]
+    types: dict[str, set[str]] = defaultdict(set)
+    for wi in items:
+        types[wi.type_name].add(wi.fields.get("System.State", ""))
+    proj.process = conf.get("process") or aw.guess_process(set(types))
+    proj.types = aw.type_states(proj.process, types)
+    proj.options.update({k: v for k, v in conf.items() if k in ("iterationStart", "iterationDays")})
+    # classification trees
+    it_paths = {wi.fields.get("System.IterationPath", proj.name) for wi in items}
+    ar_paths = {wi.fields.get("System.AreaPath", proj.name) for wi in items}
+    it_raw = conf.get("iterations")
+    if proj.iterations is None or it_raw is not None:
+        proj.iterations = aw.build_tree(org, proj, "iteration", _tree_root(it_raw, proj.name), it_paths)
+    else:
+        proj.iterations = aw.build_tree(org, proj, "iteration", _node_to_raw(proj.iterations), it_paths)
+    ar_raw = conf.get("areas")
+    team_area_names: set[str] = set()
+    teams_raw = conf.get("teams")
+    team_list = _team_list(teams_raw)
+    if team_list and not ar_raw:
+        for t in team_list:
+            if not _truthy(t.get("isDefault")) and not t.get("areas"):
+                team_area_names.add(f"{proj.name}\\{t['name']}")
+    if proj.areas is None or ar_raw is not None:
+        proj.areas = aw.build_tree(
+            org, proj, "area", _tree_root(ar_raw, proj.name), ar_paths | team_area_names
+        )
+    else:
+        proj.areas = aw.build_tree(org, proj, "area", _node_to_raw(proj.areas), ar_paths | team_area_names)
+    # dates for date-less sprints (the demo generator sets them when it creates a project)
+    start = conf.get("iterationStart")
+    days = int(conf.get("iterationDays") or 14)
+    if start:
+        anchor = datetime.fromisoformat(str(start)).replace(tzinfo=UTC)
+    else:
+        today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        anchor = today - timedelta(days=today.weekday()) - timedelta(days=14)
+    report.synthesized_iteration_dates += aw.synthesize_iteration_dates(proj.iterations, anchor, days)
+    # teams
+    if team_list:
+        _teams_from_list(org, proj, team_list, conf)
+    if not proj.teams:
+        t = aw.Team(
+            id=stable_uuid("ado-team", org.name, proj.name, f"{proj.name} Team"),
+            name=f"{proj.name} Team",
+            description="The default project team.",
+            is_default=True,
+            area_paths=[(proj.name, True)],
+            default_area=proj.name,
+        )
+        proj.teams[t.name.lower()] = t
+
+
+def _truthy(v: Any) -> bool:
+    return v is True or (isinstance(v, str) and v.lower() == "true")
+
+
+def _team_list(raw: Any) -> list[dict]:
+    if isinstance(raw, list):
+        return [t for t in raw if isinstance(t, dict) and t.get("name")]
+    if isinstance(raw, dict) and isinstance(raw.get("value"), list):
+        return [t for t in raw["value"] if isinstance(t, dict) and t.get("name")]
+    return []
+
+
+def _teams_from_list(org: aw.AdoOrg, proj: aw.AdoProject, team_list: list[dict], conf: dict) -> None:
+    it_map: dict[str, list[str]] = {}
+    tim = conf.get("team_iterations")
+    if isinstance(tim, dict):
+        for e in tim.get("TeamIterationMap") or []:
+            it_map[str(e.get("TeamName", "")).lower()] = list(e.get("Iterations") or [])
+    area_tpl = conf.get("team_area") or {}
+    tpl_children = (
+        any(bool(v.get("includeChildren")) for v in area_tpl.get("values", []) if isinstance(v, dict))
+        if area_tpl
+        else True
+    )
+    has_sub_teams = any(not _truthy(t.get("isDefault")) for t in team_list)
+    leaves = {n.name.lower(): n.path for n in proj.iter_nodes("iteration") if n.path != proj.name}
+    for t in team_list:
+        name = t["name"]
+        default = _truthy(t.get("isDefault"))
+        team = aw.Team(
+            id=t.get("id") or stable_uuid("ado-team", org.name, proj.name, name),
+            name=name,
+            description=t.get("description", ""),
+            is_default=default,
+        )
+        if t.get("areas"):
+            team.area_paths = [(a["value"], bool(a.get("includeChildren"))) for a in t["areas"]]
+            team.default_area = t.get("defaultArea") or team.area_paths[0][0]
+        elif default:
+            team.area_paths = [(proj.name, not has_sub_teams)]
+            team.default_area = proj.name
+        else:
+            path = f"{proj.name}\\{name}"
+            team.area_paths = [(path, tpl_children if area_tpl else True)]
+            team.default_area = path
+        if t.get("iterations") is not None:
+            team.iteration_paths = list(t["iterations"])
+        elif name.lower() in it_map:
+            team.iteration_paths = [leaves.get(n.lower(), f"{proj.name}\\{n}") for n in it_map[name.lower()]]
+        team.backlog_iteration = t.get("backlogIteration")
+        proj.teams[name.lower()] = team
+
+
+def _tree_root(raw: Any, project: str) -> dict | None:
+    if raw is None:
+        return None
+    raw = _unwrap_example(raw)
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    if not isinstance(raw, dict):
+        return None
+    return aw.substitute_tokens(raw, project)
+
+
+def _node_to_raw(n: aw.Node) -> dict:
+    def conv(x: aw.Node) -> dict:
+        d: dict[str, Any] = {"id": x.id, "identifier": x.identifier, "name": x.name}
+        if x.start or x.finish:
+            d["attributes"] = {"startDate": aw.ado_date(x.start), "finishDate": aw.ado_date(x.finish)}
+        d["children"] = [conv(c) for c in x.children]
+        return d
+
+    return conv(n)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import ClassVar
 
 from rules.finding import Finding
-from rules.model import Focus, Policy, Severity, Snapshot
+from rules.model import Focus, Item, Policy, Severity, Snapshot
 
 DEPENDENCIES = "dependencies"
 PRIORITY = "priority"
@@ -100,12 +100,12 @@ def focus_refs(focus: Focus | None) -> Collection[str] | None:
     return None if focus is None else focus.refs
 
 
-def focus_teams(snapshot: Snapshot, focus: Focus) -> list[str]:
-    """Teams a team-level rule must judge under a focus: the focus teams and the teams of the focus
-    items (a team-level finding names a few example items as subjects)."""
+def focus_teams(snapshot: Snapshot, focus: Focus, could_be_example: Callable[[Item], bool]) -> list[str]:
+    """Teams a team-level rule must judge under a focus: the focus teams, and the teams of focus
+    items that could be one of the finding's example subjects."""
     teams = set(focus.teams)
     for ref in focus.refs:
         item = snapshot.get(ref)
-        if item is not None and item.team is not None:
+        if item is not None and item.team is not None and could_be_example(item):
             teams.add(item.team)
     return sorted(teams)

@@ -7,6 +7,8 @@ nothing reads the clock: "today" is an input, so the same snapshot always gives 
 from __future__ import annotations
 
 import enum
+import functools
+import gc
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -57,6 +59,7 @@ class Severity(enum.IntEnum):
         return Severity(max(Severity.INFO, self - steps))
 
 
+@functools.lru_cache(maxsize=4096)  # trackers use a small vocabulary of names; called per item
 def normalize_name(value: str) -> str:
     """Compare tracker names (resolutions, states, labels) case- and apostrophe-insensitively.
 
@@ -320,6 +323,9 @@ class Focus:
         return Focus(self.refs | other.refs, self.teams | other.teams)
 
 
+ResolvedPair = tuple[str, str, Item | None, Item | None]
+
+
 class Snapshot:
     """Items, edges, teams and policy with the indexes the rules need.
 
@@ -361,13 +367,21 @@ class Snapshot:
         self._in: dict[str, list[Edge]] = {}
         self._by_origin: dict[str, list[Edge]] = {}
         self._memo: dict[object, object] = {}
-        for item in items:
-            if item.ref in self._items:
-                raise ValueError(f"duplicate item ref {item.ref!r}")
-            self._index_item(item)
-        for edge in edges:
-            self._by_origin.setdefault(edge.origin, []).append(edge)
-            self._index_edge(edge)
+        # Indexing allocates a few hundred thousand containers, none of them cyclic; the cyclic
+        # collector would otherwise rescan the whole heap several times (measured: 2.5x slower).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for item in items:
+                if item.ref in self._items:
+                    raise ValueError(f"duplicate item ref {item.ref!r}")
+                self._index_item(item)
+            for edge in edges:
+                self._by_origin.setdefault(edge.origin, []).append(edge)
+                self._index_edge(edge)
+        finally:
+            if collecting:
+                gc.enable()
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -430,6 +444,16 @@ class Snapshot:
                 if edge.kind == kind:
                     pairs[(edge.dependent, ref)] = None
         return list(pairs)
+
+    def resolved_pairs(self, kind: str, refs: Collection[str] | None = None) -> list[ResolvedPair]:
+        """`pairs` with both items looked up (None for an unknown ref): rules iterate this in bulk."""
+        if refs is None:
+            return self.memo(("resolved_pairs", kind), lambda: self._resolve(self.pairs(kind)))
+        return self._resolve(self.pairs(kind, refs))
+
+    def _resolve(self, pairs: list[tuple[str, str]]) -> list[ResolvedPair]:
+        get = self._items.get
+        return [(a, b, get(a), get(b)) for a, b in pairs]
 
     def _all_pairs(self, kind: str) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import Focus, Severity, Snapshot, cross_team
+from rules.model import DEPENDS_ON, Focus, Severity, Snapshot, cross_team
 from rules.plans import AFTER, AT_RISK, date_verdict, plan_of
 from rules.text import label, plan_text, settle, who, whose_po
 
@@ -36,11 +36,9 @@ class PrerequisitePlannedAfterDependent(Rule):
     default_severity = Severity.HIGH
 
     def evaluate(self, snapshot: Snapshot, focus: Focus | None) -> Iterator[Finding]:
-        items = snapshot.items
         horizon_end = snapshot.horizon_end()
-        for dependent_ref, prerequisite_ref in snapshot.dependency_pairs(focus_refs(focus)):
-            dependent = items.get(dependent_ref)
-            prerequisite = items.get(prerequisite_ref)
+        pairs = snapshot.resolved_pairs(DEPENDS_ON, focus_refs(focus))
+        for dependent_ref, prerequisite_ref, dependent, prerequisite in pairs:
             if dependent is None or prerequisite is None or not cross_team(dependent, prerequisite):
                 continue
             if not (dependent.is_open and prerequisite.is_open):

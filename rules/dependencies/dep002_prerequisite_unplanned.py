@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import IN_PROGRESS, Focus, Severity, Snapshot, cross_team
+from rules.model import DEPENDS_ON, IN_PROGRESS, Focus, Severity, Snapshot, cross_team
 from rules.plans import BEYOND_HORIZON, UNPLANNED, date_verdict, plan_of
 from rules.text import day, label, plan_text, settle, who, whose_po
 
@@ -37,13 +37,11 @@ class PrerequisiteUnplanned(Rule):
     default_severity = Severity.MEDIUM
 
     def evaluate(self, snapshot: Snapshot, focus: Focus | None) -> Iterator[Finding]:
-        items = snapshot.items
         horizon_end = snapshot.horizon_end()
         horizon_days = self.policy.planning_horizon_days
         today = snapshot.today
-        for dependent_ref, prerequisite_ref in snapshot.dependency_pairs(focus_refs(focus)):
-            dependent = items.get(dependent_ref)
-            prerequisite = items.get(prerequisite_ref)
+        pairs = snapshot.resolved_pairs(DEPENDS_ON, focus_refs(focus))
+        for dependent_ref, prerequisite_ref, dependent, prerequisite in pairs:
             if dependent is None or prerequisite is None or not cross_team(dependent, prerequisite):
                 continue
             if not (dependent.is_open and prerequisite.is_open):

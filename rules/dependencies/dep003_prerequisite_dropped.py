@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import REMOVED, Focus, Item, Severity, Snapshot, cross_team, is_dropped
+from rules.model import DEPENDS_ON, REMOVED, Focus, Item, Severity, Snapshot, cross_team, is_dropped
 from rules.text import label, settle, who, whose_po
 
 
@@ -42,11 +42,9 @@ class PrerequisiteDropped(Rule):
     default_severity = Severity.HIGH
 
     def evaluate(self, snapshot: Snapshot, focus: Focus | None) -> Iterator[Finding]:
-        items = snapshot.items
         policy = self.policy
-        for dependent_ref, prerequisite_ref in snapshot.dependency_pairs(focus_refs(focus)):
-            dependent = items.get(dependent_ref)
-            prerequisite = items.get(prerequisite_ref)
+        pairs = snapshot.resolved_pairs(DEPENDS_ON, focus_refs(focus))
+        for dependent_ref, prerequisite_ref, dependent, prerequisite in pairs:
             if dependent is None or prerequisite is None or not dependent.is_open:
                 continue
             if not cross_team(dependent, prerequisite) or not is_dropped(prerequisite, policy):

@@ -7,15 +7,13 @@ from collections.abc import Collection, Iterator
 from rules.base import DEPENDENCIES, Rule
 from rules.finding import Finding
 from rules.graph import Successors, component_of, open_successors, shortest_path, strongly_connected
-from rules.model import Focus, Severity, Snapshot
+from rules.model import DEPENDS_ON, Focus, Severity, Snapshot
 from rules.text import join_words, label, possessive, settle, team_named
 
 
 def _all_components(snapshot: Snapshot) -> list[list[str]]:
-    items = snapshot.items
     successors: dict[str, list[str]] = {}
-    for dependent, prerequisite in snapshot.dependency_pairs():
-        a, b = items.get(dependent), items.get(prerequisite)
+    for dependent, prerequisite, a, b in snapshot.resolved_pairs(DEPENDS_ON):
         if a is not None and b is not None and a.is_open and b.is_open:
             successors.setdefault(dependent, []).append(prerequisite)
     return strongly_connected(sorted(successors), lambda ref: successors.get(ref, []))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import Focus, Severity, Snapshot
+from rules.model import DEPENDS_ON, Focus, Severity, Snapshot
 from rules.text import label, settle, who, whose_po
 
 
@@ -36,10 +36,8 @@ class UnacknowledgedCrossTrackerDependency(Rule):
     default_severity = Severity.MEDIUM
 
     def evaluate(self, snapshot: Snapshot, focus: Focus | None) -> Iterator[Finding]:
-        items = snapshot.items
-        for dependent_ref, prerequisite_ref in snapshot.dependency_pairs(focus_refs(focus)):
-            dependent = items.get(dependent_ref)
-            prerequisite = items.get(prerequisite_ref)
+        pairs = snapshot.resolved_pairs(DEPENDS_ON, focus_refs(focus))
+        for dependent_ref, prerequisite_ref, dependent, prerequisite in pairs:
             if dependent is None or prerequisite is None or dependent.source == prerequisite.source:
                 continue
             if not (dependent.is_open and prerequisite.is_open):

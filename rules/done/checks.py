@@ -22,7 +22,8 @@ def is_recent(snapshot: Snapshot, item: Item) -> bool:
     days = snapshot.policy.done_lookback_days
     if days is None or item.updated is None:
         return True
-    return item.updated.date() >= snapshot.today - timedelta(days=days)
+    cutoff = snapshot.memo("lookback_cutoff", lambda: snapshot.today - timedelta(days=days))
+    return item.updated.date() >= cutoff
 
 
 def judged_done(snapshot: Snapshot, item: Item) -> bool:
@@ -167,11 +168,16 @@ def team_compliance(snapshot: Snapshot, team: str | None) -> Compliance:
 
 
 def dod_neighbours(snapshot: Snapshot, refs: Collection[str]) -> set[str]:
-    """Items whose checks read the given items: their parents (no open children) and linked items."""
+    """Items whose checks read the given items: their parents when a check looks at open children,
+    linked items when a check looks at linked item types (the default DoD does neither)."""
+    policy = snapshot.policy
+    kinds = {check.kind for checks in (policy.dod, *policy.team_dod.values()) for check in checks}
+    parents, linked = "no_open_children" in kinds, "linked_item_type" in kinds
     found: set[str] = set()
     for ref in refs:
         item = snapshot.get(ref)
-        if item is not None and item.parent is not None:
+        if parents and item is not None and item.parent is not None:
             found.add(item.parent)
-        found.update(edge.other(ref) for edge in (*snapshot.edges_from(ref), *snapshot.edges_to(ref)))
+        if linked:
+            found.update(edge.other(ref) for edge in (*snapshot.edges_from(ref), *snapshot.edges_to(ref)))
     return found

@@ -36,7 +36,7 @@ class DoneWithoutSharedCriteria(Rule):
     default_severity = Severity.LOW
 
     def evaluate(self, snapshot: Snapshot, focus: Focus | None) -> Iterator[Finding]:
-        refs: Iterable[str] = snapshot.items if focus is None else sorted(focus.refs)
+        refs: Iterable[str] = self._candidates(snapshot) if focus is None else sorted(focus.refs)
         for ref in refs:
             item = snapshot.get(ref)
             if item is None or not judged_done(snapshot, item):
@@ -54,6 +54,14 @@ class DoneWithoutSharedCriteria(Rule):
             }
             yield self.finding(snapshot, (ref,), message, action, evidence)
 
+    def _candidates(self, snapshot: Snapshot) -> list[str]:
+        # Team compliance already lists every done item failing a check: no need to re-check all.
+        found: set[str] = set()
+        for team in [*snapshot.team_names(), None]:
+            for refs in team_compliance(snapshot, team).failing.values():
+                found.update(refs)
+        return sorted(found)
+
     def _failed_checks(self, snapshot: Snapshot, item: Item) -> list[DodCheck]:
         compliance = team_compliance(snapshot, item.team)
         return [
@@ -66,9 +74,9 @@ class DoneWithoutSharedCriteria(Rule):
 
     def neighbourhood(self, snapshot: Snapshot, refs: Collection[str]) -> Focus:
         # A check can read other items (children, linked items), and whether a team practises a
-        # check moves with its done items. This call may be the only one that sees a team (an
-        # item that left it), so it must cover the other state too: if the practice of a check
-        # could flip, every item failing it may gain or lose its finding.
+        # check moves with its done items. When the practice of a check may flip, every item
+        # failing it may gain or lose its finding. This call may be the only one that sees a
+        # team (an item that left it), so `may_flip` bounds the change of both states.
         neighbours = dod_neighbours(snapshot, refs)
         involved = set(refs) | neighbours
         # Items whose pass/fail can differ between the states: the touched ones, their neighbours
@@ -78,8 +86,6 @@ class DoneWithoutSharedCriteria(Rule):
         for team in {item.team for ref in involved if (item := snapshot.get(ref)) is not None}:
             compliance = team_compliance(snapshot, team)
             for check in effective_dod(self.policy, team):
-                if compliance.practised(check, self.policy) or compliance.may_flip(
-                    check, self.policy, changed
-                ):
+                if compliance.may_flip(check, self.policy, changed):
                     found.update(compliance.failing.get(check, ()))
         return Focus(refs=frozenset(found))

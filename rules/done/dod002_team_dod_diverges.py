@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 
 from rules.base import DONE, Rule, focus_teams
-from rules.done.checks import dod_neighbours, team_compliance
+from rules.done.checks import dod_neighbours, judged_done, team_compliance
 from rules.finding import Finding
 from rules.model import Focus, Severity, Snapshot
 from rules.text import join_words, possessive, team_named
@@ -39,7 +39,10 @@ class TeamDodDiverges(Rule):
     default_severity = Severity.MEDIUM
 
     def evaluate(self, snapshot: Snapshot, focus: Focus | None) -> Iterator[Finding]:
-        teams = snapshot.team_names() if focus is None else focus_teams(snapshot, focus)
+        if focus is None:
+            teams = snapshot.team_names()
+        else:  # the examples are done items
+            teams = focus_teams(snapshot, focus, lambda item: judged_done(snapshot, item))
         for team in teams:
             finding = self._judge(snapshot, team)
             if finding is not None:

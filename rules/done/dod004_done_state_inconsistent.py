@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 
 from rules.base import DONE, PREVIEW, Rule
@@ -101,11 +102,22 @@ class DoneStateInconsistent(Rule):
         return problems
 
     def neighbourhood(self, snapshot: Snapshot, refs: Collection[str]) -> Focus:
-        # Whether a team uses resolutions can flip only when at most len(refs) items carried one;
-        # then every unresolved done item of that team and source may gain or lose a finding.
+        # Whether a team uses resolutions flips only when every item carrying one is a touched
+        # item (in the state that has them); then each unresolved done item of that team and
+        # source may gain or lose a finding. The state with the resolutions sees the flip.
+        carriers: Counter[tuple[str | None, str]] = Counter()
+        for ref in refs:
+            item = snapshot.get(ref)
+            if (
+                item is not None
+                and item.state_category == DONE_STATE
+                and not item.deleted
+                and item.resolution
+            ):
+                carriers[(item.team, item.source)] += 1
         found: set[str] = set()
-        for team, source in {(i.team, i.source) for ref in refs if (i := snapshot.get(ref)) is not None}:
-            if resolution_use(snapshot, team).get(source, 0) <= len(refs):
+        for (team, source), touched in carriers.items():
+            if resolution_use(snapshot, team).get(source, 0) == touched:
                 for ref in snapshot.team_refs(team):
                     item = snapshot.items[ref]
                     if (

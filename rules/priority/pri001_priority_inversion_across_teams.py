@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from rules.base import PRIORITY, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import Focus, Severity, Snapshot, cross_team
+from rules.model import DEPENDS_ON, Focus, Severity, Snapshot, cross_team
 from rules.text import label, priority_text, settle, who, whose_po
 
 
@@ -34,11 +34,9 @@ class PriorityInversionAcrossTeams(Rule):
     default_severity = Severity.MEDIUM
 
     def evaluate(self, snapshot: Snapshot, focus: Focus | None) -> Iterator[Finding]:
-        items = snapshot.items
         gap = self.policy.priority_gap
-        for dependent_ref, prerequisite_ref in snapshot.dependency_pairs(focus_refs(focus)):
-            dependent = items.get(dependent_ref)
-            prerequisite = items.get(prerequisite_ref)
+        pairs = snapshot.resolved_pairs(DEPENDS_ON, focus_refs(focus))
+        for dependent_ref, prerequisite_ref, dependent, prerequisite in pairs:
             if dependent is None or prerequisite is None:
                 continue
             if dependent.priority is None or prerequisite.priority is None:

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator
 
 from rules.base import PREVIEW, PRIORITY, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import IN_PROGRESS, Focus, Item, Severity, Snapshot, cross_team
+from rules.model import DEPENDS_ON, IN_PROGRESS, Focus, Item, Severity, Snapshot, cross_team
 from rules.plans import date_verdict, in_current_iteration, plan_of
 from rules.text import label, possessive, settle, who, whose_po
 
@@ -58,10 +58,10 @@ class PrerequisiteRankedBelowHorizon(Rule):
     status = PREVIEW
 
     def evaluate(self, snapshot: Snapshot, focus: Focus | None) -> Iterator[Finding]:
-        items, today, policy = snapshot.items, snapshot.today, self.policy
+        today, policy = snapshot.today, self.policy
         horizon_end = snapshot.horizon_end()
-        for dependent_ref, prerequisite_ref in snapshot.dependency_pairs(focus_refs(focus)):
-            dependent, prerequisite = items.get(dependent_ref), items.get(prerequisite_ref)
+        pairs = snapshot.resolved_pairs(DEPENDS_ON, focus_refs(focus))
+        for dependent_ref, prerequisite_ref, dependent, prerequisite in pairs:
             if dependent is None or prerequisite is None or not cross_team(dependent, prerequisite):
                 continue
             if (

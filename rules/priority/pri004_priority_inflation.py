@@ -37,7 +37,13 @@ class PriorityInflation(Rule):
     default_severity = Severity.LOW
 
     def evaluate(self, snapshot: Snapshot, focus: Focus | None) -> Iterator[Finding]:
-        teams = snapshot.team_names() if focus is None else focus_teams(snapshot, focus)
+        top = self.policy.top_priority
+        if focus is None:
+            teams = snapshot.team_names()
+        else:  # the examples are open top-priority items
+            teams = focus_teams(
+                snapshot, focus, lambda i: i.is_open and i.priority is not None and i.priority <= top
+            )
         for team in teams:
             finding = self._judge(snapshot, team)
             if finding is not None:

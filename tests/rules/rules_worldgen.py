@@ -44,6 +44,10 @@ POLICY = Policy(
     planning_horizon_days=60,
     chief_product_owner="Carol Diaz",
 )
+# The default shared DoD (story points only) reads no other items: a different incremental path.
+PLAIN_POLICY = Policy(
+    dod_inference_min_items=3, top_priority_min_backlog=3, committed_range=2, far_down_position=3
+)
 STATES = ("todo", "todo", "todo", "in_progress", "done", "done", "removed")
 RESOLUTIONS = (None, None, "Done", "Fixed", "Won't Do", "Duplicate")
 KINDS = ("depends_on", "depends_on", "depends_on", "relates", "duplicates")
@@ -54,12 +58,13 @@ class World:
     """The items and per-origin edges a snapshot should hold, kept independently of Snapshot."""
 
     pool: list[str]
+    policy: Policy = POLICY
     items: dict[str, Item] = field(default_factory=dict)
     edges: dict[str, list[Edge]] = field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
         edges = [edge for origin in sorted(self.edges) for edge in self.edges[origin]]
-        return Snapshot(list(self.items.values()), edges, TEAMS, POLICY, TODAY)
+        return Snapshot(list(self.items.values()), edges, TEAMS, self.policy, TODAY)
 
 
 def _maybe(rng: random.Random, value: object, chance: float = 0.5) -> object:
@@ -112,7 +117,7 @@ def random_edges(rng: random.Random, origin: str, pool: list[str]) -> list[Edge]
 def random_world(seed: int, size: int = 50) -> World:
     rng = random.Random(seed)
     pool = [f"{rng.choice(SOURCES)}:K-{i}" for i in range(int(size * 1.2))]
-    world = World(pool)
+    world = World(pool, POLICY if seed % 3 else PLAIN_POLICY)
     for ref in rng.sample(pool, size):
         world.items[ref] = random_item(rng, ref, pool)
     for origin in rng.sample(pool, size):

@@ -20,16 +20,22 @@ splits) and add findings only the new state explains. `apply_and_focus` does exa
 touched items of a change are the upserted and removed items plus both ends of every edge added
 or dropped (`Snapshot.touched_by`). The neighbourhood then adds, per rule:
 
-- pairwise dependency and priority rules (DEP001-003, DEP005-007, PRI001): nothing; their
-  findings are about the two ends of an edge, which are touched;
-- DEP004: every member of the dependency cycles holding a touched item;
-- PRI002: the parent epics of touched items;
-- PRI003: items near the "committed" and "far down" positions of the touched items' teams;
-- PRI004, DOD002: the touched items' teams (DOD002: also teams of their parents and linked items);
-- DOD001: parents and linked items of touched items, and the items of those teams failing a check
-  the team practises;
-- DOD003: parents of touched items; DOD004: a team's unresolved done items when its use of
-  resolutions may flip.
+- pairwise dependency and priority rules (DEP001-003, DEP005-007, PRI001, PRI002's mirrors):
+  nothing; their findings are about the two ends of an edge, which are touched;
+- DEP004: every member of the dependency cycles holding a touched item (old cycles that split,
+  new ones that merge);
+- PRI002: the parent epics of touched items; DOD003: the same;
+- PRI003: items within len(touched) positions of the "committed" and "far down" thresholds in
+  the touched items' backlogs (positions shift by at most that much);
+- PRI004, DOD002: the touched items' teams (DOD002 also the teams of items whose checks read
+  them: parents for a no-open-children check, linked items for a linked-item-type check);
+- DOD001: those parents and linked items, and every item failing a check whose practice by the
+  team (share of done items meeting it) could flip with this many changed items;
+- DOD004: a team's unresolved done items when every item carrying a resolution there is touched
+  (its use of resolutions can flip).
+
+On a real world this is a handful of items: one changed item of a 100k-item world re-evaluates in
+a few milliseconds (bench/rules_pure.py).
 
 Changes to teams, policy or `today` are not deltas: build a new Snapshot and evaluate fully.
 """

@@ -342,9 +342,9 @@ class Snapshot:
         "_items",
         "_memo",
         "_out",
-        "policy",
-        "teams",
-        "today",
+        "_policy",
+        "_teams",
+        "_today",
     )
 
     def __init__(
@@ -355,11 +355,11 @@ class Snapshot:
         policy: Policy,
         today: date,
     ) -> None:
-        self.teams: dict[str, Team] = (
+        self._teams: dict[str, Team] = (
             dict(teams) if isinstance(teams, Mapping) else {t.name: t for t in teams}
         )
-        self.policy = policy
-        self.today = today
+        self._policy = policy
+        self._today = today
         self._items: dict[str, Item] = {}
         self._by_team: dict[str | None, set[str]] = {}
         self._children: dict[str, set[str]] = {}
@@ -384,6 +384,18 @@ class Snapshot:
                 gc.enable()
 
     # -- reading -------------------------------------------------------------------------------
+
+    @property
+    def teams(self) -> Mapping[str, Team]:
+        return self._teams
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @property
+    def today(self) -> date:
+        return self._today
 
     @property
     def items(self) -> Mapping[str, Item]:
@@ -477,6 +489,25 @@ class Snapshot:
             return value
 
     # -- changing ------------------------------------------------------------------------------
+
+    def reconfigure(
+        self,
+        *,
+        teams: Iterable[Team] | Mapping[str, Team] | None = None,
+        policy: Policy | None = None,
+        today: date | None = None,
+    ) -> None:
+        """Replace teams (PO names), policy or the day without re-indexing the items.
+
+        These change every finding's wording or verdict, so follow with a full evaluation.
+        """
+        if teams is not None:
+            self._teams = dict(teams) if isinstance(teams, Mapping) else {t.name: t for t in teams}
+        if policy is not None:
+            self._policy = policy
+        if today is not None:
+            self._today = today
+        self._memo.clear()
 
     def touched_by(
         self,

@@ -232,3 +232,17 @@ def test_empty_policy_normalizes_config_values() -> None:
     policy = Policy(dropped_resolutions=["WON’T  Do"], team_dod={"A": []})  # type: ignore[arg-type]
     assert policy.dropped_resolutions == frozenset({"won't do"})
     assert policy.team_dod == {"A": ()}
+
+
+def test_reconfigure_equals_a_fresh_snapshot() -> None:
+    world = random_world(5)
+    snapshot = world.snapshot()
+    evaluate(snapshot)  # fill the memo, which reconfigure must drop
+    later = date(2026, 3, 1)
+    policy = Policy(chief_product_owner="Someone Else", planning_horizon_days=30, done_lookback_days=60)
+    teams = [replace(team, product_owner=f"New {team.name} PO") for team in snapshot.teams.values()]
+    snapshot.reconfigure(teams=teams, policy=policy, today=later)
+    fresh = Snapshot(
+        list(world.items.values()), [e for es in world.edges.values() for e in es], teams, policy, later
+    )
+    assert evaluate(snapshot).findings == evaluate(fresh).findings

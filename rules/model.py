@@ -431,19 +431,12 @@ class Snapshot:
         """Refs that have children (the parent itself may be unknown)."""
         return [ref for ref, children in self._children.items() if children]
 
-    def dependency_pairs(self, refs: Collection[str] | None = None) -> list[tuple[str, str]]:
-        """Distinct (dependent, prerequisite) pairs of "depends_on" edges.
-
-        Both sides of a Jira link report it, so one pair often has several edges; rules judge the
-        pair once. With `refs`, only pairs touching those refs (either end).
-        """
-        return self.pairs(DEPENDS_ON, refs)
-
     def pairs(self, kind: str, refs: Collection[str] | None = None) -> list[tuple[str, str]]:
         """Distinct (dependent, prerequisite) pairs of edges of one kind, optionally touching `refs`.
 
-        For undirected kinds the two directions are different pairs; callers that do not care
-        about direction fold them.
+        Both sides of a Jira link report it, so one pair often has several edges; rules judge the
+        pair once. For undirected kinds the two directions are different pairs; callers that do
+        not care about direction fold them.
         """
         if refs is None:
             return self.memo(("pairs", kind), lambda: self._all_pairs(kind))

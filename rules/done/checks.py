@@ -115,10 +115,6 @@ class Compliance:
     total: Mapping[DodCheck, int]
     failing: Mapping[DodCheck, tuple[str, ...]]
 
-    def share(self, check: DodCheck) -> float | None:
-        total = self.total.get(check, 0)
-        return self.met.get(check, 0) / total if total else None
-
     def practised(self, check: DodCheck, policy: Policy) -> bool:
         """Part of the team's de-facto DoD, or too few done items to tell (then it is expected)."""
         total = self.total.get(check, 0)

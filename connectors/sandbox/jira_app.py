@@ -218,6 +218,7 @@ class JiraEmulator(Emulator):
         a = "rest/api/{ver}"
         r(f"GET /{a}/serverInfo", self.server_info)
         r("GET /rest/auth/1/session", self.session)
+        r("GET /rest/applinks/latest/listApplicationlinks", self.applinks)
         r(f"GET /{a}/field", self.fields)
         r(f"GET /{a}/myself", self.myself)
         r(f"GET /{a}/issueLinkType", self.link_types)
@@ -336,6 +337,9 @@ class JiraEmulator(Emulator):
                 "loginInfo": {"failedLoginCount": 0, "loginCount": 1},
             }
         )
+
+    async def applinks(self, request: Request, site: JiraSite, ver: str, user: dict | None) -> Response:
+        return json_response({"list": []})
 
     async def fields(self, request: Request, site: JiraSite, ver: str, user: dict | None) -> Response:
         return json_response(site.fields_list)
@@ -471,10 +475,7 @@ class JiraEmulator(Emulator):
         missing = jql.validate_project_refs(site, q)
         if missing:
             raise _err(400, [f"The value '{m}' does not exist for the field 'project'." for m in missing])
-        relative = any(ch in text for ch in ("-", "+")) and any(
-            u in text for u in ('d"', 'w"', 'h"', 'm"', "d'", "w'")
-        )
-        ck = (site.name, site.version, text, tz) if not relative else None
+        ck = (site.name, site.version, text, tz) if not q.relative else None
         if ck is not None and ck in self._search_cache:
             self._search_cache.move_to_end(ck)
             issues, keys = self._search_cache[ck]

@@ -112,6 +112,7 @@ class Query:
     where: Any | None
     order: list[tuple[str, bool]]  # (field, descending)
     text: str
+    relative: bool = False  # uses a relative date ("-5d"): the result depends on the clock
 
     @property
     def bounded(self) -> bool:
@@ -124,6 +125,7 @@ class _Parser:
         self.site = site
         self.tz = ZoneInfo(tz) if tz else UTC
         self.now = now
+        self.relative = False
         self.toks: list[tuple[str, str]] = []
         pos = 0
         s = text.strip()
@@ -178,9 +180,18 @@ class _Parser:
             while True:
                 t = self.next()
                 raw = _unquote(t[1]) if t[0] == "str" else t[1]
-                name = self._field_name(raw)
+                try:
+                    name = self._field_name(raw)
+                except JqlError as exc:
+                    if "does not exist" in str(exc):
+                        raise
+                    name = raw
                 if name not in _ORDERABLE:
-                    raise JqlError(f"Field '{raw}' does not support sorting.")
+                    raise JqlError(
+                        f"The sandbox Jira does not support sorting by '{raw}'. Supported: "
+                        + ", ".join(sorted(_ORDERABLE))
+                        + "."
+                    )
                 desc = False
                 if self.kw("asc", "desc"):
                     desc = self.next()[1].lower() == "desc"
@@ -198,7 +209,7 @@ class _Parser:
             )
         if len(order) > 7:
             raise JqlError("The ORDER BY clause may name at most 7 fields.")
-        return Query(where=where, order=order, text=self.text)
+        return Query(where=where, order=order, text=self.text, relative=self.relative)
 
     def or_expr(self) -> Any:
         args = [self.and_expr()]
@@ -337,6 +348,7 @@ class _Parser:
         s = v.strip()
         m = _PERIOD.match(s)
         if m:
+            self.relative = True
             sign = -1 if m.group(1) == "-" else 1
             total = timedelta()
             for num, unit in re.findall(r"(\d+)\s*([wdhm])", m.group(2)):

@@ -261,7 +261,9 @@ class SandboxServer:
         self.ado_webhook_password = (
             ado_webhook_password if ado_webhook_password is not None else webhook_secret
         )
-        names = source_names or source_name
+        from .config_out import source_names_for
+
+        names = source_names or source_names_for(world)
         targets = [Target(u) for u in webhook_urls]
         if jira_webhook_url:
             targets.append(Target(jira_webhook_url, "jira"))

@@ -462,10 +462,15 @@ def _load_ado_project(org: aw.AdoOrg, d: Path, report: LoadReport, now: datetime
         wi = org.items.get(int(c["workItemId"]))
         if wi is None:
             continue
-        if any(x.get("id") == c.get("id") for x in wi.comments):
+        c = copy.deepcopy(c)
+        if c.get("id") is None and c.get("commentId") is not None:  # the legacy name in older examples
+            c["id"] = c.pop("commentId")
+        if c.get("id") is None:
+            c["id"] = org.new_comment_id()
+        if any(x.get("id") == c["id"] for x in wi.comments):
             continue
-        wi.comments.append(copy.deepcopy(c))
-        org._next_comment_id = max(org._next_comment_id, int(c.get("id") or 0))
+        wi.comments.append(c)
+        org._next_comment_id = max(org._next_comment_id, int(c["id"]))
     _finish_project(org, proj, {**conf, **extras}, report, now)
 
 

@@ -1,0 +1,185 @@
+"""`poalign sandbox ...`: Jira and Azure DevOps emulators on loopback, and turning vendor samples into a world."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.cli.common import console, err_console, fail
+
+app = typer.Typer(
+    help=(
+        "Sandbox trackers: a Jira emulator (Cloud or Data Center) and an Azure DevOps emulator on loopback that "
+        "the official clients accept, serving a *world* folder of vendor-format JSON."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+WEBHOOK_HELP = (
+    "Send the trackers' webhooks to URL (repeatable). The URL may contain `{kind}` (jira or azure-devops), "
+    "`{source}` (the source name the --config-out file gives the site/org, e.g. jira-acme) and `{tenant}` "
+    "(the bare site/org name). A URL without `{kind}`/`{source}` gets the events of both trackers. "
+    "For poalign serve: `http://127.0.0.1:8000/webhooks/{kind}/{source}`."
+)
+
+
+@app.command()
+def serve(
+    world: Annotated[
+        Path,
+        typer.Option(
+            "--world",
+            "-w",
+            help="World folder (`jira/SITE/…`, `ado/ORG/PROJECT/…`).",
+            exists=True,
+            file_okay=False,
+        ),
+    ],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    jira_port: Annotated[int, typer.Option(help="Jira emulator port (0: a free one).")] = 0,
+    ado_port: Annotated[int, typer.Option(help="Azure DevOps emulator port (0: a free one).")] = 0,
+    jira_mode: Annotated[
+        str | None,
+        typer.Option(
+            help="cloud or datacenter for every site (default: each site.json's deploymentType, else cloud)."
+        ),
+    ] = None,
+    config_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a poalign config for this sandbox here, and its secrets to .env beside it.",
+            dir_okay=False,
+        ),
+    ] = None,
+    webhook_url: Annotated[list[str] | None, typer.Option(help=WEBHOOK_HELP)] = None,
+    jira_webhook_url: Annotated[
+        str | None,
+        typer.Option(help="Send Jira webhooks (signed X-Hub-Signature) here; may contain {source}/{tenant}."),
+    ] = None,
+    ado_webhook_url: Annotated[
+        str | None,
+        typer.Option(help="Send ADO service hooks (basic auth) here; may contain {source}/{tenant}."),
+    ] = None,
+    webhook_secret: Annotated[
+        str | None,
+        typer.Option(
+            help="Secret for Jira signatures and ADO basic auth (default: random, written to the .env)."
+        ),
+    ] = None,
+    latency_ms: Annotated[float, typer.Option(help="Latency added to every API request, in ms.")] = 0.0,
+    fault_rate: Annotated[
+        float,
+        typer.Option(help="Share of API requests that fail (429, 500, 503, reset, slow, truncated), 0..1."),
+    ] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed for the fault decisions (same seed, same faults).")] = 0,
+    token: Annotated[
+        str, typer.Option(help="The API token/PAT the sandbox accepts for any user.")
+    ] = "sandbox-token",  # noqa: S107 - the sandbox's documented default, not a secret
+) -> None:
+    """Serve a world until Ctrl-C.
+
+    Prints the base URLs when ready: each Jira site at `http://HOST:PORT/SITE` (the `server=` URL for the
+    jira client), each ADO organization at `http://HOST:PORT/ORG` (the `base_url` for azure-devops),
+    and the admin endpoint `/_sandbox` on either port (scripted changes, faults, request log).
+    """
+    from connectors.sandbox import SandboxServer, World, WorldError
+
+    if jira_mode is not None and jira_mode.lower() not in ("cloud", "datacenter"):
+        fail("--jira-mode is cloud or datacenter")
+    if not 0.0 <= fault_rate <= 1.0:
+        fail("--fault-rate is between 0 and 1")
+    try:
+        loaded = World.load(world)
+    except (WorldError, ValueError) as exc:
+        fail(str(exc))
+    secret = webhook_secret or secrets.token_urlsafe(24)
+    try:
+        sb = SandboxServer(
+            loaded,
+            jira_mode=jira_mode,
+            latency_ms=latency_ms,
+            fault_rate=fault_rate,
+            seed=seed,
+            webhook_urls=webhook_url or (),
+            jira_webhook_url=jira_webhook_url,
+            ado_webhook_url=ado_webhook_url,
+            token=token,
+            host=host,
+            jira_port=jira_port,
+            ado_port=ado_port,
+            webhook_secret=secret,
+        )
+        sb.start()
+    except (OSError, RuntimeError, ValueError) as exc:
+        fail(str(exc))
+    try:
+        for name, url in sb.jira_urls.items():
+            console.print(
+                f"jira  {name:<24} {url}  ({sb.jira_mode(name)}, source {sb.source_name('jira', name)})",
+                markup=False,
+            )
+        for name, url in sb.ado_urls.items():
+            console.print(f"ado   {name:<24} {url}  (source {sb.source_name('ado', name)})", markup=False)
+        console.print(f"admin {sb.jira_root}/_sandbox  {sb.ado_root}/_sandbox", markup=False)
+        if config_out is not None:
+            cfg, env_path = sb.write_config(config_out)
+            console.print(f"wrote {cfg} and {env_path}", markup=False)
+        console.print("ready; Ctrl-C to stop", markup=False)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        sb.stop()
+        err_console.print("sandbox stopped")
+
+
+@app.command(name="import")
+def import_(
+    from_: Annotated[
+        Path,
+        typer.Option(
+            "--from",
+            help="Vendor samples folder (e.g. ../shared/vendor-samples).",
+            exists=True,
+            file_okay=False,
+        ),
+    ],
+    to: Annotated[
+        Path,
+        typer.Option("--to", help="World folder to create (must not exist or be empty).", file_okay=False),
+    ],
+) -> None:
+    """Lay out vendor samples as a world: the Jira archive as site `tidev` (Data Center), go-jira as
+    `go-jira` (Cloud), each ADO demo template under the organization its links point at, the REST
+    examples under `fabrikam`. Files are copied as they are; a SOURCES.md lists where each came from."""
+    from connectors.sandbox import World, WorldError, import_vendor_samples
+
+    try:
+        rep = import_vendor_samples(from_, to)
+        world = World.load(to)
+    except (FileNotFoundError, FileExistsError, WorldError, ValueError) as exc:
+        fail(str(exc))
+    counts = world.counts()
+    for name, c in counts["jira"].items():
+        console.print(
+            f"jira {name}: {c['issues']} issues, {c['links']} links, {c['projects']} projects", markup=False
+        )
+    for name, c in counts["ado"].items():
+        console.print(
+            f"ado  {name}: {c['work_items']} work items, {c['relations']} relations, "
+            f"projects {', '.join(c['projects'])}",
+            markup=False,
+        )
+    for s, why in rep.skipped:
+        console.print(f"skipped {s}: {why}", markup=False)
+    console.print(f"wrote {to} ({len(rep.copied)} files)", markup=False)

@@ -126,6 +126,9 @@ class DodCheckConfig(Strict):
     values: list[str] | None = None
     label: str | None = None
     item_type: str | None = None
+    applies_to: list[str] = Field(
+        default_factory=list, description="item types the check applies to (empty: all)"
+    )
 
     @model_validator(mode="after")
     def _arguments(self) -> DodCheckConfig:
@@ -133,12 +136,14 @@ class DodCheckConfig(Strict):
             "field_present": "field",
             "checklist_complete": "field",
             "resolution_in": "values",
-            "label_present": "label",
-            "linked_item_of_type": "item_type",
         }
         argument = needs.get(self.check)
         if argument and getattr(self, argument) in (None, [], ""):
             raise ValueError(f"check {self.check!r} needs {argument!r}")
+        if self.check == "label_present" and not (self.label or self.values):
+            raise ValueError("check 'label_present' needs 'label' (or 'values')")
+        if self.check == "linked_item_of_type" and not (self.item_type or self.values):
+            raise ValueError("check 'linked_item_of_type' needs 'item_type' (or 'values')")
         return self
 
 
@@ -171,6 +176,21 @@ class PolicyConfig(Strict):
     priority_gap: int | None = Field(None, ge=1, le=4)
     top_priority_share: float | None = Field(None, gt=0, le=1)
     committed_range: int | None = Field(None, ge=1)
+    far_down_position: int | None = Field(
+        None, ge=2, description="PRI003: a rank position this deep is 'far down'"
+    )
+    top_priority_min_backlog: int | None = Field(
+        None, ge=1, description="PRI004 ignores smaller open backlogs"
+    )
+    dod_inference_threshold: float | None = Field(
+        None, gt=0, le=1, description="DOD002: share that counts as practice"
+    )
+    done_lookback_days: int | None = Field(
+        None, ge=0, description="DoD rules judge items done within this many days"
+    )
+    dropped_resolutions: list[str] | None = Field(
+        None, description="resolutions meaning 'will not be delivered'"
+    )
     escalation_days: int = Field(
         14, ge=0, description="after this age a finding is escalated to the Chief PO"
     )

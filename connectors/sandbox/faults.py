@@ -172,11 +172,12 @@ class RequestLogEntry:
     method: str
     path: str
     query: str
-    status: int  # 0 when the connection was reset
+    status: int  # 0 while in flight and when the connection was reset
     latency_ms: float  # injected latency (and the slow-response delay)
     duration_ms: float  # from arrival to the last byte sent
     fault: str | None = None
     bytes: int = 0
+    done: bool = False  # False while the request is in flight (the log is in arrival order)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -186,8 +186,6 @@ class Emulator:
         parts = [p for p in path.split("/") if p]
         d: Decision = self.faults.decide(method, path, query)
         latency = d.latency_s
-        if latency > 0:
-            await asyncio.sleep(latency)
         entry = RequestLogEntry(
             ts=arrived,
             emulator=self.kind,
@@ -200,7 +198,10 @@ class Emulator:
             duration_ms=0.0,
             fault=d.kind,
         )
+        self.request_log.add(entry)
         try:
+            if latency > 0:
+                await asyncio.sleep(latency)
             if d.kind == "reset":
                 if await reset_connection(send):
                     return
@@ -231,4 +232,4 @@ class Emulator:
             await response(scope, receive, send)
         finally:
             entry.duration_ms = (time.perf_counter() - t0) * 1000.0
-            self.request_log.add(entry)
+            entry.done = True

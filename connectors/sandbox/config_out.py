@@ -230,6 +230,11 @@ def write_config(
                 k, _, v = line.partition("=")
                 existing[k.strip()] = v
     existing.update({k: _quote(v) for k, v in env.items()})
+    api_env = ((cfg.get("api") or {}).get("token_env")) or "POALIGN_API_TOKEN"
+    if api_env not in existing and api_env not in os.environ:
+        import secrets
+
+        existing[api_env] = secrets.token_urlsafe(24)  # the dashboard/API token `poalign serve` asks for
     body = "# Written by `poalign sandbox serve`: secrets for the sandbox config beside this file.\n"
     body += "".join(f"{k}={v}\n" for k, v in existing.items())
     fd = os.open(env_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -1,0 +1,140 @@
+"""`poalign sandbox import` and `poalign sandbox serve --config-out` as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+import yaml
+from typer.testing import CliRunner
+
+from connectors.sandbox import World
+from connectors.sandbox.config_out import build_config
+from connectors.sandbox.testing import small_world
+from service.cli.main import app
+from service.config.loader import load_config
+
+from .conftest import SAMPLES
+
+
+def test_import_lays_out_the_vendor_samples(tmp_path: Path) -> None:
+    out = tmp_path / "world"
+    r = CliRunner().invoke(app, ["sandbox", "import", "--from", str(SAMPLES), "--to", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "jira tidev: 559 issues, 858 links, 5 projects" in r.output
+    assert "ado  suraj-ecanarys: 205 work items" in r.output
+    assert "jira/issues/tidev-jira-archive/data/TIMOB/project.json" in (out / "SOURCES.md").read_text()
+    assert World.load(out).counts()["jira"]["tidev"]["issues"] == 559
+    again = CliRunner().invoke(app, ["sandbox", "import", "--from", str(SAMPLES), "--to", str(out)])
+    assert again.exit_code == 2 and "not empty" in again.output
+
+
+def test_serve_prints_urls_and_writes_a_config_poalign_accepts(tmp_path: Path) -> None:
+    world = tmp_path / "world"
+    small_world().export(world)
+    cfg = tmp_path / "cfg" / "poalign.yaml"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from service.cli.main import app; app()",
+            "sandbox",
+            "serve",
+            "--world",
+            str(world),
+            "--config-out",
+            str(cfg),
+            "--jira-mode",
+            "datacenter",
+            "--latency-ms",
+            "1",
+            "--webhook-url",
+            "http://127.0.0.1:9/webhooks/{kind}/{source}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("ready"):
+                break
+        assert lines and lines[-1].startswith("ready"), "".join(lines)
+        jira_line = next(x for x in lines if x.startswith("jira  acme"))
+        url = jira_line.split()[2]
+        assert "(datacenter, source jira-acme)" in jira_line
+        r = requests.get(f"{url}/rest/api/2/serverInfo", timeout=5)
+        assert r.json()["deploymentType"] == "Server"
+        loaded = load_config(cfg)
+        names = [s.name for s in loaded.config.sources]
+        assert names == ["jira-acme", "jira-globex", "ado-contoso"]
+        acme = loaded.config.source("jira-acme")
+        assert acme.deployment == "datacenter" and acme.auth.scheme == "bearer"
+        assert acme.aliases == ["https://acme.atlassian.net"]
+        assert "https://dev.azure.com/contoso" in loaded.config.source("ado-contoso").aliases
+        teams = {t.name: t for t in loaded.config.teams}
+        assert teams["Pay team"].scope.project == "PAY" and teams["Pay team"].product_owner == "Pay PO"
+        north = teams["Project A Team North"]
+        assert north.scope.area_path == "Project A\\Project A Team North" and north.scope.team == north.name
+        assert teams["Project A Team"].scope.area_path is None  # the default team owns the rest
+        text = cfg.read_text()
+        assert "sandbox-token" not in text  # only variable names in the YAML
+        dotenv = (cfg.parent / ".env").read_text()
+        assert "POALIGN_JIRA_ACME_TOKEN=sandbox-token" in dotenv
+        assert loaded.secret(acme.auth.token_env) == "sandbox-token"
+        assert oct((cfg.parent / ".env").stat().st_mode)[-3:] == "600"
+        assert "POALIGN_API_TOKEN=" in dotenv  # so that `poalign serve` on this config starts as it is
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    assert proc.returncode == 0
+
+
+def test_world_poalign_yaml_wins_for_teams_and_keeps_its_aliases(tmp_path: Path) -> None:
+    world = small_world()
+    world.poalign = {
+        "chief_product_owner": "Dana Chief",
+        "sources": [{"name": "jira-payments", "kind": "jira", "aliases": ["https://acme.atlassian.net"]}],
+        "teams": [
+            {
+                "name": "Payments",
+                "product_owner": "Alice Smith",
+                "source": "jira-payments",
+                "scope": {"project": "PAY"},
+            }
+        ],
+        "policy": {"planning_horizon_days": 60},
+    }
+    cfg, env = build_config(
+        world,
+        {"acme": "http://127.0.0.1:1/acme", "globex": "http://127.0.0.1:1/globex"},
+        {"contoso": "http://127.0.0.1:2/contoso"},
+        {"acme": "cloud", "globex": "datacenter"},
+        token="t",
+        webhook_secret="w",
+        ado_webhook_user="u",
+        ado_webhook_password="p",
+    )
+    assert [s["name"] for s in cfg["sources"]] == ["jira-payments", "jira-globex", "ado-contoso"]
+    assert cfg["teams"] == world.poalign["teams"] and cfg["chief_product_owner"] == "Dana Chief"
+    assert cfg["policy"] == {"planning_horizon_days": 60}
+    assert env["POALIGN_JIRA_PAYMENTS_USER"] and env["POALIGN_JIRA_PAYMENTS_WEBHOOK_SECRET"] == "w"
+    path = tmp_path / "poalign.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert load_config(path).config.teams[0].name == "Payments"

@@ -66,7 +66,7 @@ def call_with_retry(
         except RetryableTrackerError as error:
             if attempt >= policy.max_retries:
                 raise TrackerUnavailable(
-                    f"{describe}: gave up after {attempt + 1} attempts: {error}", status=error.status
+                    f"{describe}: gave up after {attempt + 1} attempts: {error.message}", status=error.status
                 ) from error
             if error.retry_after is not None:
                 if error.retry_after > policy.max_retry_after:

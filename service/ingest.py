@@ -24,7 +24,7 @@ from connectors.parsing import parse_datetime
 from connectors.retry import CallStats
 from service.config.loader import LoadedConfig
 from service.logs import get_logger, redact
-from service.mapping import PriorityScale, TeamResolver, UrlResolver, link_rows, record_hash
+from service.mapping import PriorityScale, TeamResolver, UrlResolver, link_rows, record_digest
 from service.sources import Connector, MissingSecretError, make_connector, settings_for
 from service.store import items as store
 from service.store.base import utcnow
@@ -133,8 +133,8 @@ def write_page(
     for record in records:
         team = context.teams.team_for(source, record.project, record.area_path)
         priority = context.priorities.level(source, record.raw_priority)
-        digest = record_hash(record, team, priority)
         previous = stored.get(record.external_id)
+        digest = record_digest(record, team, priority, stored=previous.record_hash if previous else None)
         if previous is not None:
             if previous.record_hash == digest:
                 continue

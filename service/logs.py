@@ -65,9 +65,19 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+class _CurrentStderr:
+    """Whatever sys.stderr is at write time (test runners and daemons swap it; a bound one may be closed)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(level: str = "INFO", json: bool = False, stream: Any = None) -> None:
     """Set up structlog and the stdlib root logger to write redacted lines to stderr."""
-    stream = stream or sys.stderr
+    stream = stream or _CurrentStderr()
     handler = logging.StreamHandler(stream)
     handler.addFilter(_RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -101,15 +101,30 @@ class UrlResolver:
         return None
 
 
-_HASHED_FIELDS = tuple(name for name in ItemRecord.__slots__ if name != "raw")
+_HASHED_FIELDS = tuple(
+    name for name in ItemRecord.__slots__ if name not in ("raw", "links", "remote_links_fetched")
+)
 
 
-def record_hash(record: ItemRecord, *context: object) -> str:
-    """A digest of everything normalized (not the raw JSON) plus what the config derived from it (team,
-    priority level): equal digests mean nothing to write. repr of frozen records and dates is stable
-    and ~30x cheaper than asdict + json."""
+def _digest(value: object) -> str:
+    return hashlib.sha1(repr(value).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def record_digest(record: ItemRecord, *context: object, stored: str | None = None) -> str:
+    """'<core>.<remote>': a digest of everything normalized (not the raw JSON) plus what the config
+    derived from it (team, priority level), and one of the separately fetched web links. A read that
+    skipped the web links keeps the stored remote part. Equal digests mean nothing to write.
+
+    repr of frozen records and dates is stable and ~30x cheaper than asdict + json.
+    """
     values = tuple(getattr(record, name) for name in _HASHED_FIELDS)
-    return hashlib.sha1(repr((values, context)).encode(), usedforsecurity=False).hexdigest()
+    own_links = tuple(link for link in record.links if not link.remote)
+    core = _digest((values, own_links, context))
+    if record.remote_links_fetched:
+        remote = _digest(tuple(link for link in record.links if link.remote))
+    else:
+        remote = (stored or ".").partition(".")[2]
+    return f"{core}.{remote}"
 
 
 def item_ref(source: str, key: str) -> str:

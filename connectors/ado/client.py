@@ -54,6 +54,9 @@ class AdoClient:
     # -- plumbing ---------------------------------------------------------------------------------
     def _configure(self, client: Any) -> Any:
         client.config.retry_policy.retries = 0
+        # msrest lists every status >= 500 as "retry"; with zero retries urllib3 would raise on them and
+        # hide the response (and its Retry-After). An empty list hands every response back to us.
+        client.config.retry_policy.policy.status_forcelist = set()
         client.config.connection.timeout = self.settings.timeout_seconds
         original = client._client.send
 
@@ -83,8 +86,13 @@ class AdoClient:
         if clients is None:
             creds = BasicAuthentication("", self.settings.credentials.token)
             connection = Connection(base_url=self.settings.url, creds=creds)
-            wit = self._configure(connection.clients_v7_1.get_work_item_tracking_client())
-            work = self._configure(connection.clients_v7_1.get_work_client())
+            # The connection builds its own clients for discovery (resource areas, locations) with
+            # msrest's default retries. Its per-instance "fiddler" hook is called on every client it
+            # creates, discovery ones included: that is where ours get configured.
+            connection.use_fiddler = True
+            connection._configure_client_for_fiddler = self._configure
+            wit = connection.clients_v7_1.get_work_item_tracking_client()
+            work = connection.clients_v7_1.get_work_client()
             clients = self._local.clients = (wit, work)
         return clients
 

@@ -100,7 +100,7 @@ class JiraConnector:
             # JQL refuses a `key in` list naming an issue that no longer exists: read one by one instead.
             issues = [issue for key in keys if (issue := self.client.issue(key, fields)) is not None]
         return [
-            self.normalize(issue, self._remote_links(issue) if wants_remote(issue) else ())
+            self.normalize(issue, self._remote_links(issue) if wants_remote(issue) else None)
             for issue in issues
         ]
 
@@ -123,10 +123,11 @@ class JiraConnector:
                 return
 
     def list_keys(self, projects: Sequence[str]) -> list[str]:
-        """Every issue key in the projects (id-only pages: the cheapest complete listing)."""
+        """Every issue key in the projects. Pages asking only for id/key hold up to 5,000 issues on Cloud
+        (search/jql answers the id alone unless `key` is asked for)."""
         page = ID_PAGE_CLOUD if self.client.is_cloud else ID_PAGE_DC
         jql = f"{self._project_clause(projects)} ORDER BY key ASC"
-        return [str(issue["key"]) for issue in self._search_all(jql, ["id"], page)]
+        return [str(issue["key"]) for issue in self._search_all(jql, ["key"], page)]
 
     # -- streams ----------------------------------------------------------------------------------
     def full(self, projects: Sequence[str], *, wants_remote: RemotePredicate = _always) -> Iterator[Page]:

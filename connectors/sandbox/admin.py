@@ -34,6 +34,9 @@ never in the request log.
 ``POST /_sandbox/ado/{org}/workitems/{id}/restore``
 ``POST /_sandbox/ado/{org}/{project}/iterations``   ``{"path","startDate","finishDate"}``
 ``POST /_sandbox/export``                           ``{"dir": "/path"}``: write the world folder
+``POST /_sandbox/clock``                            ``{"now": "2024-06-03T09:00:00Z", "frozen": false}``
+``POST /_sandbox/script/{jira|ado}/{tenant}``       ``{"method", "args", "kwargs"}``: any JiraScript /
+                                                    AdoScript method (what ``process=True`` servers use)
 =================================================  ==============================================
 """
 
@@ -274,6 +277,24 @@ def build_admin(state: Any) -> Starlette:
             request.path_params["project"], b["path"], b.get("startDate"), b.get("finishDate")
         )
 
+    async def clock(request: Request) -> dict:
+        from .util import parse_ts
+
+        b = await body(request)
+        when = parse_ts(b["now"]) if b.get("now") else None
+        state.set_now(when, bool(b.get("frozen")))
+        return {"now": state.now().isoformat()}
+
+    async def call_script(request: Request) -> Any:
+        """``{"method": "update", "args": [...], "kwargs": {...}}`` on a site's/org's script object."""
+        b = await body(request)
+        kind, tenant = request.path_params["kind"], request.path_params["tenant"]
+        script = state.jira_script(tenant) if kind == "jira" else state.ado_script(tenant)
+        name = b.get("method", "")
+        if name.startswith("_") or not callable(getattr(script, name, None)):
+            raise ScriptError(400, f"no scripted operation {name!r}")
+        return {"result": getattr(script, name)(*b.get("args", []), **b.get("kwargs", {}))}
+
     async def export(request: Request) -> dict:
         b = await body(request)
         path = state.export(b["dir"])
@@ -306,6 +327,8 @@ def build_admin(state: Any) -> Starlette:
         Route("/ado/{org}/{project}/workitems", wrap(ado_create), methods=["POST"]),
         Route("/ado/{org}/{project}/iterations", wrap(ado_iteration), methods=["POST"]),
         Route("/export", wrap(export), methods=["POST"]),
+        Route("/clock", wrap(clock), methods=["POST"]),
+        Route("/script/{kind}/{tenant}", wrap(call_script), methods=["POST"]),
     ]
     inner = Starlette(routes=routes)
 

@@ -134,6 +134,12 @@ class AdoRenderer:
     def drop(self, wid: int) -> None:
         self._cache.pop(wid, None)
 
+    def prewarm(self, expand: str = "relations") -> int:
+        """Serialize every work item once (the common batch variant)."""
+        for wi in self.org.items.values():
+            self.work_item_json(wi, None, expand)
+        return len(self.org.items)
+
     # -- comments / updates -----------------------------------------------------------------
     def comment(self, wi: WorkItem, c: dict, expand: str = "") -> dict:
         out = {

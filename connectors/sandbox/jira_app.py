@@ -481,11 +481,9 @@ class JiraEmulator(Emulator):
             issues, keys = self._search_cache[ck]
             return q, issues, keys
         try:
-            issues = jql.execute(site, q)
+            issues, keys = jql.execute_keyed(site, q)
         except jql.JqlError as e:
             raise _err(400, [str(e)]) from None
-        order = q.order or [("created", True)]
-        keys = [jql.sort_key(site, i, order) for i in issues]
         if ck is not None:
             self._search_cache[ck] = (issues, keys)
             while len(self._search_cache) > 64:

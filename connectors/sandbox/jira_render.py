@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .jira_world import JiraIssue, JiraLink, JiraSite
@@ -79,7 +80,7 @@ class FieldSel:
     include: frozenset[str] = frozenset()
     exclude: frozenset[str] = frozenset()
 
-    @property
+    @cached_property
     def key(self) -> tuple:
         return (self.all, self.navigable, tuple(sorted(self.include)), tuple(sorted(self.exclude)))
 
@@ -513,6 +514,24 @@ class JiraRenderer:
         ag = dict((issue.epic_snapshot or {}).get("_agile") or {"key": issue.epic_key})
         return ag
 
+    def _slot(self, issue: JiraIssue) -> dict[tuple, Any]:
+        cached = self._cache.get(issue.id)
+        if cached is None or cached[0] != issue.version:
+            cached = (issue.version, {})
+            self._cache[issue.id] = cached
+        return cached[1]
+
+    def fragments(self, issue: JiraIssue, ver: str) -> list[tuple[str, str]]:
+        """The issue's fields as ``('fid', '"fid":<json>')`` pairs, cached until the issue changes:
+        any field selection is then a join, not a render."""
+        slot = self._slot(issue)
+        frags = slot.get(("frag", ver))
+        if frags is None:
+            full = self.full_fields(issue, ver)
+            frags = [(k, dumps(k) + ":" + dumps(v)) for k, v in full.items()]
+            slot[("frag", ver)] = frags
+        return frags
+
     def issue_json(
         self,
         issue: JiraIssue,
@@ -523,16 +542,36 @@ class JiraRenderer:
         in_search: bool = False,
         agile: bool = False,
     ) -> str:
-        variant = (ver, sel.key, tuple(sorted(expand)), properties, in_search, agile)
-        cached = self._cache.get(issue.id)
-        if cached is None or cached[0] != issue.version:
-            cached = (issue.version, {})
-            self._cache[issue.id] = cached
-        text = cached[1].get(variant)
-        if text is None:
+        slot = self._slot(issue)
+        truncate = in_search and self.cloud and len(issue.comments) > 20
+        variant = (ver, sel.key, tuple(sorted(expand)) if expand else (), properties, truncate, agile)
+        text = slot.get(variant)
+        if text is not None:
+            return text
+        if agile or expand or properties or truncate or sel.ids_only:
             text = dumps(self.issue_dict(issue, ver, sel, expand, properties, in_search, agile))
-            cached[1][variant] = text
+        else:
+            if sel.all and not sel.exclude:
+                body = slot.get(("all", ver))
+                if body is None:
+                    body = slot[("all", ver)] = ",".join(frag for _, frag in self.fragments(issue, ver))
+            else:
+                body = ",".join(frag for fid, frag in self.fragments(issue, ver) if sel.wants(fid))
+            text = (
+                '{"expand":"renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",'
+                f'"id":{dumps(issue.id)},"self":{dumps(self.issue_self(issue.id, ver))},"key":{dumps(issue.key)},'
+                f'"fields":{{{body}}}}}'
+            )
+        slot[variant] = text
         return text
+
+    def prewarm(self, ver: str = "2") -> int:
+        """Render every issue's fields once (so the first sync does not pay for it)."""
+        for issue in self.site.issues.values():
+            self.issue_json(issue, ver, FieldSel(all=True))
+            for d in ("created", "updated"):
+                parse_ts(issue.fields.get(d))
+        return len(self.site.issues)
 
     def drop(self, issue_id: str) -> None:
         self._cache.pop(issue_id, None)

@@ -228,44 +228,61 @@ class JiraSite:
     _next_sprint_id: int = 1
     _children: dict[str, set[str]] = field(default_factory=dict)  # parent/epic id -> child ids
 
-    # -- field ids -------------------------------------------------------------------------
-    def _field_by_schema(self, *customs: str) -> str | None:
-        for f in self.fields_list:
-            sch = f.get("schema") or {}
-            if sch.get("custom") in customs:
-                return f["id"]
-        return None
+    # -- field ids (derived from the field list; recomputed when the list object changes) ------
+    _field_meta: tuple[int, int, dict[str, Any]] | None = None
+
+    def _meta(self) -> dict[str, Any]:
+        key = (id(self.fields_list), len(self.fields_list))
+        m = self._field_meta
+        if m is None or m[:2] != key:
+            by_schema: dict[str, str] = {}
+            names: dict[str, str] = {}
+            flagged = None
+            for f in self.fields_list:
+                sch = f.get("schema") or {}
+                if sch.get("custom"):
+                    by_schema.setdefault(sch["custom"], f["id"])
+                if f.get("name") == "Flagged" and flagged is None:
+                    flagged = f["id"]
+                names[str(f.get("name", "")).lower()] = f["id"]
+                names[f["id"].lower()] = f["id"]
+                for c in f.get("clauseNames") or []:
+                    names[c.lower()] = f["id"]
+            meta = {
+                "sprint": by_schema.get(SPRINT_SCHEMA),
+                "epic": by_schema.get(EPIC_LINK_SCHEMA),
+                "rank": by_schema.get(RANK_SCHEMA),
+                "flagged": flagged,
+                "ids": frozenset(f["id"] for f in self.fields_list),
+                "names": names,
+                "labels": {f["id"]: f.get("name", f["id"]) for f in self.fields_list},
+                "schemas": {f["id"]: f.get("schema") for f in self.fields_list if f.get("schema")},
+            }
+            self._field_meta = (*key, meta)
+            return meta
+        return m[2]
 
     @property
     def sprint_field(self) -> str | None:
-        return self._field_by_schema(SPRINT_SCHEMA)
+        return self._meta()["sprint"]
 
     @property
     def epic_link_field(self) -> str | None:
-        return self._field_by_schema(EPIC_LINK_SCHEMA)
+        return self._meta()["epic"]
 
     @property
     def rank_field(self) -> str | None:
-        return self._field_by_schema(RANK_SCHEMA)
+        return self._meta()["rank"]
 
     @property
     def flagged_field(self) -> str | None:
-        for f in self.fields_list:
-            if f.get("name") == "Flagged":
-                return f["id"]
-        return None
+        return self._meta()["flagged"]
 
-    def field_ids(self) -> set[str]:
-        return {f["id"] for f in self.fields_list}
+    def field_ids(self) -> frozenset[str]:
+        return self._meta()["ids"]
 
     def field_by_name(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for f in self.fields_list:
-            out[f["name"].lower()] = f["id"]
-            out[f["id"].lower()] = f["id"]
-            for c in f.get("clauseNames") or []:
-                out[c.lower()] = f["id"]
-        return out
+        return self._meta()["names"]
 
     # -- ids -------------------------------------------------------------------------------
     def new_issue_id(self) -> str:

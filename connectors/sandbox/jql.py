@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .jira_world import JiraIssue, JiraSite
+from .util import parse_ts
 
 
 class JqlError(ValueError):
@@ -99,6 +100,13 @@ class Clause:
     op: str
     values: list[Any]
     raw_field: str
+
+    @property
+    def value_set(self) -> frozenset:
+        vs = self.__dict__.get("_vs")
+        if vs is None:
+            vs = self.__dict__["_vs"] = frozenset(str(v) for v in self.values)
+        return vs
 
 
 @dataclass
@@ -411,8 +419,6 @@ def key_tuple(key: str) -> tuple[str, int]:
 def _date_of(issue: JiraIssue, name: str) -> datetime | None:
     if name == "updated":
         return issue.updated
-    from .util import parse_ts
-
     return parse_ts(issue.fields.get(name))
 
 
@@ -426,7 +432,22 @@ def _prio_rank(site: JiraSite, issue: JiraIssue) -> int:
     return 9_999
 
 
+_SORT_CACHE: dict[tuple[str, str, tuple], tuple[int, tuple]] = {}
+
+
 def sort_key(site: JiraSite, issue: JiraIssue, order: list[tuple[str, bool]]) -> tuple:
+    ck = (site.name, issue.id, tuple(order))
+    hit = _SORT_CACHE.get(ck)
+    if hit is not None and hit[0] == issue.version:
+        return hit[1]
+    key = _sort_key(site, issue, order)
+    if len(_SORT_CACHE) > 1_000_000:
+        _SORT_CACHE.clear()
+    _SORT_CACHE[ck] = (issue.version, key)
+    return key
+
+
+def _sort_key(site: JiraSite, issue: JiraIssue, order: list[tuple[str, bool]]) -> tuple:
     parts: list[Any] = []
     for name, desc in order:
         if name in _DATE_FIELDS:
@@ -523,13 +544,19 @@ def _eval(site: JiraSite, issue: JiraIssue, node: Any) -> bool:
     if c.field == "id":
         if c.op in ("is", "is not"):
             return c.op == "is not"
+        if c.op in ("in", "="):
+            return issue.id in c.value_set
+        if c.op in ("not in", "!="):
+            return issue.id not in c.value_set
         return _cmp(int(issue.id), c.op, [int(v) for v in c.values])
     if c.field == "key":
         if c.op in ("is", "is not"):
             return c.op == "is not"
         if c.op in ("<", "<=", ">", ">="):
             return _cmp(key_tuple(issue.key), c.op, [key_tuple(v) for v in c.values])
-        return _cmp(issue.key.upper(), c.op, c.values)
+        if c.op in ("in", "="):
+            return issue.key.upper() in c.value_set
+        return issue.key.upper() not in c.value_set
     if c.field == "rank":
         raise JqlError("Field 'rank' can only be used in ORDER BY.")
     vals = _values_of(site, issue, c.field)
@@ -598,6 +625,11 @@ def _candidates(site: JiraSite, node: Any) -> list[JiraIssue] | None:
 
 def execute(site: JiraSite, q: Query) -> list[JiraIssue]:
     """Matching issues, sorted by the query's ORDER BY (created DESC when it has none)."""
+    return execute_keyed(site, q)[0]
+
+
+def execute_keyed(site: JiraSite, q: Query) -> tuple[list[JiraIssue], list[tuple]]:
+    """Matching issues in order, with their sort keys (for ``nextPageToken`` cursors)."""
     if q.where is None:
         pool = list(site.issues.values())
     else:
@@ -605,8 +637,8 @@ def execute(site: JiraSite, q: Query) -> list[JiraIssue]:
         pool = cand if cand is not None else list(site.issues.values())
         pool = [i for i in pool if _eval(site, i, q.where)]
     order = q.order or [("created", True)]
-    pool.sort(key=lambda i: sort_key(site, i, order))
-    return pool
+    keyed = sorted(((sort_key(site, i, order), i) for i in pool), key=lambda t: t[0])
+    return [i for _, i in keyed], [k for k, _ in keyed]
 
 
 def validate_project_refs(site: JiraSite, q: Query) -> list[str]:

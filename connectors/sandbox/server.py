@@ -31,7 +31,7 @@ from typing import Any
 from .admin import build_admin
 from .ado_app import AdoEmulator
 from .ado_render import identity
-from .faults import FaultConfig, FaultInjector, RequestLog
+from .faults import FaultConfig, FaultInjector, RequestLog, RequestLogEntry
 from .jira_app import JiraEmulator, make_user
 from .script import AdoScript, JiraScript
 from .util import slug, utcnow
@@ -251,6 +251,8 @@ class SandboxServer:
         jira_faults: FaultConfig | None = None,
         ado_faults: FaultConfig | None = None,
         source_names: Callable[[str, str], str] | None = None,
+        prewarm: bool = True,
+        process: bool = False,
     ) -> None:
         if jira_mode is not None and jira_mode.lower() not in ("cloud", "datacenter", "server", "dc"):
             raise ValueError(f"jira_mode must be cloud or datacenter, not {jira_mode!r}")
@@ -296,6 +298,10 @@ class SandboxServer:
         if now is not None:
             self.state.set_now(now)
         self._host = host
+        self._prewarm = prewarm
+        self._process = process
+        self._proc: Any = None
+        self._conn: Any = None
         self._ports = (jira_port, ado_port)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -304,9 +310,11 @@ class SandboxServer:
         self._error: BaseException | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self, timeout: float = 15.0) -> SandboxServer:
-        if self._thread is not None:
+    def start(self, timeout: float = 60.0) -> SandboxServer:
+        if self._thread is not None or self._proc is not None:
             return self
+        if self._process:
+            return self._start_process(timeout)
         jsock = _bind(self._host, self._ports[0])
         asock = _bind(self._host, self._ports[1])
         self.state.jira_port = jsock.getsockname()[1]
@@ -329,6 +337,11 @@ class SandboxServer:
         asyncio.set_event_loop(loop)
 
         async def main() -> None:
+            if self._prewarm:  # render every item once, so that the first sync pays only for the wire
+                for site in self.world.jira.values():
+                    self.state.jira_emulator.renderer(site).prewarm("2")
+                for org in self.world.ado.values():
+                    self.state.ado_emulator.renderer(org).prewarm("relations")
             servers = []
             for app, _sock in ((self.state.jira_emulator, jsock), (self.state.ado_emulator, asock)):
                 cfg = uvicorn.Config(
@@ -373,7 +386,68 @@ class SandboxServer:
                 with contextlib.suppress(OSError):
                     s.close()
 
+    # -- process mode ------------------------------------------------------------------------------
+    def _start_process(self, timeout: float) -> SandboxServer:
+        """Serve from a forked child process (its own CPU and GIL: what benchmarks want). The child
+        inherits the world; the parent reaches the child through the admin endpoint."""
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        parent_end, child_end = ctx.Pipe()
+
+        def child(conn: Any) -> None:
+            self._process = False
+            try:
+                self.start()
+                conn.send(("ok", self.state.jira_port, self.state.ado_port))
+            except BaseException as exc:  # report any start-up failure to the parent
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+                return
+            with contextlib.suppress(EOFError, OSError):
+                conn.recv()
+            self.stop()
+
+        proc = ctx.Process(target=child, args=(child_end,), name="poalign-sandbox", daemon=True)
+        proc.start()
+        if not parent_end.poll(timeout):
+            proc.kill()
+            raise RuntimeError("the sandbox process did not start in time")
+        msg = parent_end.recv()
+        if msg[0] != "ok":
+            proc.join(5)
+            raise RuntimeError(f"the sandbox process failed to start: {msg[1]}")
+        self.state.jira_port, self.state.ado_port = msg[1], msg[2]
+        self._proc, self._conn = proc, parent_end
+        return self
+
+    def _admin(self, method: str, path: str, **kw: Any) -> Any:
+        import requests
+
+        r = requests.request(method, f"{self.jira_root}/_sandbox{path}", timeout=kw.pop("timeout", 60), **kw)
+        if r.status_code >= 400:
+            from .script import ScriptError
+
+            raise ScriptError(
+                r.status_code, r.json().get("error", r.text) if r.content else str(r.status_code)
+            )
+        return r.json()
+
+    @property
+    def remote(self) -> bool:
+        """True when the emulators run in a child process (``process=True``)."""
+        return self._proc is not None
+
     def stop(self, timeout: float = 10.0) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(OSError, BrokenPipeError):
+                self._conn.send("stop")
+            self._proc.join(timeout)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join(timeout)
+            self._conn.close()
+            self._proc = self._conn = None
+            return
         if self._thread is None:
             return
         loop = self._loop
@@ -404,6 +478,10 @@ class SandboxServer:
     # -- running things in the server's loop ---------------------------------------------------
     def call(self, fn: Callable[..., Any], *args: Any, timeout: float = 30.0, **kw: Any) -> Any:
         """Run ``fn`` in the server's event loop (world changes must not race the handlers)."""
+        if self._proc is not None:
+            raise RuntimeError(
+                "call() runs code in the server's loop; with process=True use the admin endpoint"
+            )
         loop = self._loop
         if loop is None or self._thread is None:
             return fn(*args, **kw)
@@ -462,26 +540,36 @@ class SandboxServer:
 
     @property
     def requests(self) -> RequestLog:
+        if self._proc is not None:
+            return _RemoteRequestLog(self)
         return self.state.request_log
 
     @property
-    def faults(self) -> dict[str, FaultInjector]:
+    def faults(self) -> dict[str, Any]:
+        if self._proc is not None:
+            return {"jira": _RemoteFaults(self, "jira"), "ado": _RemoteFaults(self, "ado")}
         return self.state.faults
 
     @property
-    def jira_faults(self) -> FaultInjector:
-        return self.state.faults["jira"]
+    def jira_faults(self) -> Any:
+        return self.faults["jira"]
 
     @property
-    def ado_faults(self) -> FaultInjector:
-        return self.state.faults["ado"]
+    def ado_faults(self) -> Any:
+        return self.faults["ado"]
 
     @property
     def webhooks(self) -> list:
+        if self._proc is not None:
+            return self._admin("GET", "/webhooks")
         return self.state.webhooks.deliveries
 
     def wait_for_webhooks(self, timeout: float = 10.0) -> bool:
         """Block until every queued webhook delivery is finished (or ``timeout``)."""
+        if self._proc is not None:
+            return bool(
+                self._admin("POST", "/webhooks/wait", json={"timeout": timeout}, timeout=timeout + 10)["idle"]
+            )
         deadline = time.monotonic() + timeout
         ok = self.call(lambda: self.state.webhooks.wait_idle(timeout), timeout=timeout + 5)
         while not ok and time.monotonic() < deadline:
@@ -492,21 +580,31 @@ class SandboxServer:
     def source_name(self, kind: str, tenant: str) -> str:
         return self.state.source_names(kind, tenant)
 
-    def jira(self, site: str | None = None) -> _Proxy:
+    def jira(self, site: str | None = None) -> Any:
         """Scripted changes on a Jira site, run in the server loop (see :class:`JiraScript`)."""
+        if self._proc is not None:
+            return _RemoteScript(self, "jira", self.world.jira_site(site).name)
         return _Proxy(self, self.state.jira_script(site))
 
-    def ado(self, org: str | None = None) -> _Proxy:
+    def ado(self, org: str | None = None) -> Any:
         """Scripted changes in an ADO organization (see :class:`AdoScript`)."""
+        if self._proc is not None:
+            return _RemoteScript(self, "ado", self.world.ado_org(org).name)
         return _Proxy(self, self.state.ado_script(org))
 
     def set_now(self, when: datetime | None, frozen: bool = False) -> None:
-        self.call(self.state.set_now, when, frozen)
+        if self._proc is not None:
+            self._admin("POST", "/clock", json={"now": when.isoformat() if when else None, "frozen": frozen})
+            self.state.set_now(when, frozen)  # keep the parent's idea of "now" in step
+        else:
+            self.call(self.state.set_now, when, frozen)
 
     def now(self) -> datetime:
         return self.state.now()
 
     def export(self, path: str | os.PathLike) -> Path:
+        if self._proc is not None:
+            return Path(self._admin("POST", "/export", json={"dir": str(path)})["dir"])
         return self.call(self.world.export, path)
 
     def write_config(self, path: str | os.PathLike, **kw: Any) -> tuple[Path, Path]:
@@ -516,7 +614,74 @@ class SandboxServer:
         return write_config(self, Path(path), **kw)
 
     def info(self) -> dict:
+        if self._proc is not None:
+            return self._admin("GET", "/info")
         return self.call(self.state.info)
+
+
+class _RemoteRequestLog(RequestLog):
+    """The child process's request log, fetched through the admin endpoint on each read."""
+
+    def __init__(self, server: SandboxServer) -> None:
+        super().__init__()
+        self._server = server
+
+    @property
+    def entries(self) -> list[RequestLogEntry]:
+        return [RequestLogEntry(**d) for d in self._server._admin("GET", "/requests")]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def clear(self) -> None:
+        self._server._admin("DELETE", "/requests")
+
+
+class _RemoteFaults:
+    def __init__(self, server: SandboxServer, emulator: str) -> None:
+        self._server = server
+        self._emulator = emulator
+
+    @property
+    def config(self) -> FaultConfig:
+        return FaultConfig.from_dict(self._server._admin("GET", "/faults")[self._emulator])
+
+    def configure(self, **changes: Any) -> FaultConfig:
+        return FaultConfig.from_dict(self._server._admin("PUT", f"/faults/{self._emulator}", json=changes))
+
+    def inject(self, kind: str, count: int = 1, path: str | None = None, method: str | None = None) -> None:
+        self._server._admin(
+            "POST",
+            f"/faults/{self._emulator}/inject",
+            json={"kind": kind, "count": count, "path": path, "method": method},
+        )
+
+    def reset(self, config: FaultConfig | None = None) -> None:
+        self._server._admin("DELETE", f"/faults/{self._emulator}")
+        if config is not None:
+            self.configure(**config.to_dict())
+
+
+class _RemoteScript:
+    """JiraScript/AdoScript methods called in the child process through ``/_sandbox/script``."""
+
+    def __init__(self, server: SandboxServer, kind: str, tenant: str) -> None:
+        self._server = server
+        self._kind = kind
+        self._tenant = tenant
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in ("issue", "item", "project"):
+            raise AttributeError(f"{name} is not available with process=True (the world lives in the child)")
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._server._admin(
+                "POST",
+                f"/script/{self._kind}/{self._tenant}",
+                json={"method": name, "args": list(args), "kwargs": kwargs},
+            )["result"]
+
+        return call
 
 
 class _Proxy:

@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 _NS = uuid.UUID("6f1c2f0e-8a41-4f0a-9d67-5d1d3c0b9a10")
@@ -35,14 +36,19 @@ _TZ_NO_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
 def parse_ts(value: str | None) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    return _parse_ts(value)
+
+
+@lru_cache(maxsize=262_144)
+def _parse_ts(value: str) -> datetime | None:
     """Parse the timestamps both trackers write.
 
     Jira: ``2019-09-16T10:29:50.823+0700`` (offset without a colon), ADO:
     ``2014-07-15T17:42:44.663Z`` or with 7 fractional digits, dates ``2024-05-01``.
     Naive values are taken as UTC.
     """
-    if not value or not isinstance(value, str):
-        return None
     s = value.strip()
     if s.endswith("Z"):
         s = s[:-1] + "+00:00"

@@ -410,6 +410,10 @@ def _eval(wi: WorkItem, node: Any) -> bool:
             return any(_eval(wi, a) for a in node.args)
         return not _eval(wi, node.args[0])
     c: Cmp = node
+    if c.field == "System.Id" and c.op in ("=", "<>", "<", "<=", ">", ">=") and isinstance(c.values[0], int):
+        return _cmp_pairs([(wi.id, c.values[0])], c.op)
+    if c.field == "System.TeamProject" and c.op == "=" and isinstance(c.values[0], str):
+        return wi.project.lower() == c.values[0].lower()
     raw = _field_value(wi, c.field)
     if c.field.lower() in DATE_FIELDS:
         d = parse_ts(raw) if isinstance(raw, str) else None
@@ -493,17 +497,79 @@ def _order_key(wi: WorkItem, order: list[tuple[str, bool]]) -> tuple:
     return tuple(parts)
 
 
+_INDEX: dict[tuple[str, int], tuple[list[int], list[tuple[float, int]]]] = {}
+
+
+def _indexes(org: AdoOrg) -> tuple[list[int], list[tuple[float, int]]]:
+    """Sorted ids and sorted (ChangedDate, id) of the organization, rebuilt after writes."""
+    key = (org.name, org.version)
+    idx = _INDEX.get(key)
+    if idx is None:
+        for k in [k for k in _INDEX if k[0] == org.name]:
+            del _INDEX[k]
+        ids = sorted(org.items)
+        changed = sorted(((w.changed.timestamp() if w.changed else 0.0), w.id) for w in org.items.values())
+        idx = _INDEX[key] = (ids, changed)
+    return idx
+
+
+def _narrow(org: AdoOrg, where: Any) -> set[int] | None:
+    """Ids that can match, from the top-level AND's [System.Id] and [System.ChangedDate] bounds."""
+    import bisect
+
+    clauses = where.args if isinstance(where, Bool) and where.op == "AND" else [where]
+    best: set[int] | None = None
+    ids, changed = None, None
+    for c in clauses:
+        if not isinstance(c, Cmp):
+            continue
+        cand: set[int] | None = None
+        if c.field == "System.Id" and c.op in ("=", "in", ">", ">=", "<", "<="):
+            if c.op in ("=", "in"):
+                cand = {int(v) for v in c.values if isinstance(v, int | float)}
+            else:
+                ids = ids or _indexes(org)[0]
+                v = c.values[0]
+                if not isinstance(v, int | float):
+                    continue
+                lo, hi = 0, len(ids)
+                if c.op == ">":
+                    lo = bisect.bisect_right(ids, v)
+                elif c.op == ">=":
+                    lo = bisect.bisect_left(ids, v)
+                elif c.op == "<":
+                    hi = bisect.bisect_left(ids, v)
+                else:
+                    hi = bisect.bisect_right(ids, v)
+                cand = set(ids[lo:hi])
+        elif c.field == "System.ChangedDate" and c.op in (">", ">=") and isinstance(c.values[0], tuple):
+            kind, when = c.values[0]
+            if when is None:
+                continue
+            if kind == "date":
+                when = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            changed = changed or _indexes(org)[1]
+            lo = bisect.bisect_left(changed, (when.timestamp(), -1))
+            cand = {i for _, i in changed[lo:]}
+        if cand is not None and (best is None or len(cand) < len(best)):
+            best = cand
+    return best
+
+
 def execute(org: AdoOrg, q: WiqlQuery, items: dict[int, WorkItem] | None = None) -> list[WorkItem]:
     """Matching work items, in the query's order. ``items`` replaces the live set (``ASOF``)."""
     pool_src = items if items is not None else org.items
+    ids: set[int] | None = None
     if q.project_clause is not None:
-        ids: set[int] = set()
+        ids = set()
         for p in org.projects.values():
             if p.name.lower() in q.project_clause:
                 ids |= p.item_ids
-        pool = [pool_src[i] for i in ids if i in pool_src]
-    else:
-        pool = list(pool_src.values())
+    if q.where is not None and items is None:
+        narrowed = _narrow(org, q.where)
+        if narrowed is not None:
+            ids = narrowed if ids is None else (ids & narrowed)
+    pool = [pool_src[i] for i in ids if i in pool_src] if ids is not None else list(pool_src.values())
     if q.where is not None:
         pool = [w for w in pool if _eval(w, q.where)]
     pool.sort(key=lambda w: _order_key(w, q.order))

@@ -128,3 +128,23 @@ def test_python_scripting_api(sandbox: SandboxServer) -> None:
     a.update(1012, tags=["a", "b"])
     a.update(1012, tags_remove=["a"])
     assert sandbox.world.ado["contoso"].items[1012].fields["System.Tags"] == "b"
+
+
+def test_process_mode_serves_from_a_child_with_the_same_surface(sandbox_ado_cache: Path) -> None:
+    from connectors.sandbox.testing import running_sandbox, small_world
+
+    with running_sandbox(small_world(), process=True, latency_ms=1) as sb:
+        assert sb.remote
+        jira = jira_client(sb, "acme")
+        assert jira.issue("PAY-1").key == "PAY-1"
+        sb.jira("acme").update("PAY-1", priority="Lowest")
+        assert jira.issue("PAY-1").fields.priority.name == "Lowest"
+        sb.jira_faults.inject("503", path=r"/issue/PAY-2$")
+        r = requests.get(f"{sb.jira_urls['acme']}/rest/api/2/issue/PAY-2", auth=("u", sb.token))
+        assert r.status_code == 503
+        assert [e.status for e in sb.requests.filter(path=r"/issue/PAY-2$")] == [503]
+        assert sb.requests.count(emulator="jira") >= 4
+        assert sb.ado("contoso").update(1001, title="remote") >= 2
+        sb.requests.clear()
+        assert len(sb.requests) == 0
+        assert sb.jira_faults.config.latency_ms == 1

@@ -180,6 +180,7 @@ def edit_issue(
             ops.append((fid, verb, val))
     old_parents = site.parent_ids(issue)
     comments_to_add: list[Any] = []
+    links_to_add: list[dict] = []
     for fid, verb, val in ops:
         name_map = site.field_by_name()
         fid = name_map.get(fid.lower(), fid) if fid.lower() in ("sprint", "epic link", "rank") else fid
@@ -195,6 +196,11 @@ def edit_issue(
                 comments_to_add.append((val or {}).get("body"))
                 continue
             raise JiraOpError(400, errors={"comment": "Only 'add' is supported on comment."})
+        if fid == "issuelinks":
+            if verb != "add" or not isinstance(val, dict):
+                raise JiraOpError(400, errors={"issuelinks": "Only 'add' is supported on issuelinks."})
+            links_to_add.append(val)
+            continue
         if fid not in known and fid not in issue.fields and fid not in ("parent",):
             raise JiraOpError(
                 400,
@@ -417,6 +423,18 @@ def edit_issue(
         events.append(JiraEvent(site.name, "jira:issue_updated", issue, "issue_updated", ch, user=actor))
     for body in comments_to_add:
         events += add_comment(site, issue, body, actor, now)
+    for val in links_to_add:
+        # on the issue being edited: "outwardIssue: X" reads "this <outward> X", "inwardIssue: X" reads
+        # "X <outward> this" (the same sides GET shows)
+        ref = val.get("outwardIssue") or val.get("inwardIssue") or {}
+        other = site.get(str(ref.get("key") or ref.get("id") or ""))
+        if other is None:
+            raise JiraOpError(
+                400, errors={"issuelinks": f"Issue '{ref.get('key') or ref.get('id')}' does not exist."}
+            )
+        src, dst = (issue, other) if "outwardIssue" in val else (other, issue)
+        _lk, more = create_link(site, val.get("type") or {}, src, dst, actor, now)
+        events += more
     return events
 
 

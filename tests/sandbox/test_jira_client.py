@@ -333,3 +333,18 @@ def test_ops_reject_bad_values_like_jira(sandbox: SandboxServer) -> None:
         sandbox.jira("acme").update("PAY-2", labels=["has space"])
     assert "contains spaces" in str(e.value)
     assert issubclass(JiraOpError, Exception)
+
+
+def test_links_can_be_added_through_an_issue_update(sandbox: SandboxServer) -> None:
+    jira = jira_client(sandbox, "acme")
+    issue = jira.issue("PAY-14")
+    issue.update(
+        update={"issuelinks": [{"add": {"type": {"name": "Blocks"}, "inwardIssue": {"key": "SHOP-14"}}}]}
+    )
+    assert any(
+        getattr(x, "inwardIssue", None) and x.inwardIssue.key == "SHOP-14" for x in issue.fields.issuelinks
+    )
+    shop = jira.issue("SHOP-14")
+    assert any(
+        getattr(x, "outwardIssue", None) and x.outwardIssue.key == "PAY-14" for x in shop.fields.issuelinks
+    )

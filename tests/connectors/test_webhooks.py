@@ -11,9 +11,11 @@ from connectors.ado import webhook as ado
 from connectors.jira import webhook as jira
 from connectors.webhooks import WebhookPayloadError
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
-JIRA_BODIES = sorted((FIXTURES / "jira").glob("*.json"))
-ADO_BODIES = sorted((FIXTURES / "ado").glob("*.json"))
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "vendor" / "samples"
+JIRA_DIR = SAMPLES / "jira" / "webhooks" / "mattermost-plugin-jira"
+ADO_DIR = SAMPLES / "ado" / "servicehooks" / "aspnet-asplabs-vsts-receiver-tests"
+JIRA_BODIES = sorted(JIRA_DIR.glob("*.json"))
+ADO_BODIES = sorted(ADO_DIR.glob("*.json"))
 
 
 @pytest.mark.parametrize("path", JIRA_BODIES, ids=[p.stem for p in JIRA_BODIES])
@@ -28,7 +30,7 @@ def test_every_jira_sample_parses_to_the_issue_it_concerns(path: Path) -> None:
 
 def test_jira_specific_variants() -> None:
     def parse(name: str) -> jira.WebhookEvent:
-        return jira.parse((FIXTURES / "jira" / f"{name}.json").read_bytes(), {})
+        return jira.parse((JIRA_DIR / f"{name}.json").read_bytes(), {})
 
     deleted = parse("webhook-issue-deleted")
     assert deleted.deleted == ("IDT-19",) and deleted.items == ("IDT-19",)
@@ -62,7 +64,7 @@ def test_malformed_jira_bodies_raise_a_clear_error(body: bytes) -> None:
 
 
 def test_jira_signature_is_hmac_sha256_of_the_raw_body() -> None:
-    body = (FIXTURES / "jira" / "webhook-issue-created.json").read_bytes()
+    body = (JIRA_DIR / "webhook-issue-created.json").read_bytes()
     header = jira.sign("s3cret", body)
     assert jira.verify_signature("s3cret", body, header)
     assert jira.verify_signature("s3cret", body, header.upper().replace("SHA256=", "sha256="))
@@ -84,9 +86,9 @@ def test_every_ado_sample_parses(path: Path) -> None:
 
 
 def test_ado_updated_reads_changed_fields_and_comment() -> None:
-    updated = ado.parse((FIXTURES / "ado" / "workitem.updated.json").read_bytes())
+    updated = ado.parse((ADO_DIR / "workitem.updated.json").read_bytes())
     assert "System.State" in updated.changed_fields
-    commented = ado.parse((FIXTURES / "ado" / "workitem.commented.json").read_bytes())
+    commented = ado.parse((ADO_DIR / "workitem.commented.json").read_bytes())
     assert commented.comment_body
 
 

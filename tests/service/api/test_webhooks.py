@@ -14,9 +14,11 @@ from service.runtime import Runtime
 from service.store.models import InboundEvent
 from tests.service.api.conftest import SECRETS
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "webhooks"
-JIRA = sorted((FIXTURES / "jira").glob("*.json"))
-ADO = sorted((FIXTURES / "ado").glob("*.json"))
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "vendor" / "samples"
+JIRA_DIR = SAMPLES / "jira" / "webhooks" / "mattermost-plugin-jira"
+ADO_DIR = SAMPLES / "ado" / "servicehooks" / "aspnet-asplabs-vsts-receiver-tests"
+JIRA = sorted(JIRA_DIR.glob("*.json"))
+ADO = sorted(ADO_DIR.glob("*.json"))
 HOOK = SECRETS["POALIGN_TEST_JIRA_HOOK"]
 
 
@@ -60,7 +62,7 @@ def test_every_jira_sample_is_accepted_signed_and_refused_unsigned(
 
 
 def test_duplicate_delivery_is_stored_once(client: TestClient, runtime: Runtime) -> None:
-    body = (FIXTURES / "jira" / "webhook-issue-updated-sprint.json").read_bytes()
+    body = (JIRA_DIR / "webhook-issue-updated-sprint.json").read_bytes()
     assert post_jira(client, body, delivery="same") == 202
     response = client.post(
         "/webhooks/jira/jira-acme",
@@ -85,7 +87,7 @@ def test_bad_input_gets_a_clear_4xx(client: TestClient, runtime: Runtime) -> Non
 
 
 def test_source_without_secret_refuses_everything(client: TestClient, runtime: Runtime) -> None:
-    body = (FIXTURES / "jira" / "webhook-issue-created.json").read_bytes()
+    body = (JIRA_DIR / "webhook-issue-created.json").read_bytes()
     assert post_jira(client, body, delivery="x", source="jira-nosecret") == 401
     assert stored(runtime) == 0
 
@@ -115,7 +117,7 @@ def test_health_readiness_and_metrics(client: TestClient) -> None:
         "ado-acme",
     }
     assert ready.json()["status"] == "degraded"  # nothing has synced yet
-    body = (FIXTURES / "jira" / "webhook-issue-created.json").read_bytes()
+    body = (JIRA_DIR / "webhook-issue-created.json").read_bytes()
     post_jira(client, body, delivery="metrics-1")
     post_jira(client, body, delivery="metrics-2", signature=None)
     text = client.get("/metrics").text

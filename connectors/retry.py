@@ -13,6 +13,7 @@ from typing import TypeVar
 from connectors.errors import RetryableTrackerError, TrackerError
 
 T = TypeVar("T")
+_JITTER = random.Random()  # one per process: seeding a new one per call reads os.urandom every time
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def call_with_retry(
     rng: random.Random | None = None,
 ) -> T:
     """Run operation; retry RetryableTrackerError with back-off. Other TrackerErrors pass through."""
-    rng = rng or random.Random()
+    rng = rng or _JITTER
     attempt = 0
     while True:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,7 +21,7 @@ from connectors.jira.links import remote_link
 from connectors.jira.normalize import normalize_issue
 from connectors.model import ItemRecord, LinkRecord, Page
 from connectors.parsing import parse_date
-from connectors.pool import map_ordered, map_unordered
+from connectors.pool import map_ordered
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 
@@ -91,18 +92,14 @@ class JiraConnector:
             issue, self.field_map, self.settings.url, release_dates=self.release_dates, remote_links=remote
         )
 
-    def _detail_chunk(self, keys: Sequence[str], wants_remote: RemotePredicate) -> list[ItemRecord]:
+    def _issues(self, keys: Sequence[str]) -> list[dict[str, Any]]:
         fields = self.field_map.request_fields()
         jql = f"key in ({', '.join(keys)}) ORDER BY key ASC"
         try:
-            issues = list(self._search_all(jql, fields, DETAIL_PAGE))
+            return list(self._search_all(jql, fields, DETAIL_PAGE))
         except BadRequestError:
             # JQL refuses a `key in` list naming an issue that no longer exists: read one by one instead.
-            issues = [issue for key in keys if (issue := self.client.issue(key, fields)) is not None]
-        return [
-            self.normalize(issue, self._remote_links(issue) if wants_remote(issue) else None)
-            for issue in issues
-        ]
+            return [issue for key in keys if (issue := self.client.issue(key, fields)) is not None]
 
     # -- paging -----------------------------------------------------------------------------------
     def _search_all(self, jql: str, fields: list[str], page_size: int) -> Iterator[dict[str, Any]]:
@@ -131,16 +128,35 @@ class JiraConnector:
 
     # -- streams ----------------------------------------------------------------------------------
     def full(self, projects: Sequence[str], *, wants_remote: RemotePredicate = _always) -> Iterator[Page]:
-        """Every issue, in parallel chunks, in completion order. `self.listed_keys` holds every key the
-        listing returned: the engine marks stored issues missing from it as deleted."""
+        """Every issue, a page per detail chunk. `self.listed_keys` holds every key the listing returned:
+        the engine marks stored issues missing from it as deleted.
+
+        Detail chunks and the per-issue remote-link reads share one pool of `concurrency` workers, so
+        the tracker always has that many requests in flight, whichever kind is left to do.
+        """
         self.prepare(projects)
         keys = self.list_keys(projects)
         self.listed_keys = frozenset(keys)
         chunks = [keys[i : i + DETAIL_PAGE] for i in range(0, len(keys), DETAIL_PAGE)]
-        for records in map_unordered(
-            lambda chunk: self._detail_chunk(chunk, wants_remote), chunks, self.settings.concurrency
-        ):
-            yield Page(items=tuple(records))
+        pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="poalign-jira")
+        try:
+            pages: list[tuple[list[dict[str, Any]], list[Future[tuple[LinkRecord, ...] | None] | None]]] = []
+            for done in as_completed([pool.submit(self._issues, chunk) for chunk in chunks]):
+                issues = done.result()
+                remotes = [
+                    pool.submit(self._remote_links, issue) if wants_remote(issue) else None
+                    for issue in issues
+                ]
+                pages.append((issues, remotes))
+            for issues, remotes in pages:
+                yield Page(
+                    items=tuple(
+                        self.normalize(issue, remote.result() if remote else None)
+                        for issue, remote in zip(issues, remotes, strict=True)
+                    )
+                )
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def incremental(
         self, projects: Sequence[str], since: datetime, *, wants_remote: RemotePredicate = _always

@@ -319,6 +319,7 @@ class AdoOrg:
     options: dict[str, Any] = field(default_factory=dict)
     version: int = 0
     rev_log: list[tuple[int, int, int]] = field(default_factory=list)  # (watermark, item id, revision index)
+    _wiql_index: tuple | None = field(default=None, repr=False)
     _next_id: int = 0
     _next_node_id: int = 0
     _watermark: int = 0

@@ -227,6 +227,7 @@ class JiraSite:
     _next_remote_link_id: int = 10000
     _next_sprint_id: int = 1
     _children: dict[str, set[str]] = field(default_factory=dict)  # parent/epic id -> child ids
+    _sort_cache: dict[tuple, tuple[int, tuple]] = field(default_factory=dict, repr=False)
 
     # -- field ids (derived from the field list; recomputed when the list object changes) ------
     _field_meta: tuple[int, int, dict[str, Any]] | None = None

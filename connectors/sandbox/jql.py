@@ -432,18 +432,17 @@ def _prio_rank(site: JiraSite, issue: JiraIssue) -> int:
     return 9_999
 
 
-_SORT_CACHE: dict[tuple[str, str, tuple], tuple[int, tuple]] = {}
-
-
 def sort_key(site: JiraSite, issue: JiraIssue, order: list[tuple[str, bool]]) -> tuple:
-    ck = (site.name, issue.id, tuple(order))
-    hit = _SORT_CACHE.get(ck)
+    """The issue's position for ``order`` (cached on the site until the issue changes)."""
+    cache = site._sort_cache
+    ck = (issue.id, tuple(order))
+    hit = cache.get(ck)
     if hit is not None and hit[0] == issue.version:
         return hit[1]
     key = _sort_key(site, issue, order)
-    if len(_SORT_CACHE) > 1_000_000:
-        _SORT_CACHE.clear()
-    _SORT_CACHE[ck] = (issue.version, key)
+    if len(cache) > 1_000_000:
+        cache.clear()
+    cache[ck] = (issue.version, key)
     return key
 
 

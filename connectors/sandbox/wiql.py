@@ -497,20 +497,14 @@ def _order_key(wi: WorkItem, order: list[tuple[str, bool]]) -> tuple:
     return tuple(parts)
 
 
-_INDEX: dict[tuple[str, int], tuple[list[int], list[tuple[float, int]]]] = {}
-
-
 def _indexes(org: AdoOrg) -> tuple[list[int], list[tuple[float, int]]]:
     """Sorted ids and sorted (ChangedDate, id) of the organization, rebuilt after writes."""
-    key = (org.name, org.version)
-    idx = _INDEX.get(key)
-    if idx is None:
-        for k in [k for k in _INDEX if k[0] == org.name]:
-            del _INDEX[k]
+    cached = org._wiql_index
+    if cached is None or cached[0] != org.version:
         ids = sorted(org.items)
         changed = sorted(((w.changed.timestamp() if w.changed else 0.0), w.id) for w in org.items.values())
-        idx = _INDEX[key] = (ids, changed)
-    return idx
+        cached = org._wiql_index = (org.version, ids, changed)
+    return cached[1], cached[2]
 
 
 def _narrow(org: AdoOrg, where: Any) -> set[int] | None:

@@ -337,3 +337,14 @@ def test_authentication_and_protocol_errors(sandbox_session: SandboxServer) -> N
         headers={"Accept": "application/json;api-version=7.1"},
     )
     assert r.status_code == 400 and "preview" in r.json()["message"]
+
+
+def test_two_sandboxes_with_the_same_org_name_do_not_share_indexes() -> None:
+    q = "SELECT [System.Id] FROM WorkItems WHERE [System.Id] >= 1000 AND [System.TeamProject] = @project"
+    with (
+        running_sandbox(synthetic_world(jira_sites={}, ado_orgs={"contoso": 1}, items_per_project=30)) as a,
+        running_sandbox(synthetic_world(jira_sites={}, ado_orgs={"contoso": 1}, items_per_project=60)) as b,
+    ):
+        assert len(_ids(wit_client(a, "contoso"), q, project="Project")) == 30
+        assert len(_ids(wit_client(b, "contoso"), q, project="Project")) == 60
+        assert len(_ids(wit_client(a, "contoso"), q, project="Project")) == 30

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 
-.PHONY: install test test-fast lint demo clean
+.PHONY: install test test-fast lint demo bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -34,5 +34,13 @@ demo: $(STAMP)
 	$(BIN)/poalign config validate --config $(DEMO_DIR)/poalign.yaml
 	$(BIN)/poalign db upgrade --config $(DEMO_DIR)/poalign.yaml
 
+# Figures (JSON) for sync, rules, webhooks: printed and written to bench/results.json. Takes ~15 min
+# at full size (the naive sync baseline alone ~10); bench-quick checks the machinery in a minute.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
+
 clean:
-	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache bench/results.json
+	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache

@@ -70,6 +70,9 @@ class ItemRecord:
     rev: int | None = None
     created: datetime | None = None
     updated: datetime | None = None
+    # When the item reached done (Jira resolutiondate, ADO ClosedDate): unlike `updated`, later edits
+    # (including poalign's own labels and comments) do not move it.
+    done_at: datetime | None = None
     deleted: bool = False
     links: tuple[LinkRecord, ...] = ()
     # False when this read skipped the separately fetched (remote) links: the stored ones stay valid.

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from connectors.errors import RetryableTrackerError, TrackerError
+from connectors.errors import ConflictError, RetryableTrackerError, TrackerError
 
 T = TypeVar("T")
 _JITTER = random.Random()  # one per process: seeding a new one per call reads os.urandom every time
@@ -64,6 +64,8 @@ def call_with_retry(
     while True:
         try:
             return operation()
+        except ConflictError:
+            raise  # sending the same request again cannot help: the caller must re-read first
         except RetryableTrackerError as error:
             if attempt >= policy.max_retries:
                 raise TrackerUnavailable(

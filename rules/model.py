@@ -119,6 +119,8 @@ class Item:
     fields: Mapping[str, object] = field(default_factory=dict)
     created: datetime | None = None
     updated: datetime | None = None
+    # when it reached done (resolution / closed date); later edits do not move it
+    done_at: datetime | None = None
     deleted: bool = False
 
     # Items are identified by ref; equal items have equal refs, so this agrees with __eq__.

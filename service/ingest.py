@@ -24,7 +24,7 @@ from connectors.parsing import parse_datetime
 from connectors.retry import CallStats
 from service.config.loader import LoadedConfig
 from service.logs import get_logger, redact
-from service.mapping import PriorityScale, TeamResolver, UrlResolver, link_rows, record_digest
+from service.mapping import PriorityScale, TeamResolver, UrlResolver, link_rows, owned_labels, record_digest
 from service.sources import Connector, MissingSecretError, make_connector, settings_for
 from service.store import items as store
 from service.store.base import utcnow
@@ -75,6 +75,10 @@ class IngestContext:
     teams: TeamResolver
     priorities: PriorityScale
     urls: UrlResolver
+
+    @property
+    def owned_labels(self) -> frozenset[str]:
+        return owned_labels(self.loaded.config.writeback.label_prefix)
 
     @classmethod
     def prepare(cls, factory: sessionmaker[Session], loaded: LoadedConfig) -> IngestContext:
@@ -134,7 +138,13 @@ def write_page(
         team = context.teams.team_for(source, record.project, record.area_path)
         priority = context.priorities.level(source, record.raw_priority)
         previous = stored.get(record.external_id)
-        digest = record_digest(record, team, priority, stored=previous.record_hash if previous else None)
+        digest = record_digest(
+            record,
+            team,
+            priority,
+            stored=previous.record_hash if previous else None,
+            owned=context.owned_labels,
+        )
         if previous is not None:
             if previous.record_hash == digest:
                 continue
@@ -185,6 +195,7 @@ def write_page(
                 "tracker_rev": record.rev,
                 "tracker_created_at": record.created,
                 "tracker_updated_at": record.updated,
+                "done_at": record.done_at,
                 "deleted": record.deleted,
                 "deleted_at": now if record.deleted else None,
                 "synced_at": now,

@@ -101,8 +101,13 @@ class UrlResolver:
         return None
 
 
+# Not in the digest: the raw JSON and links (hashed apart), and what every write bumps: the tracker's
+# timestamp and revision. A change whose only trace is those (or our own labels) is poalign's own write
+# echoing back, and must neither rewrite the row nor trigger a re-evaluation.
 _HASHED_FIELDS = tuple(
-    name for name in ItemRecord.__slots__ if name not in ("raw", "links", "remote_links_fetched")
+    name
+    for name in ItemRecord.__slots__
+    if name not in ("raw", "links", "remote_links_fetched", "updated", "rev")
 )
 
 
@@ -110,16 +115,30 @@ def _digest(value: object) -> str:
     return hashlib.sha1(repr(value).encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def record_digest(record: ItemRecord, *context: object, stored: str | None = None) -> str:
-    """'<core>.<remote>': a digest of everything normalized (not the raw JSON) plus what the config
-    derived from it (team, priority level), and one of the separately fetched web links. A read that
-    skipped the web links keeps the stored remote part. Equal digests mean nothing to write.
+# The labels/tags write-back owns, one per rule category (with the configured prefix in front).
+CATEGORY_LABELS = {"dependencies": "dependency-clash", "priority": "priority-conflict", "done": "dod-gap"}
+
+
+def owned_labels(prefix: str) -> frozenset[str]:
+    return frozenset(prefix + name for name in CATEGORY_LABELS.values())
+
+
+def record_digest(
+    record: ItemRecord, *context: object, stored: str | None = None, owned: frozenset[str] = frozenset()
+) -> str:
+    """'<core>.<remote>': a digest of everything normalized plus what the config derived from it (team,
+    priority level), and one of the separately fetched web links. A read that skipped the web links keeps
+    the stored remote part. Equal digests mean nothing to write. The labels write-back owns
+    are left out (a team's own labels, the suppression label among them, are not).
 
     repr of frozen records and dates is stable and ~30x cheaper than asdict + json.
     """
-    values = tuple(getattr(record, name) for name in _HASHED_FIELDS)
+    values = [getattr(record, name) for name in _HASHED_FIELDS]
+    if owned:
+        labels_at = _HASHED_FIELDS.index("labels")
+        values[labels_at] = tuple(label for label in record.labels if label not in owned)
     own_links = tuple(link for link in record.links if not link.remote)
-    core = _digest((values, own_links, context))
+    core = _digest((tuple(values), own_links, context))
     if record.remote_links_fetched:
         remote = _digest(tuple(link for link in record.links if link.remote))
     else:

@@ -42,6 +42,7 @@ _ITEM_COLUMNS = (
     WorkItem.extra_fields,
     WorkItem.tracker_created_at,
     WorkItem.tracker_updated_at,
+    WorkItem.done_at,
     WorkItem.deleted,
     WorkItem.change_seq,
 )
@@ -168,6 +169,7 @@ class SnapshotLoader:
                     fields=row.extra_fields or {},
                     created=row.tracker_created_at,
                     updated=row.tracker_updated_at,
+                    done_at=row.done_at,
                     deleted=row.deleted,
                 )
             )

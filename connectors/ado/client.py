@@ -206,6 +206,71 @@ class AdoClient:
             or {}
         )
 
+    # -- writes (write-back) ----------------------------------------------------------------------
+    def comments(self, project: str, item_id: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            query: dict[str, Any] = {"$top": 200}
+            if token:
+                query["continuationToken"] = token
+            page = (
+                self.send(
+                    f"comments of {item_id}",
+                    "GET",
+                    COMMENTS,
+                    route={"project": project, "workItemId": item_id},
+                    query=query,
+                )
+                or {}
+            )
+            found += list(page.get("comments") or [])
+            token = page.get("continuationToken")
+            if not token:
+                return found
+
+    def add_comment(self, project: str, item_id: int, text: str) -> str:
+        created = self.send(
+            f"comment on {item_id}",
+            "POST",
+            COMMENTS,
+            route={"project": project, "workItemId": item_id},
+            query={"format": "markdown"},
+            body={"text": text},
+        )
+        return str(created["id"])
+
+    def update_comment(self, project: str, item_id: int, comment_id: str, text: str) -> None:
+        self.send(
+            f"edit comment {comment_id} on {item_id}",
+            "PATCH",
+            COMMENTS,
+            route={"project": project, "workItemId": item_id, "commentId": comment_id},
+            query={"format": "markdown"},
+            body={"text": text},
+        )
+
+    def delete_comment(self, project: str, item_id: int, comment_id: str) -> None:
+        self.send(
+            f"delete comment {comment_id} on {item_id}",
+            "DELETE",
+            COMMENTS,
+            route={"project": project, "workItemId": item_id, "commentId": comment_id},
+        )
+
+    def patch_work_item(self, project: str, item_id: int, operations: list[dict[str, Any]]) -> dict[str, Any]:
+        return (
+            self.send(
+                f"update {item_id}",
+                "PATCH",
+                WORK_ITEMS,
+                route={"project": project, "id": item_id},
+                body=operations,
+                media_type="application/json-patch+json",
+            )
+            or {}
+        )
+
     def reporting_revisions(
         self, project: str, continuation_token: str | None, start: str | None = None
     ) -> dict[str, Any]:

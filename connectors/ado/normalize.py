@@ -183,6 +183,9 @@ def normalize_work_item(
         rev=int(item["rev"]) if isinstance(item.get("rev"), int) else None,
         created=parse_datetime(fields.get("System.CreatedDate")),
         updated=parse_datetime(fields.get("System.ChangedDate")),
+        done_at=parse_datetime(fields.get("Microsoft.VSTS.Common.ClosedDate"))
+        if category == "done"
+        else None,
         deleted=bool(fields.get("System.IsDeleted")),
         links=links,
         raw=item if keep_raw else None,

@@ -87,15 +87,84 @@ class JiraClient:
             describe=f"{self.settings.name}: {describe}",
         )
 
-    def _url(self, path: str) -> str:
-        return f"{self.settings.url.rstrip('/')}/rest/api/2/{path.lstrip('/')}"
+    def _url(self, path: str, version: str = "2") -> str:
+        return f"{self.settings.url.rstrip('/')}/rest/api/{version}/{path.lstrip('/')}"
 
-    def _json(self, method: str, path: str, describe: str, **kwargs: Any) -> Any:
+    def _json(self, method: str, path: str, describe: str, *, version: str = "2", **kwargs: Any) -> Any:
         def run(client: JIRA) -> Any:
-            response = client._session.request(method, self._url(path), **kwargs)
+            response = client._session.request(method, self._url(path, version), **kwargs)
             return response.json() if response.content else None
 
         return self.call(describe, run)
+
+    # -- writes (write-back) ----------------------------------------------------------------------
+    @property
+    def comment_api(self) -> str:
+        """Cloud takes ADF bodies on API v3; Data Center has only v2 (wiki markup)."""
+        return "3" if self.is_cloud else "2"
+
+    def comments(self, key: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        start = 0
+        while True:
+            page = (
+                self._json(
+                    "GET",
+                    f"issue/{key}/comment",
+                    f"comments of {key}",
+                    version=self.comment_api,
+                    params={"startAt": start, "maxResults": 100},
+                )
+                or {}
+            )
+            batch = list(page.get("comments") or [])
+            found += batch
+            start += len(batch)
+            if not batch or start >= int(page.get("total") or 0):
+                return found
+
+    def add_comment(self, key: str, body: Any) -> str:
+        created = self._json(
+            "POST",
+            f"issue/{key}/comment",
+            f"comment on {key}",
+            version=self.comment_api,
+            data=json.dumps({"body": body}),
+        )
+        return str(created["id"])
+
+    def update_comment(self, key: str, comment_id: str, body: Any) -> None:
+        self._json(
+            "PUT",
+            f"issue/{key}/comment/{comment_id}",
+            f"edit comment {comment_id} on {key}",
+            version=self.comment_api,
+            data=json.dumps({"body": body}),
+        )
+
+    def delete_comment(self, key: str, comment_id: str) -> None:
+        self._json(
+            "DELETE",
+            f"issue/{key}/comment/{comment_id}",
+            f"delete comment {comment_id} on {key}",
+            version=self.comment_api,
+        )
+
+    def set_comment_property(self, comment_id: str, name: str, value: Any) -> None:
+        self._json(
+            "PUT",
+            f"comment/{comment_id}/properties/{name}",
+            f"mark comment {comment_id}",
+            data=json.dumps(value),
+        )
+
+    def update_labels(self, key: str, add: list[str], remove: list[str]) -> None:
+        """Add and remove only the given labels: the team's own labels are never sent."""
+        operations = [{"add": label} for label in add] + [{"remove": label} for label in remove]
+        if operations:
+            self._json(
+                "PUT", f"issue/{key}", f"labels of {key}", data=json.dumps({"update": {"labels": operations}})
+            )
 
     # -- reads ------------------------------------------------------------------------------------
     @property

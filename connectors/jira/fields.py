@@ -42,6 +42,7 @@ class FieldMap:
             "duedate",
             "created",
             "updated",
+            "resolutiondate",
             "issuelinks",
             "components",
             # the agile representation (e.g. exports from /rest/agile/1.0) carries these instead

@@ -178,6 +178,7 @@ def normalize_issue(
         extra_fields=extra,
         created=parse_datetime(fields.get("created")),
         updated=parse_datetime(fields.get("updated")),
+        done_at=parse_datetime(fields.get("resolutiondate")),
         links=links + (remote_links or ()),
         remote_links_fetched=remote_links is not None,
         raw=issue if keep_raw else None,

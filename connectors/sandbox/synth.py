@@ -141,6 +141,8 @@ def synthetic_world(
                     "Microsoft.VSTS.Common.Priority": 1 + rnd.randrange(4),
                     "Microsoft.VSTS.Common.StackRank": float(n * 10),
                 }
+                if state == "Closed":  # ADO stamps the moment an item enters a completed state
+                    fields["Microsoft.VSTS.Common.ClosedDate"] = ado_ts(changed)
                 if kind == "User Story":
                     fields["Microsoft.VSTS.Scheduling.StoryPoints"] = float(rnd.choice([1, 2, 3, 5, 8]))
                 if kind in ("Epic", "Feature"):

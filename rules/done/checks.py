@@ -18,12 +18,17 @@ _TICKED_KEYS = ("checked", "ischecked", "complete", "completed", "done", "resolv
 
 
 def is_recent(snapshot: Snapshot, item: Item) -> bool:
-    """Updated within `done_lookback_days`: years-old done items are history, not a conversation."""
+    """Done within `done_lookback_days`: years-old done items are history, not a conversation.
+
+    Judged by when the item was done (`done_at`); trackers that do not say fall back to the last update,
+    which later edits (poalign's own labels and comments among them) can move.
+    """
     days = snapshot.policy.done_lookback_days
-    if days is None or item.updated is None:
+    when = item.done_at or item.updated
+    if days is None or when is None:
         return True
     cutoff = snapshot.memo("lookback_cutoff", lambda: snapshot.today - timedelta(days=days))
-    return item.updated.date() >= cutoff
+    return when.date() >= cutoff
 
 
 def judged_done(snapshot: Snapshot, item: Item) -> bool:

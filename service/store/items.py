@@ -162,6 +162,7 @@ _ITEM_UPDATE_COLUMNS = (
     "tracker_rev",
     "tracker_created_at",
     "tracker_updated_at",
+    "done_at",
     "deleted",
     "deleted_at",
     "synced_at",

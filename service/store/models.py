@@ -119,6 +119,7 @@ class WorkItem(Base):
     tracker_rev: Mapped[int | None] = mapped_column(BigInteger)
     tracker_created_at: Mapped[datetime | None]
     tracker_updated_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime | None]
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -260,12 +261,20 @@ class FindingEvent(Base):
 
 
 class Annotation(Base):
-    """The outbox: one comment, or one owned label/tag, that poalign keeps on one tracker item."""
+    """The outbox: what poalign keeps on one tracker item, one row per slot.
+
+    A slot is either one finding's comment (`comment:<fingerprint>`) or one owned label/tag
+    (`label:<name>`, shared by every open finding of its category on the item). `desired` is what
+    the item should show; delivery makes it so and records what it did (`delivered_hash`), so an
+    unchanged desire sends nothing and a crash between the tracker's answer and our commit is
+    repaired by finding our marker on the item instead of posting again.
+    """
 
     __tablename__ = "annotations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id", ondelete="CASCADE"), index=True)
+    slot: Mapped[str] = mapped_column(String(300))
     finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     label: Mapped[str | None] = mapped_column(String(200))
@@ -283,7 +292,7 @@ class Annotation(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
-        UniqueConstraint("item_id", "finding_id", "kind", "label"),
+        UniqueConstraint("item_id", "slot"),
         CheckConstraint(_in("kind", ("comment", "label")), name="kind"),
         CheckConstraint(_in("desired", ("present", "resolved", "absent")), name="desired"),
         CheckConstraint(_in("status", ("pending", "delivered", "failed", "skipped")), name="status"),

@@ -1,0 +1,32 @@
+"""Findings as Azure DevOps comments in markdown (posted with format=markdown).
+
+ADO renders markdown and passes HTML through, so tracker text is escaped for both: markdown
+metacharacters with a backslash, and <, >, & as entities.
+"""
+
+from __future__ import annotations
+
+import re
+
+from connectors.annotations import FOOTER, FindingView, marker
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def escape_markdown(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+
+
+def markdown(view: FindingView) -> str:
+    if view.resolved_on is not None:
+        return f"_{escape_markdown(view.resolved_text)}_\n\n`{marker(view.fingerprint)}`"
+    lines = [f"**{escape_markdown(view.headline)}**", "", escape_markdown(view.message), ""]
+    for item in view.items:
+        label = escape_markdown(view.owner_line(item))
+        lines.append(f"- [{label}]({item.url})" if item.url else f"- {label}")
+    lines += ["", f"**What to do:** {escape_markdown(view.action)}"]
+    if view.escalation_text:
+        lines += ["", f"_{escape_markdown(view.escalation_text)}_"]
+    lines += ["", f"{escape_markdown(FOOTER)} `{marker(view.fingerprint)}`"]
+    return "\n".join(lines)

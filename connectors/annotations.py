@@ -1,0 +1,71 @@
+"""What write-back hands to a tracker: a finding as plain data, and the marker that identifies our comments.
+
+The marker is visible text inside every comment poalign writes: `[poalign:<fingerprint>]`. It survives
+every format (ADF, wiki markup, markdown) and every read-back (ADO returns HTML, Jira v2 returns wiki
+text), so with a lost database we still recognise our comments and never post one twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MARKER_RE = re.compile(r"\[poalign:([0-9a-f]{16})\]")
+
+
+def marker(fingerprint: str) -> str:
+    return f"[poalign:{fingerprint}]"
+
+
+def fingerprint_in(text: str | None) -> str | None:
+    match = MARKER_RE.search(text or "")
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    key: str
+    url: str | None
+    team: str | None
+    product_owner: str | None
+
+
+@dataclass(frozen=True)
+class FindingView:
+    fingerprint: str
+    rule: str
+    name: str
+    severity: str
+    message: str
+    action: str
+    items: tuple[ItemView, ...]
+    decider: str | None = None
+    escalated: bool = False
+    resolved_on: date | None = None
+
+    @property
+    def headline(self) -> str:
+        return f"poalign · {self.severity} · {self.rule} {self.name}"
+
+    @property
+    def resolved_text(self) -> str:
+        when = self.resolved_on.isoformat() if self.resolved_on else "today"
+        return f"Resolved on {when}: {self.rule} {self.name} no longer applies to these items."
+
+    def owner_line(self, item: ItemView) -> str:
+        who = ", ".join(
+            part for part in (item.team, f"PO {item.product_owner}" if item.product_owner else None) if part
+        )
+        return f"{item.key} ({who})" if who else item.key
+
+    @property
+    def escalation_text(self) -> str | None:
+        if self.escalated and self.decider:
+            return f"Open too long: escalated to the Chief PO, {self.decider}."
+        if self.decider:
+            return f"If the POs disagree, {self.decider} decides at the next PO sync."
+        return None
+
+
+FOOTER = "Kept up to date by poalign: this comment changes when the plans change."

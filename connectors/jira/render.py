@@ -1,0 +1,80 @@
+"""Findings as Jira comments: ADF documents for Cloud (API v3), wiki markup for Data Center (API v2).
+
+Tracker text (titles, names, iteration names) reaches these bodies through the finding's message, so
+wiki markup is escaped; ADF text nodes are literal by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from connectors.annotations import FOOTER, FindingView, marker
+
+_WIKI_SPECIAL = re.compile(r"([\\{}\[\]|*_?^~+#!-])")
+
+
+def escape_wiki(text: str) -> str:
+    return _WIKI_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+
+
+def _text(value: str, *marks: dict[str, Any]) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "text", "text": value}
+    if marks:
+        node["marks"] = list(marks)
+    return node
+
+
+def _paragraph(*content: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "paragraph", "content": list(content)}
+
+
+def adf(view: FindingView) -> dict[str, Any]:
+    if view.resolved_on is not None:
+        return {
+            "type": "doc",
+            "version": 1,
+            "content": [
+                _paragraph(_text(view.resolved_text, {"type": "em"})),
+                _paragraph(_text(marker(view.fingerprint), {"type": "code"})),
+            ],
+        }
+    items = []
+    for item in view.items:
+        label = view.owner_line(item)
+        node = _text(label, {"type": "link", "attrs": {"href": item.url}}) if item.url else _text(label)
+        items.append({"type": "listItem", "content": [_paragraph(node)]})
+    content: list[dict[str, Any]] = [
+        _paragraph(_text(view.headline, {"type": "strong"})),
+        _paragraph(_text(view.message)),
+        {"type": "bulletList", "content": items},
+        _paragraph(_text("What to do: ", {"type": "strong"}), _text(view.action)),
+    ]
+    if view.escalation_text:
+        content.append(_paragraph(_text(view.escalation_text, {"type": "em"})))
+    content.append(_paragraph(_text(f"{FOOTER} "), _text(marker(view.fingerprint), {"type": "code"})))
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def wiki(view: FindingView) -> str:
+    if view.resolved_on is not None:
+        return f"_{escape_wiki(view.resolved_text)}_\n\n{{{{{marker(view.fingerprint)}}}}}"
+    lines = [f"*{escape_wiki(view.headline)}*", "", escape_wiki(view.message), ""]
+    for item in view.items:
+        label = escape_wiki(view.owner_line(item))
+        lines.append(f"* [{label}|{item.url}]" if item.url else f"* {label}")
+    lines += ["", f"*What to do:* {escape_wiki(view.action)}"]
+    if view.escalation_text:
+        lines += ["", f"_{escape_wiki(view.escalation_text)}_"]
+    lines += ["", f"{escape_wiki(FOOTER)} {{{{{marker(view.fingerprint)}}}}}"]
+    return "\n".join(lines)
+
+
+def adf_text(node: Any) -> str:
+    """All text of an ADF document (to find our marker in comments read back from Cloud)."""
+    if isinstance(node, dict):
+        own = node.get("text") if isinstance(node.get("text"), str) else ""
+        return own + "".join(adf_text(child) for child in node.get("content") or ())
+    if isinstance(node, list):
+        return "".join(adf_text(child) for child in node)
+    return node if isinstance(node, str) else ""

@@ -1,0 +1,237 @@
+"""Write-back, delivery: send the outbox's pending annotations through the connectors.
+
+Each tracker write is committed at once with what the tracker answered, so a crash loses at most the
+knowledge of one write, which the comment marker recovers on the next run. Writes per tracker are rate
+limited; failures are retried later with back-off, fatal ones (permissions, bad requests) stop there.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.ado.sync import AdoConnector
+from connectors.ado.writeback import AdoWriter
+from connectors.errors import TrackerError
+from connectors.jira.writeback import JiraWriter
+from service.annotate.plan import AnnotateSummary, writeback_sources
+from service.config.loader import LoadedConfig
+from service.config.schema import Config
+from service.logs import get_logger, redact
+from service.sources import make_connector, settings_for
+from service.store.base import utcnow
+from service.store.models import Annotation, Source, WorkItem
+
+log = get_logger(__name__)
+MAX_ATTEMPTS = 8
+
+
+class RateLimiter:
+    """At most `per_minute` writes a minute per tracker, with a burst of the same size."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self.tokens = float(per_minute)
+        self.clock = clock
+        self.stamp = clock()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            now = self.clock()
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            delay = 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+            self.tokens -= 1
+        if delay:
+            time.sleep(delay)
+
+
+def _retry_at(attempts: int) -> datetime:
+    return utcnow() + timedelta(seconds=min(3600, 30 * 2 ** min(attempts, 7)))
+
+
+def writers_for(loaded: LoadedConfig, names: set[str]) -> dict[str, Any]:
+    """A writer per source, or the error that prevents one (missing token, tracker down)."""
+    writers: dict[str, Any] = {}
+    for name in names:
+        source = loaded.config.source(name)
+        try:
+            connector = make_connector(settings_for(loaded, source))
+        except Exception as error:  # MissingSecretError and friends: reported per source, others go on
+            writers[name] = error
+            continue
+        writers[name] = (
+            AdoWriter(connector.client)
+            if isinstance(connector, AdoConnector)
+            else JiraWriter(connector.client)
+        )
+    return writers
+
+
+def deployments_of(writers: dict[str, Any]) -> dict[str, bool]:
+    """Which Jira sources are Cloud (ADF bodies); asks each site's serverInfo once."""
+    found = {}
+    for name, writer in writers.items():
+        if isinstance(writer, JiraWriter):
+            try:
+                found[name] = writer.cloud
+            except TrackerError:
+                found[name] = True
+    return found
+
+
+def _limiters(config: Config) -> dict[str, RateLimiter]:
+    limits = {}
+    for source in config.sources:
+        per_minute = source.writeback.writes_per_minute or config.writeback.writes_per_minute
+        limits[source.name] = RateLimiter(per_minute)
+    return limits
+
+
+def deliver(
+    factory: sessionmaker[Session],
+    loaded: LoadedConfig,
+    *,
+    only_sources: Sequence[str] = (),
+    writers: dict[str, Any] | None = None,
+) -> AnnotateSummary:
+    """Send every pending annotation. Each tracker write is committed at once (with what the tracker
+    answered), so a crash loses at most the knowledge of one write, which the marker recovers."""
+    config = loaded.config
+    enabled = writeback_sources(config) - {
+        s.name
+        for s in config.sources
+        if s.writeback.dry_run or (s.writeback.dry_run is None and config.writeback.dry_run)
+    }
+    if only_sources:
+        enabled &= set(only_sources)
+    writers = writers if writers is not None else writers_for(loaded, enabled)
+    limiters = _limiters(config)
+    summary = AnnotateSummary()
+    now = utcnow()
+    with factory() as session:
+        rows = session.execute(
+            select(Annotation.id, WorkItem.id, Source.name)
+            .join(WorkItem, WorkItem.id == Annotation.item_id)
+            .join(Source, Source.id == WorkItem.source_id)
+            .where(Annotation.status == "pending", Source.name.in_(enabled))
+            .order_by(WorkItem.id, Annotation.kind, Annotation.id)
+        ).all()
+    by_item: dict[int, list[int]] = defaultdict(list)
+    item_source: dict[int, str] = {}
+    for annotation_id, item_id, source in rows:
+        by_item[item_id].append(annotation_id)
+        item_source[item_id] = source
+    for item_id, annotation_ids in by_item.items():
+        writer = writers.get(item_source[item_id])
+        if writer is None or isinstance(writer, Exception):
+            summary.errors.append(f"{item_source[item_id]}: {redact(str(writer))}")
+            continue
+        _deliver_item(factory, writer, limiters[item_source[item_id]], item_id, annotation_ids, now, summary)
+    return summary
+
+
+def _deliver_item(
+    factory: sessionmaker[Session],
+    writer: Any,
+    limiter: RateLimiter,
+    item_id: int,
+    annotation_ids: list[int],
+    now: datetime,
+    summary: AnnotateSummary,
+) -> None:
+    ours: dict[str, str] | None = None
+    label_add: list[str] = []
+    label_remove: list[str] = []
+    label_rows: list[int] = []
+    for annotation_id in annotation_ids:
+        with factory.begin() as session:
+            annotation = session.get(Annotation, annotation_id)
+            item = session.get(WorkItem, item_id)
+            if annotation is None or item is None or annotation.status != "pending":
+                continue
+            if annotation.next_attempt_at and annotation.next_attempt_at > now:
+                continue
+            if annotation.kind == "label":
+                (label_add if annotation.desired == "present" else label_remove).append(
+                    annotation.label or ""
+                )
+                label_rows.append(annotation_id)
+                continue
+            key, project, fingerprint = item.key, item.project, annotation.slot.partition(":")[2]
+            body = json.loads(annotation.body) if writer.cloud and annotation.body else annotation.body
+            try:
+                if annotation.desired == "absent":
+                    if annotation.external_id:
+                        limiter.wait()
+                        _ignore_missing(writer.delete, key, project, annotation.external_id)
+                    annotation.external_id = None
+                else:
+                    if annotation.external_id is None:
+                        if ours is None:  # after a crash or with a fresh database: our comment may be there
+                            ours = writer.our_comments(key, project)
+                        annotation.external_id = ours.get(fingerprint)
+                        if annotation.external_id is None:
+                            limiter.wait()
+                            annotation.external_id = writer.post(key, project, body, fingerprint)
+                            annotation.delivered_hash = annotation.body_hash
+                    if annotation.delivered_hash != annotation.body_hash:
+                        limiter.wait()
+                        writer.edit(key, project, annotation.external_id, body)
+                _delivered(annotation, now)
+                summary.delivered += 1
+            except TrackerError as error:
+                _failed(annotation, error, summary)
+    if label_rows:
+        with factory.begin() as session:
+            annotations = [a for a in (session.get(Annotation, i) for i in label_rows) if a is not None]
+            item = session.get(WorkItem, item_id)
+            assert item is not None
+            try:
+                limiter.wait()
+                writer.labels(item.key, item.project, sorted(set(label_add)), sorted(set(label_remove)))
+                for annotation in annotations:
+                    _delivered(annotation, now)
+                    summary.delivered += 1
+            except TrackerError as error:
+                for annotation in annotations:
+                    _failed(annotation, error, summary)
+
+
+def _ignore_missing(action: Callable[..., None], *args: Any) -> None:
+    try:
+        action(*args)
+    except TrackerError as error:
+        if error.status != 404:  # already gone is what we wanted
+            raise
+
+
+def _delivered(annotation: Annotation, now: datetime) -> None:
+    annotation.status, annotation.delivered_hash, annotation.delivered_at = (
+        "delivered",
+        annotation.body_hash,
+        now,
+    )
+    annotation.last_error, annotation.next_attempt_at = None, None
+
+
+def _failed(annotation: Annotation, error: TrackerError, summary: AnnotateSummary) -> None:
+    annotation.attempts += 1
+    annotation.last_error = redact(str(error))[:1000]
+    if error.action == "fatal" or annotation.attempts >= MAX_ATTEMPTS:
+        annotation.status = "failed"
+    else:
+        annotation.next_attempt_at = _retry_at(annotation.attempts)
+    summary.failed += 1
+    summary.errors.append(annotation.last_error)
+    log.warning("annotate.failed", slot=annotation.slot, error=annotation.last_error)

@@ -1,0 +1,281 @@
+"""Write-back, planning: keep each open finding's comment and each category's owned label on the items it concerns.
+
+`plan` turns the findings table into desired annotations (one row per item and slot); `deliver` makes
+the trackers match, through the connectors, with the sync's retry policy and a per-tracker write rate.
+Idempotent: a desire already delivered sends nothing. Reversible: a resolved finding's comment becomes a
+"resolved" note (or is deleted) and a label goes when no open finding of its category remains on the
+item. Labels and tags poalign does not own are never touched. Comments carry a marker, so after a lost
+database or a crash between the tracker's answer and our commit, delivery finds them instead of posting
+twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connectors.annotations import FindingView, ItemView
+from rules.model import Severity
+from rules.registry import by_code
+from service.config.loader import LoadedConfig
+from service.config.schema import Config
+from service.mapping import CATEGORY_LABELS
+from service.store.base import utcnow
+from service.store.models import Annotation, Finding, Source, Team, WorkItem
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write the trackers will see, as `annotate --dry-run` lists it."""
+
+    source: str
+    key: str
+    action: str  # post | edit | resolve | delete | label+ | label-
+    detail: str
+
+
+@dataclass
+class AnnotateSummary:
+    changes: list[Change] = field(default_factory=list)
+    delivered: int = 0
+    failed: int = 0
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def writeback_sources(config: Config) -> set[str]:
+    enabled = set()
+    for source in config.sources:
+        on = source.writeback.enabled if source.writeback.enabled is not None else config.writeback.enabled
+        if on:
+            enabled.add(source.name)
+    return enabled
+
+
+def _digest(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _wants_writeback(row: Finding, threshold: Severity) -> bool:
+    try:
+        stable = by_code(row.rule).status == "stable"  # preview rules are looked at before they talk
+    except KeyError:
+        stable = False
+    return row.status == "open" and stable and Severity.parse(row.severity) >= threshold
+
+
+class _Views:
+    """Builds FindingViews (what a comment shows) from stored rows, with the lookups shared per plan."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.sources = {row.id: row.name for row in session.scalars(select(Source))}
+        self.teams = {row.id: (row.name, row.product_owner) for row in session.scalars(select(Team))}
+        self.items: dict[str, WorkItem] = {}
+
+    def load_items(self, refs: set[str]) -> None:
+        by_source: dict[str, list[str]] = defaultdict(list)
+        for ref in refs - set(self.items):
+            source, _, key = ref.partition(":")
+            by_source[source].append(key)
+        names = {name: source_id for source_id, name in self.sources.items()}
+        for source, keys in by_source.items():
+            if source not in names:
+                continue
+            for start in range(0, len(keys), 500):
+                query = select(WorkItem).where(
+                    WorkItem.source_id == names[source], WorkItem.key.in_(keys[start : start + 500])
+                )
+                for item in self.session.scalars(query):
+                    self.items[f"{source}:{item.key}"] = item
+
+    def view(self, row: Finding, *, resolved: bool = False) -> FindingView:
+        items = []
+        for ref in row.subjects:
+            item = self.items.get(ref)
+            team, owner = (
+                self.teams.get(item.team_id, (None, None)) if item and item.team_id else (None, None)
+            )
+            items.append(
+                ItemView(
+                    key=ref.partition(":")[2], url=item.url if item else None, team=team, product_owner=owner
+                )
+            )
+        return FindingView(
+            fingerprint=row.fingerprint,
+            rule=row.rule,
+            name=row.name,
+            severity=row.severity,
+            message=row.message,
+            action=row.action,
+            items=tuple(items),
+            decider=row.decider,
+            escalated=row.escalated_at is not None,
+            resolved_on=(row.resolved_at or utcnow()).date() if resolved else None,
+        )
+
+
+def _render(kind: str, cloud: bool, view: FindingView) -> str:
+    """The body as the tracker will get it, serialized (ADF as JSON text), for storage and hashing."""
+    from connectors.ado.render import markdown
+    from connectors.jira.render import adf, wiki
+
+    if kind == "azure-devops":
+        return markdown(view)
+    return json.dumps(adf(view), sort_keys=True) if cloud else wiki(view)
+
+
+def plan(
+    session: Session,
+    loaded: LoadedConfig,
+    *,
+    deployments: dict[str, bool] | None = None,
+    only_sources: Sequence[str] = (),
+) -> list[Change]:
+    """Bring the outbox in line with the findings; returns the writes still to deliver.
+
+    `deployments` says per Jira source whether it is Cloud (ADF) or Data Center (wiki markup).
+    """
+    config = loaded.config
+    deployments = deployments or {}
+    kinds = {source.name: source.kind for source in config.sources}
+    sources = {name for name in kinds if not only_sources or name in only_sources}
+    threshold = Severity.parse(config.writeback.min_severity)
+    prefix = config.writeback.label_prefix
+    views = _Views(session)
+    source_ids = {name: source_id for source_id, name in views.sources.items()}
+    wanted_sources = {source_ids[name] for name in sources if name in source_ids}
+
+    findings = session.scalars(
+        select(Finding).where(Finding.status.in_(("open", "resolved", "suppressed")))
+    ).all()
+    active = [row for row in findings if _wants_writeback(row, threshold)]
+    views.load_items({ref for row in active for ref in row.subjects})
+    existing = {
+        (row.item_id, row.slot): row
+        for row in session.scalars(
+            select(Annotation)
+            .join(WorkItem, WorkItem.id == Annotation.item_id)
+            .where(WorkItem.source_id.in_(wanted_sources))
+        )
+    }
+
+    desired: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in active:
+        view = views.view(row)
+        for ref in row.subjects:
+            item = views.items.get(ref)
+            if item is None or item.deleted or item.source_id not in wanted_sources:
+                continue
+            source = views.sources[item.source_id]
+            body = _render(kinds[source], deployments.get(source, True), view)
+            desired[(item.id, f"comment:{row.fingerprint}")] = {
+                "kind": "comment",
+                "finding_id": row.id,
+                "desired": "present",
+                "body": body,
+                "label": None,
+            }
+            label = prefix + CATEGORY_LABELS.get(row.category, row.category)
+            desired[(item.id, f"label:{label}")] = {
+                "kind": "label",
+                "finding_id": None,
+                "desired": "present",
+                "body": None,
+                "label": label,
+            }
+
+    by_id = {row.id: row for row in findings}
+    for (item_id, slot), annotation in existing.items():
+        if (item_id, slot) in desired or (
+            annotation.desired == "absent" and annotation.status == "delivered"
+        ):
+            continue
+        if annotation.kind == "label":
+            desired[(item_id, slot)] = {
+                "kind": "label",
+                "finding_id": None,
+                "desired": "absent",
+                "body": None,
+                "label": annotation.label,
+            }
+        elif annotation.external_id is None:
+            desired[(item_id, slot)] = {
+                "kind": "comment",
+                "finding_id": annotation.finding_id,
+                "desired": "absent",
+                "body": None,
+                "label": None,
+            }
+        else:  # a comment that was delivered: its finding is resolved, suppressed or below the threshold
+            row = by_id.get(annotation.finding_id or -1)
+            if config.writeback.on_resolved == "delete" or row is None:
+                desired[(item_id, slot)] = {
+                    "kind": "comment",
+                    "finding_id": annotation.finding_id,
+                    "desired": "absent",
+                    "body": None,
+                    "label": None,
+                }
+            else:
+                item = session.get(WorkItem, item_id)
+                source = views.sources[item.source_id] if item else ""
+                body = _render(
+                    kinds.get(source, "jira"), deployments.get(source, True), views.view(row, resolved=True)
+                )
+                desired[(item_id, slot)] = {
+                    "kind": "comment",
+                    "finding_id": row.id,
+                    "desired": "resolved",
+                    "body": body,
+                    "label": None,
+                }
+
+    changes: list[Change] = []
+    keys = {item.id: (views.sources[item.source_id], item.key) for item in views.items.values()}
+    for (item_id, slot), want in desired.items():
+        target = f"{want['desired']}:{_digest(want['body']) if want['body'] else ''}"
+        annotation = existing.get((item_id, slot))
+        if annotation is None:
+            if want["desired"] == "absent":
+                continue
+            annotation = Annotation(item_id=item_id, slot=slot, kind=want["kind"], label=want["label"])
+            session.add(annotation)
+        annotation.finding_id = (
+            want["finding_id"] if want["finding_id"] is not None else annotation.finding_id
+        )
+        annotation.desired, annotation.body = want["desired"], want["body"]
+        annotation.body_hash = target
+        if annotation.delivered_hash == target or (
+            want["desired"] == "absent" and annotation.external_id is None and annotation.kind == "comment"
+        ):
+            annotation.status = "delivered" if annotation.delivered_hash == target else "skipped"
+            continue
+        if annotation.status != "pending":
+            annotation.status, annotation.attempts, annotation.next_attempt_at = "pending", 0, None
+        if item_id not in keys:
+            item = session.get(WorkItem, item_id)
+            if item is not None:
+                keys[item_id] = (views.sources[item.source_id], item.key)
+        source, key = keys.get(item_id, ("?", "?"))
+        changes.append(Change(source, key, _action(annotation), slot.partition(":")[2]))
+    session.flush()
+    return sorted(changes, key=lambda c: (c.source, c.key, c.action, c.detail))
+
+
+def _action(annotation: Annotation) -> str:
+    if annotation.kind == "label":
+        return "label+" if annotation.desired == "present" else "label-"
+    if annotation.desired == "absent":
+        return "delete"
+    if annotation.desired == "resolved":
+        return "resolve"
+    return "edit" if annotation.external_id else "post"

@@ -17,10 +17,22 @@ Layout (see DESIGN.md, "Sandbox trackers and the world format")::
     DIR/ado/<org>/<project>/iterations.json / Iterations.json, areas.json
     DIR/ado/<org>/<project>/teams.json, Teams/Teams.json, TeamIterationMap.json, TeamArea.json
     DIR/poalign.yaml                       optional: teams, POs and policy for this world
+    DIR/world.json                         optional: {"anchor_date": "YYYY-MM-DD"} (see below)
 
 Files are found recursively, so the vendors' own layouts load as they are. A file that is not
 valid JSON stops the load with an error naming it; JSON that is not recognised is listed in
 ``World.report.ignored`` with the reason.
+
+Anchor date (worlds whose story depends on "today", such as the bundled demo): ``world.json``
+``{"anchor_date": "2026-03-02"}`` says which week the world was written for. On load every date
+and timestamp in the world's JSON files is moved by the same whole number of weeks, so that the
+anchor's week becomes the week of ``now`` (weekdays are kept: a sprint that starts on a Wednesday
+still does). What moves: every JSON string that is a date (``2026-03-02``), and every ISO
+timestamp (``2026-03-02T09:00…``) wherever it stands in a string, which covers issue and work-item
+fields, sprints, versions, iteration nodes, revisions, comments and Data Center sprint strings.
+Dates in prose without a time, JSON keys and the sentinel years 1 and 9999 (ADO's "no date",
+``9999-01-01T00:00:00Z``) are left alone. The shift applied is ``World.report.shifted_days``;
+an exported world carries the moved dates and no ``world.json``, so it loads back unchanged.
 """
 
 from __future__ import annotations
@@ -28,9 +40,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +63,7 @@ class LoadReport:
     duplicates: int = 0
     rewritten_paths: int = 0
     synthesized_iteration_dates: int = 0
+    shifted_days: int = 0  # what world.json's anchor_date moved every date by (a multiple of 7)
 
     def ignore(self, path: Path | str, reason: str) -> None:
         self.ignored.append((str(path), reason))
@@ -71,14 +85,16 @@ class World:
             raise WorldError(f"{root}: not a directory")
         world = cls(source=root)
         now = now or utcnow()
+        shift = _anchor_shift(root / "world.json", now)
+        world.report.shifted_days = shift
         jdir = root / "jira"
         if jdir.is_dir():
             for d in sorted(p for p in jdir.iterdir() if p.is_dir()):
-                world.jira[d.name] = _load_jira_site(d, world.report)
+                world.jira[d.name] = _load_jira_site(d, world.report, shift)
         adir = root / "ado"
         if adir.is_dir():
             for d in sorted(p for p in adir.iterdir() if p.is_dir()):
-                world.ado[d.name] = _load_ado_org(d, world.report, now)
+                world.ado[d.name] = _load_ado_org(d, world.report, now, shift)
         y = root / "poalign.yaml"
         if y.is_file():
             import yaml
@@ -207,11 +223,11 @@ def _classify_jira(data: Any) -> str:
     return ""
 
 
-def _load_jira_site(d: Path, report: LoadReport) -> jw.JiraSite:
+def _load_jira_site(d: Path, report: LoadReport, shift: int = 0) -> jw.JiraSite:
     site = jw.JiraSite(name=d.name)
     sj = d / "site.json"
     if sj.is_file():
-        conf = _read(sj)
+        conf = _read(sj, shift)
         report.files += 1
         if not isinstance(conf, dict):
             raise WorldError(f"{sj}: expected an object")
@@ -248,7 +264,7 @@ def _load_jira_site(d: Path, report: LoadReport) -> jw.JiraSite:
     for f in files:
         stem = f.stem.lower()
         stem = stem[4:] if stem.startswith("all_") else stem
-        data = _read(f)
+        data = _read(f, shift)
         report.files += 1
         if stem in _JIRA_META and not _classify_jira(data):
             _apply_site_meta(site, _JIRA_META[stem], data)
@@ -286,11 +302,65 @@ def _load_jira_site(d: Path, report: LoadReport) -> jw.JiraSite:
     return site
 
 
-def _read(f: Path) -> Any:
+def _read(f: Path, shift: int = 0) -> Any:
     try:
-        return read_json_file(f)
+        data = read_json_file(f)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WorldError(f"{f}: not valid JSON: {exc}") from exc
+    return shift_dates(data, shift) if shift else data
+
+
+# ============================================================================================
+# Anchor date: keep a world's story in step with today (see the module doc)
+
+_DATE_ONLY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_TIMESTAMP_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?=T\d{2}:\d{2})")
+
+
+def _anchor_shift(path: Path, now: datetime) -> int:
+    """Days (a whole number of weeks) that move the anchor's week onto the week of ``now``."""
+    if not path.is_file():
+        return 0
+    conf = _read(path)
+    anchor = conf.get("anchor_date") if isinstance(conf, dict) else None
+    if anchor is None:
+        return 0
+    try:
+        day = date.fromisoformat(str(anchor))
+    except ValueError as exc:
+        raise WorldError(f"{path}: anchor_date {anchor!r} is not a date (YYYY-MM-DD)") from exc
+    today = now.astimezone(UTC).date()
+    weeks = ((today - timedelta(days=today.weekday())) - (day - timedelta(days=day.weekday()))).days // 7
+    return 7 * weeks
+
+
+def _moved(match: re.Match[str], days: int) -> str:
+    year, month, dom = (int(g) for g in match.groups())
+    if year in (1, 9999):  # sentinels ("no date"), not dates
+        return match.group(0)
+    try:
+        return (date(year, month, dom) + timedelta(days=days)).isoformat()
+    except (ValueError, OverflowError):  # not a real date: leave it as the file has it
+        return match.group(0)
+
+
+def shift_dates(value: Any, days: int) -> Any:
+    """``value`` (parsed JSON) with every date and timestamp moved by ``days`` (see the module doc).
+
+    Only the date part of a timestamp changes: its time and UTC offset stay as written, which is
+    exact for a whole number of days.
+    """
+    if isinstance(value, str):
+        if _DATE_ONLY.match(value):
+            return _DATE_ONLY.sub(lambda m: _moved(m, days), value)
+        if "T" in value:
+            return _TIMESTAMP_DATE.sub(lambda m: _moved(m, days), value)
+        return value
+    if isinstance(value, list):
+        return [shift_dates(v, days) for v in value]
+    if isinstance(value, dict):
+        return {k: shift_dates(v, days) for k, v in value.items()}
+    return value
 
 
 # ============================================================================================
@@ -341,11 +411,11 @@ def _comments_in(data: Any) -> list[dict]:
     return []
 
 
-def _load_ado_org(d: Path, report: LoadReport, now: datetime) -> aw.AdoOrg:
+def _load_ado_org(d: Path, report: LoadReport, now: datetime, shift: int = 0) -> aw.AdoOrg:
     org = aw.AdoOrg(name=d.name)
     oj = d / "org.json"
     if oj.is_file():
-        conf = _read(oj)
+        conf = _read(oj, shift)
         report.files += 1
         org.aliases = list(conf.get("aliases") or [])
         if conf.get("id"):
@@ -355,11 +425,11 @@ def _load_ado_org(d: Path, report: LoadReport, now: datetime) -> aw.AdoOrg:
         org.options = {k: v for k, v in conf.items() if k not in ("aliases", "id", "relationTypes")}
     loose: list[tuple[Path, Any]] = []
     for f in sorted(p for p in d.glob("*.json") if p != oj):
-        loose.append((f, _read(f)))
+        loose.append((f, _read(f, shift)))
         report.files += 1
     pdirs = sorted(p for p in d.iterdir() if p.is_dir())
     for pd in pdirs:
-        _load_ado_project(org, pd, report, now)
+        _load_ado_project(org, pd, report, now, shift)
     for f, data in loose:  # org-level item files: the project comes from System.TeamProject
         items = _work_items_in(data)
         if not items:
@@ -389,11 +459,11 @@ def _new_project(org: aw.AdoOrg, name: str, conf: dict) -> aw.AdoProject:
     return p
 
 
-def _load_ado_project(org: aw.AdoOrg, d: Path, report: LoadReport, now: datetime) -> None:
+def _load_ado_project(org: aw.AdoOrg, d: Path, report: LoadReport, now: datetime, shift: int = 0) -> None:
     conf: dict = {}
     pj = d / "project.json"
     if pj.is_file():
-        conf = _read(pj)
+        conf = _read(pj, shift)
         report.files += 1
     name = conf.get("name") or d.name
     proj = org.project(name) or _new_project(org, name, conf)
@@ -404,7 +474,7 @@ def _load_ado_project(org: aw.AdoOrg, d: Path, report: LoadReport, now: datetime
     for f in sorted(p for p in d.rglob("*.json") if p != pj):
         rel_parts = [s.lower() for s in f.relative_to(d).parts]
         lname = f.name.lower()
-        data = _read(f)
+        data = _read(f, shift)
         report.files += 1
         if lname == "iterations.json" and len(rel_parts) == 1:
             extras["iterations"] = _unwrap_example(data)

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from service.api import health, webhooks
+from service.api import catalog, findings, health, webhooks
 from service.logs import get_logger
 from service.runtime import Runtime
 
@@ -25,6 +25,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.include_router(webhooks.router)
     app.include_router(health.router)
+    app.include_router(findings.router)
+    app.include_router(catalog.router)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

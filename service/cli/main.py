@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from service import logs
-from service.cli import annotate_cmd, check_cmd, config_cmd, db_cmd, report_cmd, sandbox_cmd, sync_cmd
+from service.cli import (
+    annotate_cmd,
+    check_cmd,
+    config_cmd,
+    db_cmd,
+    sandbox_cmd,
+    serve_cmd,
+    sync_cmd,
+)
 from service.cli.common import console, fail, log_level
 from service.config.loader import DEFAULT_CONFIG
 
@@ -32,7 +40,8 @@ app.command(name="sync")(sync_cmd.sync)
 app.command(name="check")(check_cmd.check)
 app.command(name="suppress")(check_cmd.suppress_cmd)
 app.command(name="annotate")(annotate_cmd.annotate)
-app.command(name="report")(report_cmd.report)
+app.command(name="serve")(serve_cmd.serve)
+app.command(name="scheduler")(serve_cmd.scheduler)
 
 
 @app.callback()

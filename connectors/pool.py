@@ -11,9 +11,7 @@ A = TypeVar("A")
 R = TypeVar("R")
 
 
-def map_unordered(
-    function: Callable[[A], R], arguments: Iterable[A], concurrency: int
-) -> Iterator[R]:
+def map_unordered(function: Callable[[A], R], arguments: Iterable[A], concurrency: int) -> Iterator[R]:
     """Results as they complete. The first failure cancels what has not started and is raised."""
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poalign-fetch") as pool:
         pending: set[Future[R]] = set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -10,8 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from service import logs
 from service.config.loader import LoadedConfig, env
 from service.config.schema import Config, SourceConfig
+from service.evaluate import Evaluator
 from service.ingest import IngestContext
 from service.metrics import Metrics
+from service.sources import Connector, make_connector, settings_for
 from service.store.session import make_engine, make_sessionmaker
 
 
@@ -22,6 +26,11 @@ class Runtime:
     factory: sessionmaker[Session]
     context: IngestContext
     metrics: Metrics = field(default_factory=Metrics)
+    _connectors: dict[str, Connector] = field(default_factory=dict, repr=False)
+    _evaluator: Evaluator | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Called after a webhook event is stored; the serve command points it at the drain worker.
+    on_event: Callable[[], None] = field(default=lambda: None, repr=False)
 
     @classmethod
     def open(cls, loaded: LoadedConfig, *, process: str = "serve", url: str | None = None) -> Runtime:
@@ -46,6 +55,26 @@ class Runtime:
             if source.name == name and source.kind == kind:
                 return source
         return None
+
+    def kind(self, source: str) -> str:
+        return self.loaded.config.source(source).kind
+
+    def connector(self, source: str) -> Connector:
+        """One connector per source per process (its clients are per thread inside)."""
+        with self._lock:
+            if source not in self._connectors:
+                self._connectors[source] = make_connector(
+                    settings_for(self.loaded, self.loaded.config.source(source))
+                )
+            return self._connectors[source]
+
+    @property
+    def evaluator(self) -> Evaluator:
+        """One cached snapshot per process, fed the store's changes (see service.evaluate)."""
+        with self._lock:
+            if self._evaluator is None:
+                self._evaluator = Evaluator(self.factory, self.config)
+            return self._evaluator
 
     def close(self) -> None:
         self.engine.dispose()

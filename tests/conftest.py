@@ -100,3 +100,14 @@ def engine(store_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer, pg_template: str) -> str:
+    """A fresh migrated PostgreSQL database, for tests that are about PostgreSQL itself."""
+    name = f"pg_{os.getpid()}_{next(_database_numbers)}"
+    admin = create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {pg_template}'))
+    admin.dispose()
+    return pg_server.url(name)

@@ -61,6 +61,8 @@ async def _accept(
     runtime: Runtime, source: str, event: WebhookEvent, request: Request, body: bytes
 ) -> JSONResponse:
     new = await run_in_threadpool(_store, runtime, source, event, dict(request.headers), body)
+    if new:
+        runtime.on_event()
     outcome = "accepted" if new else "duplicate"
     runtime.metrics.webhooks.labels(source, outcome).inc()
     return JSONResponse(

@@ -16,7 +16,8 @@ from service.cli.common import ConfigOption, console, err_console, fail, load_or
 from service.cli.runtime import open_store
 from service.evaluate import Evaluator, suppress, unsuppress
 from service.store.base import utcnow
-from service.store.models import Finding, Source, Team, WorkItem
+from service.store.models import Finding
+from service.views import findings_json
 
 SEVERITIES = [str(s) for s in Severity]
 
@@ -28,64 +29,6 @@ def _severity(value: str) -> Severity | None:
         return Severity.parse(value)
     except ValueError as error:
         raise typer.BadParameter(f"{error} (or 'never')") from None
-
-
-def findings_json(session: Any, rows: list[Finding]) -> list[dict[str, Any]]:
-    """The check --format json shape of DESIGN.md, for stored findings."""
-    refs = {ref for row in rows for ref in row.subjects}
-    items: dict[str, dict[str, Any]] = {}
-    by_source: dict[str, list[str]] = defaultdict(list)
-    for ref in refs:
-        source, _, key = ref.partition(":")
-        by_source[source].append(key)
-    teams = {team.id: team.name for team in session.scalars(select(Team))}
-    for source, keys in by_source.items():
-        for start in range(0, len(keys), 500):
-            query = (
-                select(WorkItem.key, WorkItem.url, WorkItem.team_id)
-                .join(Source, Source.id == WorkItem.source_id)
-                .where(Source.name == source, WorkItem.key.in_(keys[start : start + 500]))
-            )
-            for key, url, team_id in session.execute(query):
-                items[f"{source}:{key}"] = {
-                    "source": source,
-                    "key": key,
-                    "team": teams.get(team_id),
-                    "url": url,
-                }
-    result = []
-    for row in rows:
-        result.append(
-            {
-                "rule": row.rule,
-                "name": row.name,
-                "category": row.category,
-                "severity": row.severity,
-                "fingerprint": row.fingerprint,
-                "status": row.status,
-                "items": [
-                    items.get(ref)
-                    or {
-                        "source": ref.partition(":")[0],
-                        "key": ref.partition(":")[2],
-                        "team": None,
-                        "url": None,
-                    }
-                    for ref in row.subjects
-                ],
-                "teams": list(row.teams),
-                "product_owners": list(row.product_owners),
-                "message": row.message,
-                "action": row.action,
-                "decider": row.decider,
-                "team_scope": row.team_scope,
-                "first_seen": row.first_seen.isoformat(),
-                "last_seen": row.last_seen.isoformat(),
-                "escalated": row.escalated_at is not None,
-                "evidence": row.evidence,
-            }
-        )
-    return result
 
 
 def check(

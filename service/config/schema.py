@@ -220,6 +220,28 @@ class ScheduleConfig(Strict):
     retention_days: int = Field(90, gt=0)
     timezone: str = "UTC"
 
+    @field_validator("full_sync_cron", "report_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as error:
+            raise ValueError(f"not a crontab expression (minute hour day month weekday): {error}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from None
+        return value
+
 
 class ReportTarget(Strict):
     kind: Literal["generic", "slack", "teams"] = "generic"

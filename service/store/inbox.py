@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from service.store.base import utcnow
@@ -53,23 +53,20 @@ def enqueue(
     return session.execute(statement).scalar_one_or_none() is not None
 
 
-def claim(session: Session, limit: int = 100, *, lease_seconds: int = 60) -> Sequence[InboundEvent]:
-    """Take pending events in arrival order. On PostgreSQL rows another worker holds are skipped
-    (FOR UPDATE SKIP LOCKED), so several workers or replicas drain one inbox without overlap."""
+def claim(session: Session, limit: int = 100, *, now: datetime | None = None) -> Sequence[InboundEvent]:
+    """Take pending events that are due, in arrival order. On PostgreSQL rows another worker holds are
+    skipped (FOR UPDATE SKIP LOCKED) and stay locked until this session ends, so several workers or
+    replicas drain one inbox without overlap, and a dead worker's events go back to the others."""
+    due = or_(InboundEvent.next_attempt_at.is_(None), InboundEvent.next_attempt_at <= (now or utcnow()))
     query = (
-        select(InboundEvent).where(InboundEvent.status == "pending").order_by(InboundEvent.id).limit(limit)
+        select(InboundEvent)
+        .where(InboundEvent.status == "pending", due)
+        .order_by(InboundEvent.id)
+        .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return session.scalars(query).all()
-
-
-def finish(session: Session, event_id: int, status: str, error: str | None = None) -> None:
-    session.execute(
-        update(InboundEvent)
-        .where(InboundEvent.id == event_id)
-        .values(status=status, processed_at=utcnow(), error=error, attempts=InboundEvent.attempts + 1)
-    )
 
 
 def depth(session: Session) -> int:

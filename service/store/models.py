@@ -314,6 +314,8 @@ class InboundEvent(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None]
+    processed_by: Mapped[str | None] = mapped_column(String(100))
+    next_attempt_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
@@ -333,6 +335,25 @@ class Report(Base):
     content: Mapped[dict[str, Any]] = mapped_column(JSONType)
     html: Mapped[str | None] = mapped_column(Text, deferred=True)
     markdown: Mapped[str | None] = mapped_column(Text, deferred=True)
+
+
+class JobRun(Base):
+    """One run of a scheduled job, by one process: replicas check it so a firing runs once."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(50))
+    process: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    __table_args__ = (
+        Index("ix_job_runs_job_started_at", "job", "started_at"),
+        CheckConstraint(_in("status", ("running", "ok", "failed", "skipped")), name="status"),
+    )
 
 
 class Counter(Base):

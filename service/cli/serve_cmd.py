@@ -1,0 +1,87 @@
+"""`poalign serve` (API + webhooks + scheduler + workers in one process) and `poalign scheduler`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from service.cli.common import ConfigOption, console, database_url_or_exit, fail, load_or_exit
+from service.jobs import JOBS, run_job
+from service.runtime import Runtime
+from service.store import migrate
+
+
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 in a container).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the API, webhooks and dashboard.")] = 8000,
+    scheduler: Annotated[bool, typer.Option(help="Run the scheduled jobs in this process too.")] = True,
+    upgrade: Annotated[bool, typer.Option(help="Bring the database to the current version first.")] = True,
+) -> None:
+    """Run the service: REST API and dashboard, the webhook endpoints (POST /webhooks/jira/SOURCE and
+    /webhooks/azure-devops/SOURCE), the inbox worker that turns a tracker change into findings and
+    comments within seconds, and (unless --no-scheduler) the scheduled syncs, annotations and reports.
+
+    Several replicas can share one PostgreSQL database: they drain the inbox together and each
+    scheduled job runs on one of them at a time.
+    """
+    import uvicorn
+
+    from service.api.app import create_app
+    from service.scheduler import DrainWorker, build
+
+    loaded = load_or_exit(config)
+    url = database_url_or_exit(loaded)
+    if upgrade:
+        migrate.upgrade(url)
+    runtime = Runtime.open(loaded, process="serve")
+    worker = DrainWorker(runtime)
+    runtime.on_event = worker.wake
+    worker.start()
+    background = build(runtime, blocking=False) if scheduler else None
+    if background is not None:
+        background.start()
+    console.print(f"poalign serving on http://{host}:{port} (docs at /docs, dashboard at /dashboard)")
+    try:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if background is not None:
+            background.shutdown(wait=False)
+        worker.stop()
+        runtime.close()
+
+
+def scheduler(
+    config: ConfigOption = None,
+    eager: Annotated[
+        str | None, typer.Option(help=f"Run this job once now and exit: {', '.join(JOBS)}.")
+    ] = None,
+    list_jobs: Annotated[bool, typer.Option("--list", help="List the jobs and their schedules.")] = False,
+) -> None:
+    """Run the scheduler alone (the API elsewhere), or one job now with --eager JOB."""
+    from service.scheduler import build, triggers
+
+    loaded = load_or_exit(config)
+    if eager is not None and eager not in JOBS:
+        fail(f"unknown job {eager!r}; jobs: {', '.join(JOBS)}")
+    runtime = Runtime.open(loaded, process="scheduler")
+    try:
+        if list_jobs:
+            planned = triggers(runtime)
+            for name, job in JOBS.items():
+                console.print(
+                    f"{name:10} {job.description}  [{planned.get(name, 'on webhook / every few seconds')}]",
+                    markup=False,
+                )
+            return
+        if eager is not None:
+            result = run_job(runtime, eager, force=True)
+            console.print_json(json.dumps(result, default=str))
+            if result.get("status") == "failed":
+                raise typer.Exit(1)
+            return
+        build(runtime, blocking=True, with_drain=True).start()
+    finally:
+        runtime.close()

@@ -1,0 +1,225 @@
+"""The scheduled jobs, and the guard that makes each firing run on one replica only.
+
+On PostgreSQL a job holds an advisory lock (on its own connection) while it runs, and a firing that
+finds the job run by another replica within the last half period skips; on SQLite (one process) a
+process lock does the same. Every run is recorded in `job_runs`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, text
+
+from service.annotate import deliver, deployments_of, plan, writeback_sources, writers_for
+from service.ingest import sync_all
+from service.logs import get_logger, redact
+from service.process import PROCESS, drain
+from service.runtime import Runtime
+from service.store import inbox
+from service.store.base import utcnow
+from service.store.models import JobRun, SyncRun
+
+log = get_logger(__name__)
+_local_locks: dict[str, threading.Lock] = {}
+_local_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[Runtime], dict[str, Any]]
+    description: str
+    # Seconds within which a run by any replica counts for this firing too (0: every firing runs).
+    min_gap: Callable[[Runtime], float] = lambda runtime: 0.0
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(
+        hashlib.sha1(f"poalign:{name}".encode(), usedforsecurity=False).digest()[:8], "big", signed=True
+    )
+
+
+@contextmanager
+def exclusive(runtime: Runtime, name: str, *, wait: bool = False) -> Iterator[bool]:
+    """Yields True when this process holds `name` (no other thread or replica does) until the block ends.
+    With `wait`, blocks until it does; otherwise yields False at once when someone else holds it."""
+    if runtime.engine.dialect.name != "postgresql":
+        with _local_guard:
+            lock = _local_locks.setdefault(name, threading.Lock())
+        acquired = lock.acquire(blocking=wait)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                lock.release()
+        return
+    with runtime.engine.connect() as connection:
+        if wait:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _lock_key(name)})
+            acquired = True
+        else:
+            acquired = bool(
+                connection.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": _lock_key(name)}
+                ).scalar()
+            )
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _lock_key(name)})
+            connection.commit()
+
+
+def annotate_round(runtime: Runtime) -> dict[str, Any]:
+    """Plan the outbox from the findings and deliver it; one replica at a time (never two posters): a
+    second caller waits, then finds little or nothing left to do."""
+    if not writeback_sources(runtime.config):
+        return {"writeback": "off"}
+    with exclusive(runtime, "annotate", wait=True):
+        writers = writers_for(runtime.loaded, {s.name for s in runtime.config.sources})
+        with runtime.factory.begin() as session:
+            planned = plan(session, runtime.loaded, deployments=deployments_of(writers))
+        summary = deliver(runtime.factory, runtime.loaded, writers=writers)
+    for _ in range(summary.delivered):
+        runtime.metrics.annotations.labels("all", "delivered").inc()
+    for _ in range(summary.failed):
+        runtime.metrics.annotations.labels("all", "failed").inc()
+    return {"planned": len(planned), "delivered": summary.delivered, "failed": summary.failed}
+
+
+def _judge(runtime: Runtime, full: bool = False) -> dict[str, Any]:
+    """Evaluate (one replica at a time: two would race to open the same new finding), then annotate."""
+    evaluator = runtime.evaluator
+    with exclusive(runtime, "judge", wait=True):
+        summary = evaluator.full()[0] if full else evaluator.incremental()
+    judged = (
+        {}
+        if summary is None
+        else {
+            "findings": summary.findings,
+            "new": summary.new,
+            "resolved": summary.resolved,
+            "errors": summary.errors,
+        }
+    )
+    return {**judged, **annotate_round(runtime)}
+
+
+def _sync(runtime: Runtime, full: bool) -> dict[str, Any]:
+    results = sync_all(runtime.factory, runtime.loaded, full=full)
+    for result in results:
+        runtime.metrics.sync_seconds.labels(result.name, result.mode).observe(result.seconds)
+        runtime.metrics.sync_items.labels(result.name).inc(result.items)
+        if result.status != "ok":
+            runtime.metrics.sync_failures.labels(result.name).inc()
+    return {"sources": [r.as_json() for r in results], **_judge(runtime, full=full)}
+
+
+def job_drain(runtime: Runtime) -> dict[str, Any]:
+    total = 0
+    changed = False
+    while True:  # until the inbox is empty (or only holds events waiting for a retry)
+        summary = drain(runtime)
+        total += summary.claimed
+        changed = changed or bool(summary.changed_items)
+        if summary.claimed == 0 or summary.claimed == summary.retried:
+            break
+    return {"events": total, **(_judge(runtime) if changed else {})}
+
+
+def job_retention(runtime: Runtime) -> dict[str, Any]:
+    days = runtime.config.schedule.retention_days
+    cutoff = utcnow() - timedelta(days=days)
+    with runtime.factory.begin() as session:
+        events = inbox.purge(session, days)
+        runs = session.execute(delete(SyncRun).where(SyncRun.started_at < cutoff)).rowcount
+        jobs = session.execute(delete(JobRun).where(JobRun.started_at < cutoff)).rowcount
+    return {"events": events, "sync_runs": runs, "job_runs": jobs}
+
+
+def job_report(runtime: Runtime) -> dict[str, Any]:
+    from service.reports.job import run_report_job  # imported late: the reports package is heavy
+
+    report = run_report_job(runtime)
+    return {"report": getattr(report, "id", None)}
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job(
+            "sync",
+            lambda r: _sync(r, full=False),
+            "incremental sync of every source, then judge and annotate",
+            lambda r: 30.0 * r.config.schedule.incremental_sync_minutes,
+        ),
+        Job(
+            "full-sync",
+            lambda r: _sync(r, full=True),
+            "full sync (deletions reconciled), full evaluation",
+            lambda r: 3600.0,
+        ),
+        Job("drain", job_drain, "process the webhook inbox, judge what changed, annotate"),
+        Job("annotate", lambda r: annotate_round(r), "deliver pending comments and labels/tags",
+            lambda r: r.config.schedule.annotate_seconds / 2),
+        Job("report", job_report, "the PO-sync report, stored and delivered", lambda r: 3600.0),
+        Job("retention", job_retention, "forget processed webhook events and old runs", lambda r: 3600.0),
+    )
+}
+
+
+def run_job(runtime: Runtime, name: str, *, force: bool = False) -> dict[str, Any]:
+    """Run one job now, under its guard. `force` ignores the once-per-firing check (--eager)."""
+    job = JOBS[name]
+    concurrent = name == "drain"  # draining is safe in parallel (SKIP LOCKED); everything else is not
+    with exclusive(runtime, f"job:{name}") if not concurrent else _always() as mine:
+        if not mine:
+            return {"skipped": "running elsewhere"}
+        gap = job.min_gap(runtime)
+        with runtime.factory.begin() as session:
+            if gap and not force:
+                recent = session.scalar(
+                    select(JobRun.id)
+                    .where(
+                        JobRun.job == name,
+                        JobRun.status.in_(("ok", "running")),
+                        JobRun.started_at > utcnow() - timedelta(seconds=gap),
+                    )
+                    .limit(1)
+                )
+                if recent is not None:
+                    return {"skipped": "ran recently on another replica"}
+            record = JobRun(job=name, process=PROCESS, started_at=utcnow())
+            session.add(record)
+            session.flush()
+            run_id = record.id
+        status, detail = "ok", {}
+        try:
+            detail = job.run(runtime)
+        except Exception as error:  # a failing job is reported and retried at its next firing
+            status, detail = "failed", {"error": redact(f"{type(error).__name__}: {error}")}
+            log.error("job.failed", job=name, error=detail["error"])
+        with runtime.factory.begin() as session:
+            row = session.get(JobRun, run_id)
+            if row is not None:
+                row.status, row.finished_at, row.detail = status, utcnow(), _jsonable(detail)
+        return {"job": name, "status": status, **detail}
+
+
+@contextmanager
+def _always() -> Iterator[bool]:
+    yield True
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str))

@@ -9,7 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from service.api import catalog, findings, health, webhooks
+from service.api import catalog, findings, health, reports, webhooks
+from service.dashboard import dashboard_router
 from service.logs import get_logger
 from service.runtime import Runtime
 
@@ -27,6 +28,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(health.router)
     app.include_router(findings.router)
     app.include_router(catalog.router)
+    app.include_router(reports.router)
+    app.include_router(dashboard_router)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -14,6 +14,8 @@ from service.cli import (
     check_cmd,
     config_cmd,
     db_cmd,
+    demo_cmd,
+    report_cmd,
     sandbox_cmd,
     serve_cmd,
     sync_cmd,
@@ -42,6 +44,8 @@ app.command(name="suppress")(check_cmd.suppress_cmd)
 app.command(name="annotate")(annotate_cmd.annotate)
 app.command(name="serve")(serve_cmd.serve)
 app.command(name="scheduler")(serve_cmd.scheduler)
+app.command(name="demo")(demo_cmd.demo)
+app.command(name="report")(report_cmd.report)
 
 
 @app.callback()

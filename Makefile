@@ -28,11 +28,10 @@ test: lint
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -x --db sqlite -m "not slow"
 
+# The main job end to end on the bundled demo world and SQLite; keeps serving the dashboard until
+# Ctrl-C (DEMO_FLAGS=--exit stops after the showcase).
 demo: $(STAMP)
-	@mkdir -p $(DEMO_DIR)
-	$(BIN)/poalign init --config $(DEMO_DIR)/poalign.yaml --force
-	$(BIN)/poalign config validate --config $(DEMO_DIR)/poalign.yaml
-	$(BIN)/poalign db upgrade --config $(DEMO_DIR)/poalign.yaml
+	$(BIN)/poalign demo --dir $(DEMO_DIR) $(DEMO_FLAGS)
 
 # Figures (JSON) for sync, rules, webhooks: printed and written to bench/results.json. Takes ~15 min
 # at full size (the naive sync baseline alone ~10); bench-quick checks the machinery in a minute.

@@ -60,20 +60,20 @@ class DrainWorker(threading.Thread):
         self.runtime = runtime
         self.interval = float(runtime.config.schedule.inbox_drain_seconds)
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self._wake.set()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
-            if self._stop.is_set():
+            if self._stopping.is_set():
                 return
             try:
                 run_job(self.runtime, "drain")

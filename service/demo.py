@@ -1,0 +1,193 @@
+"""`poalign demo`: the main job end to end on the bundled demo world and SQLite.
+
+Sandbox trackers (Jira Cloud + Azure DevOps) on loopback with webhooks pointed at the service, a
+config written for them, the store created, a sync, the findings, the write-back, the service started,
+and one tracker change turned into comments through the real webhook path, timed.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+
+from connectors.annotations import fingerprint_in
+from connectors.jira.render import adf_text
+from connectors.sandbox import SandboxServer, World
+from connectors.sandbox.config_out import write_config
+from service.annotate import deliver, deployments_of, plan, writers_for
+from service.config.loader import LoadedConfig, load_config
+from service.ingest import SyncResult, sync_all
+from service.runtime import Runtime
+from service.store import migrate
+from service.store.models import Finding, Iteration, Source, WorkItem
+
+# The live change: Storefront's SHOP-18 depends on Fulfilment's 5153, which is planned in time; the demo
+# has Fulfilment move it past SHOP-18's sprint, and the new clash appears on both items.
+DEPENDENT, PREREQUISITE = ("jira-acme", "SHOP-18"), ("ado-contoso", "5153")
+
+
+def demo_world_dir() -> Path:
+    return Path(str(resources.files("connectors.sandbox").joinpath("worlds", "demo")))
+
+
+def free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise OSError("no free port on 127.0.0.1")
+
+
+@dataclass
+class DemoRun:
+    directory: Path
+    port: int
+    say: Callable[[str], None]
+    sandbox: SandboxServer | None = None
+    loaded: LoadedConfig | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def start_trackers(self) -> None:
+        hook = f"http://127.0.0.1:{self.port}/webhooks/{{kind}}/{{source}}"
+        self.sandbox = SandboxServer(World.load(demo_world_dir()), webhook_urls=[hook]).start()
+        for site, url in self.sandbox.jira_urls.items():
+            self.say(f"Jira Cloud site {site!r} (sandbox) at {url}")
+        for org, url in self.sandbox.ado_urls.items():
+            self.say(f"Azure DevOps organization {org!r} (sandbox) at {url}")
+
+    def write_config(self) -> None:
+        assert self.sandbox is not None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path, env = write_config(
+            self.sandbox, self.directory / "poalign.yaml", database_url="sqlite:///poalign.db"
+        )
+        data = yaml.safe_load(path.read_text())
+        data["writeback"] = {"enabled": True}
+        data.setdefault("schedule", {})["inbox_drain_seconds"] = 1
+        path.write_text(
+            "# Written by `poalign demo` for the bundled sandbox world.\n"
+            + yaml.safe_dump(data, sort_keys=False)
+        )
+        self.loaded = load_config(path)
+        self.say(f"config {path} (secrets in {env})")
+
+    def sync_and_judge(self) -> list[SyncResult]:
+        assert self.loaded is not None
+        migrate.upgrade(self.loaded.database_url())
+        runtime = Runtime.open(self.loaded, process="demo")
+        try:
+            results = sync_all(runtime.factory, self.loaded)
+            summary, _ = runtime.evaluator.full()
+            self.facts["findings"] = summary.findings
+            writers = writers_for(self.loaded, {s.name for s in self.loaded.config.sources})
+            with runtime.factory.begin() as session:
+                planned = plan(session, self.loaded, deployments=deployments_of(writers))
+            delivered = deliver(runtime.factory, self.loaded, writers=writers)
+            self.facts["writes"] = len(planned)
+            self.facts["delivered"] = delivered.delivered
+        finally:
+            runtime.close()
+        return results
+
+    def comments_on(self, source: str, key: str) -> set[str]:
+        assert self.sandbox is not None
+        kind, _, tenant = source.partition("-")
+        if kind == "jira":
+            issue = next(i for i in self.sandbox.world.jira[tenant].issues.values() if i.key == key)
+            texts = [
+                adf_text(c["body"]) if isinstance(c.get("body"), dict) else str(c.get("body"))
+                for c in issue.comments
+            ]
+        else:
+            item = self.sandbox.world.ado[tenant].items[int(key)]
+            texts = [str(c.get("text")) for c in item.comments if not c.get("isDeleted")]
+        return {fp for text in texts if (fp := fingerprint_in(text))}
+
+    def live_change(self, runtime: Runtime, timeout: float = 30.0) -> float | None:
+        """Move the prerequisite after its dependent's sprint; seconds until both items carry the new comment."""
+        assert self.sandbox is not None
+        with runtime.factory() as session:
+            finish = session.scalar(
+                select(Iteration.finish_date)
+                .join(WorkItem, WorkItem.iteration_id == Iteration.id)
+                .join(Source, Source.id == WorkItem.source_id)
+                .where(Source.name == DEPENDENT[0], WorkItem.key == DEPENDENT[1])
+            )
+        project = next(iter(self.sandbox.world.ado["contoso"].projects.values()))
+        later = sorted(
+            (node.finish, node.path)
+            for node in _nodes(project.iterations)
+            if node.finish is not None and finish is not None and node.finish.date() > finish
+        )
+        if not later:
+            return None
+        before = self.comments_on(*DEPENDENT) & self.comments_on(*PREREQUISITE)
+        started = time.monotonic()
+        self.sandbox.ado("contoso").update(int(PREREQUISITE[1]), iteration=later[0][1])
+        self.say(
+            f"Fulfilment moves {PREREQUISITE[1]} to {later[0][1]}, after SHOP-18's sprint ends ({finish})"
+        )
+        while time.monotonic() - started < timeout:
+            if (self.comments_on(*DEPENDENT) & self.comments_on(*PREREQUISITE)) - before:
+                return time.monotonic() - started
+            time.sleep(0.05)
+        return None
+
+    def stop(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+
+def _nodes(root: Any) -> list[Any]:
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(node.children or [])
+    return found
+
+
+def open_findings(runtime: Runtime) -> list[Finding]:
+    with runtime.factory() as session:
+        return list(session.scalars(select(Finding).where(Finding.status == "open")))
+
+
+class ServiceThread(threading.Thread):
+    """uvicorn serving the app in this process, for the demo (and stoppable, unlike uvicorn.run)."""
+
+    def __init__(self, runtime: Runtime, port: int) -> None:
+        super().__init__(name="poalign-demo-serve", daemon=True)
+        import uvicorn
+
+        from service.api.app import create_app
+
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(runtime), host="127.0.0.1", port=port, log_level="warning", access_log=False
+            )
+        )
+
+    def run(self) -> None:
+        self.server.run()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.join(timeout=10)
+
+    def wait_started(self, timeout: float = 15) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.server.started:
+            time.sleep(0.05)
+        return bool(self.server.started)

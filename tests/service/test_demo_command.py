@@ -1,0 +1,31 @@
+"""`poalign demo` (what `make demo` runs) does the whole job on the bundled world and says so."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+POALIGN = str(Path(sys.executable).parent / "poalign")
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [POALIGN, "demo", "--dir", str(tmp_path / "demo"), "--exit"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "synced jira-acme: 66 items" in output and "synced ado-contoso: 62 items" in output
+    assert "24 open finding(s)" in output
+    assert "wrote" in output and "comments and labels/tags into the trackers" in output
+    assert "as a comment" in output and "after the change, via the webhook" in output
+    assert "Dashboard: http://127.0.0.1:" in output
+    assert (tmp_path / "demo" / "poalign.db").is_file() and (tmp_path / "demo" / ".env").is_file()
+    assert "Traceback" not in output

@@ -168,8 +168,12 @@ JOBS: dict[str, Job] = {
             lambda r: 3600.0,
         ),
         Job("drain", job_drain, "process the webhook inbox, judge what changed, annotate"),
-        Job("annotate", lambda r: annotate_round(r), "deliver pending comments and labels/tags",
-            lambda r: r.config.schedule.annotate_seconds / 2),
+        Job(
+            "annotate",
+            lambda r: annotate_round(r),
+            "deliver pending comments and labels/tags",
+            lambda r: r.config.schedule.annotate_seconds / 2,
+        ),
         Job("report", job_report, "the PO-sync report, stored and delivered", lambda r: 3600.0),
         Job("retention", job_retention, "forget processed webhook events and old runs", lambda r: 3600.0),
     )

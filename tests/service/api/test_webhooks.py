@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from connectors.jira.webhook import sign
@@ -124,3 +127,50 @@ def test_health_readiness_and_metrics(client: TestClient) -> None:
     assert 'poalign_webhook_events_total{outcome="accepted",source="jira-acme"} 1.0' in text
     assert 'poalign_webhook_events_total{outcome="refused",source="jira-acme"} 1.0' in text
     assert "poalign_inbox_depth 1.0" in text
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=15,
+)
+PAYLOADS = (
+    st.binary(max_size=300)
+    | JSON.map(lambda value: json.dumps(value).encode())
+    | st.fixed_dictionaries(
+        {
+            "webhookEvent": st.text(max_size=30),
+            "issue": JSON,
+            "issueLink": JSON,
+            "comment": JSON,
+            "changelog": JSON,
+        }
+    ).map(lambda value: json.dumps(value).encode())
+    | st.fixed_dictionaries({"eventType": st.text(max_size=30), "id": JSON, "resource": JSON}).map(
+        lambda value: json.dumps(value).encode()
+    )
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    body=PAYLOADS,
+    signed=st.booleans(),
+    delivery=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=300),
+)
+def test_hostile_bodies_never_get_a_server_error(
+    client: TestClient, body: bytes, signed: bool, delivery: str
+) -> None:
+    headers = {
+        "X-Atlassian-Webhook-Identifier": delivery.encode("utf-8", "replace").decode("latin-1", "replace")
+    }
+    if signed:
+        headers["X-Hub-Signature"] = sign(HOOK, body)
+    jira = client.post("/webhooks/jira/jira-acme", content=body, headers=headers)
+    assert jira.status_code in (202, 400, 401, 413), jira.text
+    assert signed or jira.status_code == 401
+    ado = client.post("/webhooks/azure-devops/ado-acme", content=body, headers=ado_auth() if signed else {})
+    assert ado.status_code in (202, 400, 401, 413), ado.text

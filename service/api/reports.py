@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from sqlalchemy import select
@@ -18,6 +18,8 @@ from service.store.models import Report
 
 router = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Authenticated])
 # The stored HTML is self-contained: inline styles and SVG, never a script or a request.
+# Report ids are 32-bit integers in every store; a larger one can only be a 404, never a database error.
+ReportId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
@@ -47,7 +49,7 @@ def report_html(report: Report) -> str:
 def list_reports(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
     rows = session.execute(
         select(Report.id, Report.created_at, Report.since, Report.title, Report.content)
@@ -59,14 +61,14 @@ def list_reports(
 
 
 @router.get("/{report_id}", summary="One report's content (the `poalign report --format json` shape)")
-def one_report(report_id: int, session: SessionDep) -> JSONResponse:
+def one_report(report_id: ReportId, session: SessionDep) -> JSONResponse:
     return JSONResponse(get_report(session, report_id).content)
 
 
 @router.get(
     "/{report_id}/html", summary="One report as its self-contained HTML file", response_class=HTMLResponse
 )
-def one_report_html(report_id: int, session: SessionDep) -> HTMLResponse:
+def one_report_html(report_id: ReportId, session: SessionDep) -> HTMLResponse:
     return HTMLResponse(
         report_html(get_report(session, report_id)),
         headers={"Content-Security-Policy": REPORT_CSP, "X-Content-Type-Options": "nosniff"},
@@ -74,7 +76,7 @@ def one_report_html(report_id: int, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/{report_id}/markdown", summary="One report as Markdown", response_class=PlainTextResponse)
-def one_report_markdown(report_id: int, session: SessionDep) -> PlainTextResponse:
+def one_report_markdown(report_id: ReportId, session: SessionDep) -> PlainTextResponse:
     report = get_report(session, report_id)
     return PlainTextResponse(
         report.markdown or render_markdown(report.content),

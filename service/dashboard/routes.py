@@ -207,7 +207,12 @@ def findings(
 
 @router.get("/findings/{fingerprint}", response_class=HTMLResponse)
 def finding(request: Request, runtime: RuntimeDep, session: SessionDep, fingerprint: str) -> HTMLResponse:
-    detail = queries.finding_detail(session, fingerprint[:64], runtime.config.chief_product_owner)
+    wellformed = 0 < len(fingerprint) <= 64 and all(ch in "0123456789abcdef" for ch in fingerprint)
+    detail = (
+        queries.finding_detail(session, fingerprint, runtime.config.chief_product_owner)
+        if wellformed
+        else None
+    )
     if detail is None:
         return page(request, "missing.html", status_code=404, what=f"finding {fingerprint[:64]}")
     return page(request, "finding.html", d=detail)
@@ -240,9 +245,10 @@ def reports(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
-def report(request: Request, session: SessionDep, report_id: int) -> HTMLResponse:
-    row = session.get(Report, report_id)
+def report(request: Request, session: SessionDep, report_id: str) -> HTMLResponse:
+    valid = report_id.isascii() and report_id.isdigit() and 0 < int(report_id) < 2**31
+    row = session.get(Report, int(report_id)) if valid else None
     if row is None:
-        return page(request, "missing.html", status_code=404, what=f"report {report_id}")
+        return page(request, "missing.html", status_code=404, what=f"report {report_id[:40]}")
     values = report_context(row.content, link_prefix="/dashboard/findings/")
     return page(request, "report_page.html", report_id=row.id, **values)

@@ -179,3 +179,22 @@ def test_reports_pages(client: TestClient, app_world: World) -> None:
     )
     assert client.get("/dashboard/reports/999", headers=AUTH).status_code == 404
     assert f'href="/dashboard/reports/{report_id}"' in client.get("/dashboard", headers=AUTH).text
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/reports/9223372036854775808", 422),
+        ("/api/reports/0/html", 422),
+        ("/api/reports?offset=9223372036854775808", 422),
+        ("/dashboard/reports/99999999999999999999", 404),
+        ("/dashboard/reports/%C2%B2", 404),
+        ("/dashboard/findings/%00", 404),
+        ("/dashboard/findings/" + "a" * 65, 404),
+        ("/dashboard/findings?team=%00&po=%00&rule=%00&severity=%00&category=%00&status=%00", 200),
+    ],
+)
+def test_odd_input_gets_a_clear_answer_never_a_server_error(
+    client: TestClient, path: str, status: int
+) -> None:
+    assert client.get(path, headers=AUTH).status_code == status

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from rules.base import CATEGORIES
 from rules.model import Severity
 from rules.registry import RULES
-from service.cli.check_cmd import findings_json
 from service.config.schema import Config
 from service.reports import metrics
 from service.reports.content import decisions, team_rows
 from service.snapshot import load_snapshot
 from service.store.base import utcnow
 from service.store.models import FINDING_STATUSES, Finding, FindingEvent, FindingItem, Source, Team, WorkItem
+from service.views import findings_json
 
 PAGE_SIZE = 100
 SEVERITIES = [str(s) for s in sorted(Severity, reverse=True)]

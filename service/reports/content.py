@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from rules.base import CATEGORIES
 from rules.model import Severity, Snapshot
-from service.cli.check_cmd import findings_json
 from service.config.schema import Config
 from service.reports import metrics
 from service.snapshot import load_snapshot
 from service.store.models import Finding, Report, Source, Team
+from service.views import findings_json
 
 SCHEMA_VERSION = 1
 TREND_POINTS = 12

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rules.base import CATEGORIES
@@ -222,8 +222,36 @@ def overview(session: Session, config: Config) -> dict[str, Any]:
     }
 
 
+# The last picture built: (config it was built with, store version, picture). One process serves one config.
+_last_picture: list[tuple[Config, tuple[Any, ...], dict[str, Any]]] = []
+
+
+def _store_version(session: Session) -> tuple[Any, ...]:
+    """Changes whenever an item or a finding changes: the highest item change number and finding event."""
+    return (
+        session.scalar(select(func.max(WorkItem.change_seq))),
+        session.scalar(select(func.max(FindingEvent.id))),
+        session.scalar(select(func.count(Finding.id))),
+        utcnow().date(),
+    )
+
+
 def live_picture(session: Session, config: Config) -> dict[str, Any]:
-    """The dependency graph, matrix and clashing pairs as the store stands now."""
+    """The dependency graph, matrix and clashing pairs as the store stands now.
+
+    Building it loads a snapshot of the whole store, so the last picture is kept (per config) until
+    an item or a finding changes: a team looking at the page again costs three small queries.
+    """
+    version = _store_version(session)
+    for known, known_version, picture in _last_picture:
+        if known is config and known_version == version:
+            return picture
+    picture = _build_picture(session, config)
+    _last_picture[:] = [(config, version, picture)]
+    return picture
+
+
+def _build_picture(session: Session, config: Config) -> dict[str, Any]:
     snapshot, _ = load_snapshot(session, config, utcnow().date())
     teams = metrics.team_list(team_rows(session, config), snapshot)
     open_rows = session.scalars(select(Finding).where(Finding.status == "open")).all()

@@ -32,9 +32,27 @@ def _toward(x: float, y: float, tx: float, ty: float, distance: float) -> tuple[
     return x + dx / length * distance, y + dy / length * distance
 
 
-def graph_layout(graph: dict[str, Any]) -> dict[str, Any]:
+MAX_NODES = 40  # beyond this a circle of names stops being readable
+
+
+def busiest(graph: dict[str, Any], limit: int = MAX_NODES) -> tuple[list[dict[str, Any]], int]:
+    """The teams to draw: all of them, or the `limit` with the most clashing, then most, dependencies."""
+    nodes = list(graph.get("nodes", []))
+    if len(nodes) <= limit:
+        return nodes, 0
+    weight: dict[str, tuple[int, int]] = {}
+    for edge in graph.get("edges", []):
+        for team in (edge["from"], edge["to"]):
+            clashing, total = weight.get(team, (0, 0))
+            weight[team] = (clashing + edge["clashing"], total + edge["dependencies"])
+    ranked = sorted(nodes, key=lambda n: (weight.get(n["team"], (0, 0)), n["team"]), reverse=True)
+    return ranked[:limit], len(nodes) - limit
+
+
+def graph_layout(graph: dict[str, Any], limit: int = MAX_NODES) -> dict[str, Any]:
     """Positions and paths for `graph` ({nodes, edges} from metrics.dependency_graph)."""
-    nodes = sorted(graph.get("nodes", []), key=lambda n: n["team"])
+    shown, hidden = busiest(graph, limit)
+    nodes = sorted(shown, key=lambda n: n["team"])
     count = len(nodes)
     radius = 0.0 if count <= 1 else max(130.0, count * 34 / math.pi)
     size = 2 * (radius + LABEL_ROOM)
@@ -105,6 +123,7 @@ def graph_layout(graph: dict[str, Any]) -> dict[str, Any]:
     return {
         "size": round(size, 1),
         "view": _view_box(list(placed.values()), size),
+        "hidden": hidden,
         "node_radius": NODE_RADIUS,
         "nodes": list(placed.values()),
         "edges": edges,

@@ -163,6 +163,19 @@ def test_graph_and_matrix_pages(client: TestClient, app_world: World) -> None:
         assert f">{key}</a>" in clashing
 
 
+def test_the_graph_page_follows_the_store(client: TestClient, app_world: World) -> None:
+    """The picture is cached between views, but never past a change of items or findings."""
+    before = client.get("/dashboard/graph", headers=AUTH).text
+    assert client.get("/dashboard/graph", headers=AUTH).text == before
+    assert 'data-from="Payments" data-to="Platform" data-count="1" data-clashing="1"' in before
+    app_world.move_4711_forward()  # DEP001 resolves; DEP006 (no link back) still clashes on the pair
+    app_world.evaluate()
+    app_world.add_new_clash()  # MOB-9 → 4715: a second Mobile → Platform dependency, clashing
+    app_world.evaluate()
+    after = client.get("/dashboard/graph", headers=AUTH).text
+    assert 'data-from="Mobile" data-to="Platform" data-count="2" data-clashing="2"' in after
+
+
 def test_reports_pages(client: TestClient, app_world: World) -> None:
     assert "No report yet" in client.get("/dashboard/reports", headers=AUTH).text
     report_id = client.post("/api/reports", headers=AUTH).json()["id"]

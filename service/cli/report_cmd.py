@@ -10,7 +10,7 @@ import typer
 from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit
 from service.cli.runtime import open_store
 from service.evaluate import Evaluator
-from service.reports import create_report, parse_since, render
+from service.reports import create_report, parse_since, render, write_report
 
 FORMATS = ("html", "md", "json")
 
@@ -53,29 +53,26 @@ def report(
         summary, _ = Evaluator(factory, loaded.config).full()
         for error in summary.errors:
             err_console.print(f"[red]rule failed[/]: {error}", markup=True)
+    if out is not None:
+        try:
+            stored = write_report(factory, loaded.config, out, output=output, since=since_at)
+        except OSError as error:
+            fail(f"cannot write {out}: {error.strerror or error}")
+        s = stored.content["summary"]
+        err_console.print(
+            f"report #{stored.id} written to {out.resolve()} ({output}): {s['decisions']} PO pair(s) with "
+            f"decisions, {s['cross_team_open']} open cross-team finding(s), {s['new']} new, {s['resolved']} resolved",
+            markup=False,
+        )
+        return
     with factory.begin() as session:
         stored = create_report(session, loaded.config, since=since_at)
-        content = stored.content
         text = (
             stored.html
             if output == "html"
             else stored.markdown
             if output == "md"
-            else render(content, "json")
+            else render(stored.content, "json")
         )
-    assert text is not None
-    if out is None:
-        console.file.write(text)
-        console.file.flush()
-        return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as error:
-        fail(f"cannot write {out}: {error.strerror or error}")
-    s = content["summary"]
-    err_console.print(
-        f"report #{content['id']} written to {out.resolve()} ({output}): {s['decisions']} PO pair(s) with decisions, "
-        f"{s['cross_team_open']} open cross-team finding(s), {s['new']} new, {s['resolved']} resolved",
-        markup=False,
-    )
+    console.file.write(text or "")
+    console.file.flush()

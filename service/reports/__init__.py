@@ -1,7 +1,7 @@
 """PO-sync reports: what needs deciding between POs, what changed, shared metrics, the picture.
 
 `create_report(session, config, since=...)` builds the content from the store, renders HTML and
-Markdown, and adds a `Report` row; `run_report_job(runtime)` (job.py) also delivers it to the
+Markdown, and adds a `Report` row; `write_report(factory, config, path)` also writes it to a file; `run_report_job(runtime)` (job.py) also delivers it to the
 configured webhooks. `render(content, "html" | "md" | "json")` renders stored content again.
 
 Content (`Report.content`, and `poalign report --format json`)::
@@ -32,7 +32,7 @@ Content (`Report.content`, and `poalign report --format json`)::
 
 from __future__ import annotations
 
-from service.reports.build import create_report, last_report, parse_since
+from service.reports.build import create_report, last_report, parse_since, write_report
 from service.reports.content import build_content
 from service.reports.render import render, render_html, render_json, render_markdown
 
@@ -45,4 +45,5 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "write_report",
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.config.schema import Config
 from service.reports.content import build_content
@@ -57,4 +58,33 @@ def create_report(
     report.html = render_html(content)
     report.markdown = render_markdown(content)
     session.flush()
+    return report
+
+
+def write_report(
+    factory: sessionmaker[Session],
+    config: Config,
+    path: Path,
+    *,
+    output: str = "html",
+    since: datetime | None = None,
+) -> Report:
+    """Build and store a report in its own transaction and write it to `path` (html, md or json).
+
+    What `poalign report --out` and `poalign demo` do; raises OSError when the file cannot be written
+    (the report stays stored).
+    """
+    from service.reports.render import render
+
+    with factory.begin() as session:
+        report = create_report(session, config, since=since)
+        text = (
+            report.html
+            if output == "html"
+            else report.markdown
+            if output == "md"
+            else render(report.content, output)
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text or "", encoding="utf-8")
     return report

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from service.cli.main import app
-from service.reports import create_report, parse_since, render
+from service.reports import create_report, parse_since, render, write_report
 from service.store.base import utcnow
 from service.store.models import Finding, Report
 from tests.service.reports.world import World, config_text
@@ -203,6 +203,15 @@ def test_reports_are_stored_and_render_in_every_format(planted: World) -> None:
         render(content, "pdf")
 
 
+def test_write_report_stores_and_writes_a_file(planted: World, tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "po-sync.md"
+    stored = write_report(planted.factory, planted.loaded.config, path, output="md")
+    assert path.read_text().startswith("# PO sync") and stored.id is not None
+    again = write_report(planted.factory, planted.loaded.config, tmp_path / "po-sync.json", output="json")
+    assert json.loads((tmp_path / "po-sync.json").read_text())["since"] == stored.created_at.isoformat()
+    assert again.id == stored.id + 1
+
+
 def test_parse_since() -> None:
     assert parse_since("2026-01-31").isoformat() == "2026-01-31T00:00:00+00:00"
     assert parse_since("2026-01-31T10:00:00Z").isoformat() == "2026-01-31T10:00:00+00:00"
@@ -240,5 +249,11 @@ def test_report_cli_writes_every_format_and_stores_reports(
     assert runner.invoke(app, ["report", "--config", str(config), "--format", "pdf"], env=env).exit_code == 2
     bad_since = runner.invoke(app, ["report", "--config", str(config), "--since", "yesterday"], env=env)
     assert bad_since.exit_code == 2 and "--since" in bad_since.output
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    unwritable = runner.invoke(
+        app, ["report", "--config", str(config), "--out", str(blocked / "r.html")], env=env
+    )
+    assert unwritable.exit_code == 2 and "cannot write" in unwritable.output
     with planted.factory() as session:
-        assert len(session.scalars(select(Report.id)).all()) == 3
+        assert len(session.scalars(select(Report.id)).all()) == 4  # the last one is stored, just not written

@@ -21,9 +21,11 @@ def main(argv: list[str]) -> int:
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, skip the naive baseline")
-    parser.add_argument("--only", action="append", choices=["sync", "rules"], help="run only this suite")
+    parser.add_argument(
+        "--only", action="append", choices=["sync", "rules", "webhook"], help="run only this suite"
+    )
     args = parser.parse_args(argv)
-    suites = args.only or ["sync", "rules"]
+    suites = args.only or ["sync", "rules", "webhook"]
     collected: list[Figure] = []
     if "sync" in suites:
         from bench import sync_bench
@@ -33,6 +35,10 @@ def main(argv: list[str]) -> int:
         from bench import rules_bench
 
         collected += rules_bench.run(quick=args.quick)
+    if "webhook" in suites:
+        from bench import webhook_bench
+
+        collected += webhook_bench.run(quick=args.quick)
     if not args.quick:
         figures_module.write(collected)
     print(json.dumps([asdict(f) for f in collected], indent=2))

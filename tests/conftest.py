@@ -12,9 +12,14 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.sandbox.testing import prepare_ado_cache
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
 from tests.support.postgres import HOW_TO_ENABLE, PostgresServer, find_bin_dir
+
+# azure-devops reads its cache location once, when first imported (nothing above imports it): give
+# the whole run its own.
+prepare_ado_cache()
 
 BACKENDS = ("sqlite", "postgres")
 _database_numbers = itertools.count()

@@ -7,7 +7,7 @@ from importlib.metadata import version
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from service.api import catalog, findings, health, reports, webhooks
 from service.dashboard import dashboard_router
@@ -37,6 +37,12 @@ def create_app(runtime: Runtime) -> FastAPI:
             {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in error.errors()
         ]
         return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, error: Exception) -> JSONResponse:
+        # A number the database cannot hold (an id or offset past 64/32 bits): the request is wrong.
+        return JSONResponse({"error": "a value in the request is out of range"}, status_code=400)
 
     @app.exception_handler(OperationalError)
     async def _database_away(request: Request, error: OperationalError) -> JSONResponse:

@@ -47,7 +47,7 @@ def list_items(
     q: Annotated[str | None, Query(max_length=200, description="text in the key or title")] = None,
     include_deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> dict[str, Any]:
     teams = {row.id: row.name for row in session.scalars(select(Team))}
     sources = {row.id: row.name for row in session.scalars(select(Source))}

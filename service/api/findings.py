@@ -43,7 +43,7 @@ def list_findings(
     status: Annotated[Literal["open", "resolved", "suppressed"] | None, Query()] = "open",
     severity: Annotated[SeverityName | None, Query(description="at least this severe")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Page:
     query = select(Finding)
     if status:

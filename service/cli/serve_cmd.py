@@ -18,6 +18,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 in a container).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for the API, webhooks and dashboard.")] = 8000,
     scheduler: Annotated[bool, typer.Option(help="Run the scheduled jobs in this process too.")] = True,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            help="Process the webhook inbox in this process (off: intake only, another replica processes)."
+        ),
+    ] = True,
     upgrade: Annotated[bool, typer.Option(help="Bring the database to the current version first.")] = True,
 ) -> None:
     """Run the service: REST API and dashboard, the webhook endpoints (POST /webhooks/jira/SOURCE and
@@ -37,9 +43,10 @@ def serve(
     if upgrade:
         migrate.upgrade(url)
     runtime = Runtime.open(loaded, process="serve")
-    worker = DrainWorker(runtime)
-    runtime.on_event = worker.wake
-    worker.start()
+    drainer = DrainWorker(runtime) if worker else None
+    if drainer is not None:
+        runtime.on_event = drainer.wake
+        drainer.start()
     background = build(runtime, blocking=False) if scheduler else None
     if background is not None:
         background.start()
@@ -49,7 +56,8 @@ def serve(
     finally:
         if background is not None:
             background.shutdown(wait=False)
-        worker.stop()
+        if drainer is not None:
+            drainer.stop()
         runtime.close()
 
 

@@ -28,7 +28,13 @@ def test_no_input_gets_a_server_error(runtime: Runtime, headers: dict[str, str])
             continue
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=25,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
         def call(case: schemathesis.Case) -> None:
             response = case.call(headers=headers)
             assert response.status_code < 500, (

@@ -180,3 +180,12 @@ def test_no_token_configured_refuses(
 ) -> None:
     monkeypatch.delenv("POALIGN_TEST_API_TOKEN")
     assert client.get("/api/findings", headers=TOKEN).status_code == 401
+
+
+def test_numbers_past_what_the_database_holds_are_a_clear_400(
+    client: TestClient, with_clash: Runtime
+) -> None:
+    # found by the fuzzer: a 64-bit offset overflowed SQLite, a 32-bit+ id overflowed PostgreSQL (500s)
+    assert client.get("/api/items?offset=9223372036854775808", headers=TOKEN).status_code in (400, 422)
+    response = client.get("/api/reports/2147483648", headers=TOKEN)
+    assert response.status_code in (400, 404, 422), response.text

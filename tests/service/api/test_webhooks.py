@@ -155,7 +155,7 @@ PAYLOADS = (
 
 
 @pytest.mark.slow
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(
     body=PAYLOADS,
     signed=st.booleans(),

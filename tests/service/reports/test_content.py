@@ -257,3 +257,25 @@ def test_report_cli_writes_every_format_and_stores_reports(
     assert unwritable.exit_code == 2 and "cannot write" in unwritable.output
     with planted.factory() as session:
         assert len(session.scalars(select(Report.id)).all()) == 4  # the last one is stored, just not written
+
+
+def test_an_empty_store_and_a_stale_source_still_make_a_report(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    from service.config.loader import parse_config
+    from service.store.models import Source
+
+    loaded = parse_config('database: {url: "sqlite:///unused.db"}\n', tmp_path / "empty.yaml")
+    with session_factory.begin() as session:
+        content = create_report(session, loaded.config).content
+        session.add(Source(name="jira-down", kind="jira", url="https://down.example", stale=True))
+    assert content["summary"]["open"] == 0 and content["decisions"] == [] and content["matrix"]["teams"] == []
+    for output in ("html", "md", "json"):
+        assert render(content, output)
+    assert "Nothing needs a decision between POs." in render(content, "html")
+    with session_factory.begin() as session:
+        stale = create_report(session, loaded.config).content
+    assert stale["sources"] == [{"name": "jira-down", "kind": "jira", "stale": True, "last_success_at": None}]
+    assert "jira-down could not be synced" in render(
+        stale, "html"
+    ) and "**Stale:** jira-down could not be synced" in render(stale, "md")

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import logs
+from service.api.intake import IntakeWriter
 from service.config.loader import LoadedConfig, env
 from service.config.schema import Config, SourceConfig
 from service.evaluate import Evaluator
@@ -31,6 +32,7 @@ class Runtime:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Called after a webhook event is stored; the serve command points it at the drain worker.
     on_event: Callable[[], None] = field(default=lambda: None, repr=False)
+    _intake: IntakeWriter | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, loaded: LoadedConfig, *, process: str = "serve", url: str | None = None) -> Runtime:
@@ -76,5 +78,15 @@ class Runtime:
                 self._evaluator = Evaluator(self.factory, self.config)
             return self._evaluator
 
+    @property
+    def intake(self) -> IntakeWriter:
+        """The group-commit writer of the webhook inbox (one per process)."""
+        with self._lock:
+            if self._intake is None:
+                self._intake = IntakeWriter(self.factory)
+            return self._intake
+
     def close(self) -> None:
+        if self._intake is not None:
+            self._intake.close()
         self.engine.dispose()

@@ -7,8 +7,8 @@ Jira or ADO time out and retry. Refused requests store nothing. Bad input gets a
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.ado import webhook as ado
 from connectors.jira import webhook as jira
@@ -16,7 +16,6 @@ from connectors.webhooks import WebhookEvent, WebhookPayloadError
 from service.api.deps import RuntimeDep
 from service.logs import get_logger
 from service.runtime import Runtime
-from service.store import inbox
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -44,13 +43,6 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _store(runtime: Runtime, source: str, event: WebhookEvent, headers: dict[str, str], body: bytes) -> bool:
-    with runtime.factory.begin() as session:
-        return inbox.enqueue(
-            session, runtime.context.source_ids[source], event.delivery_id, event.event_type, headers, body
-        )
-
-
 def _refusal(runtime: Runtime, source: str, refused: _Refused) -> JSONResponse:
     runtime.metrics.webhooks.labels(source, refused.outcome).inc()
     log.warning("webhook.refused", source=source, status=refused.status, reason=refused.message)
@@ -60,7 +52,22 @@ def _refusal(runtime: Runtime, source: str, refused: _Refused) -> JSONResponse:
 async def _accept(
     runtime: Runtime, source: str, event: WebhookEvent, request: Request, body: bytes
 ) -> JSONResponse:
-    new = await run_in_threadpool(_store, runtime, source, event, dict(request.headers), body)
+    try:
+        new = await runtime.intake.store(
+            runtime.context.source_ids[source],
+            event.delivery_id,
+            event.event_type,
+            dict(request.headers),
+            body,
+        )
+    except SQLAlchemyError as error:
+        log.error("webhook.store_failed", source=source, error=type(error).__name__)
+        runtime.metrics.webhooks.labels(source, "unavailable").inc()
+        return JSONResponse(
+            {"error": "cannot store the delivery right now; retry"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     if new:
         runtime.on_event()
     outcome = "accepted" if new else "duplicate"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -26,31 +25,34 @@ KEPT_HEADERS = frozenset(
 )
 
 
-def enqueue(
-    session: Session,
-    source_id: int,
-    delivery_id: str,
-    event_type: str,
-    headers: Mapping[str, str],
-    body: bytes,
-) -> bool:
-    """Store a delivery. Returns False when this delivery id was already stored (a retry or duplicate)."""
-    kept = {key.lower(): value for key, value in headers.items() if key.lower() in KEPT_HEADERS}
+def enqueue_many(
+    session: Session, rows: list[tuple[int, str, str, Mapping[str, str], bytes]]
+) -> set[tuple[int, str]]:
+    """Store several deliveries in one statement; returns the (source id, delivery id) pairs that were
+    new. Duplicates (already stored, or twice in `rows`) are left out."""
+    now = utcnow()
+    values = [
+        {
+            "source_id": source_id,
+            "delivery_id": delivery_id,
+            "event_type": event_type,
+            "status": "pending",
+            "headers": {key.lower(): value for key, value in headers.items() if key.lower() in KEPT_HEADERS},
+            "body": body,
+            "received_at": now,
+            "attempts": 0,
+        }
+        for source_id, delivery_id, event_type, headers, body in rows
+    ]
+    table = InboundEvent.__table__
     statement = (
-        insert(session, InboundEvent)
-        .values(
-            source_id=source_id,
-            delivery_id=delivery_id,
-            event_type=event_type,
-            headers=kept,
-            body=body,
-            status="pending",
-            received_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=[InboundEvent.source_id, InboundEvent.delivery_id])
-        .returning(InboundEvent.id)
+        insert(session, table)
+        .on_conflict_do_nothing(index_elements=[table.c.source_id, table.c.delivery_id])
+        .returning(table.c.source_id, table.c.delivery_id)
     )
-    return session.execute(statement).scalar_one_or_none() is not None
+    return {
+        (source_id, delivery_id) for source_id, delivery_id in session.connection().execute(statement, values)
+    }
 
 
 def claim(session: Session, limit: int = 100, *, now: datetime | None = None) -> Sequence[InboundEvent]:
@@ -81,7 +83,3 @@ def purge(session: Session, older_than_days: int) -> int:
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def headers_of(event: InboundEvent) -> dict[str, Any]:
-    return dict(event.headers or {})

@@ -48,11 +48,17 @@ def describe(url: str | httpx.URL) -> str:
 
 
 def address_problem(address: str) -> str | None:
-    """Why this IP address is not a public delivery target, or None when it is."""
+    """Why this IP address is not a public delivery target ("127.0.0.1 is a loopback address"), or None."""
+    found = _classify(address)
+    return None if found is None else f"{found[0]} is {found[1]}"
+
+
+def _classify(address: str) -> tuple[str, str] | None:
+    """(the address judged, what it is) for a refused address; IPv4 inside IPv6 is judged as IPv4."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        return f"{address!r} is not an IP address"
+        return address, "not an IP address"
     candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
     if isinstance(ip, ipaddress.IPv6Address):
         # IPv4 carried inside IPv6 is judged as the IPv4 address it reaches
@@ -77,9 +83,9 @@ def address_problem(address: str) -> str | None:
             ("is_reserved", "a reserved"),
         ):
             if getattr(candidate, test):
-                return f"{candidate} is {why} address"
+                return str(candidate), f"{why} address"
         if not candidate.is_global:
-            return f"{candidate} is not a globally routable address"
+            return str(candidate), "not a globally routable address"
     return None
 
 
@@ -96,12 +102,15 @@ def resolve(host: str, port: int, resolver: Resolver = socket.getaddrinfo) -> li
 
 def check_addresses(host: str, addresses: Iterable[str]) -> None:
     for address in addresses:
-        problem = address_problem(address)
-        if problem is not None:
-            raise UnsafeTarget(
-                f"{host} resolves to {problem}; refusing to deliver there "
-                "(set allow_private_network: true for an internal endpoint)"
-            )
+        found = _classify(address)
+        if found is None:
+            continue
+        judged, what = found
+        literal = host.strip("[]") == address.split("%", 1)[0]
+        where = f"{judged} is {what}" if literal else f"{host} resolves to {judged}, {what}"
+        raise UnsafeTarget(
+            f"{where}; refusing to deliver there (set allow_private_network: true for an internal endpoint)"
+        )
 
 
 def check_url(

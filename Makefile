@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 
-.PHONY: install test test-fast lint demo bench bench-quick clean
+.PHONY: install test test-fast lint demo bench bench-quick bench-tools clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -35,11 +35,15 @@ demo: $(STAMP)
 
 # Figures (JSON) for sync, rules, webhooks: printed and written to bench/results.json. Takes ~15 min
 # at full size (the naive sync baseline alone ~10); bench-quick checks the machinery in a minute.
-bench: $(STAMP)
+bench: $(STAMP) bench-tools
 	$(BIN)/python -m bench
 
-bench-quick: $(STAMP)
+bench-quick: $(STAMP) bench-tools
 	$(BIN)/python -m bench --quick
+
+# wrk (C, Debian) loads the webhook intake: a Python client cannot outrun the service it measures.
+bench-tools:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 clean:
 	rm -rf $(DEMO_DIR) .pytest_cache .ruff_cache

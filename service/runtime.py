@@ -15,9 +15,12 @@ from service.config.loader import LoadedConfig, env
 from service.config.schema import Config, SourceConfig
 from service.evaluate import Evaluator
 from service.ingest import IngestContext
+from service.logs import get_logger
 from service.metrics import Metrics
 from service.sources import Connector, make_connector, settings_for
-from service.store.session import make_engine, make_sessionmaker
+from service.store.session import checkpoint, make_engine, make_sessionmaker
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Runtime:
     # Called after a webhook event is stored; the serve command points it at the drain worker.
     on_event: Callable[[], None] = field(default=lambda: None, repr=False)
     _intake: IntakeWriter | None = field(default=None, repr=False)
+    _checkpointer: _Checkpointer | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, loaded: LoadedConfig, *, process: str = "serve", url: str | None = None) -> Runtime:
@@ -43,7 +47,10 @@ class Runtime:
         )
         factory = make_sessionmaker(engine)
         logs.register_secrets(env(name, loaded.base_dir) for name in loaded.secret_env_names())
-        return cls(loaded, engine, factory, IngestContext.prepare(factory, loaded))
+        runtime = cls(loaded, engine, factory, IngestContext.prepare(factory, loaded))
+        if engine.dialect.name == "sqlite":
+            runtime._checkpointer = _Checkpointer(engine)
+        return runtime
 
     @property
     def config(self) -> Config:
@@ -89,4 +96,27 @@ class Runtime:
     def close(self) -> None:
         if self._intake is not None:
             self._intake.close()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
+
+
+class _Checkpointer(threading.Thread):
+    """SQLite: folds the WAL into the database file every second, so no request's commit pays for it."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(name="poalign-checkpoint", daemon=True)
+        self.engine = engine
+        self._stopping = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        while not self._stopping.wait(1.0):
+            try:
+                checkpoint(self.engine)
+            except Exception as error:  # a busy or closing database: the next round tries again
+                log.debug("checkpoint.skipped", error=type(error).__name__)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(timeout=5)

@@ -19,7 +19,11 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, process: str = "cli", **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, process: str = "cli", background_checkpoints: bool = False, **kwargs: Any
+) -> Engine:
+    """An engine for the URL. `background_checkpoints` (SQLite, long-running processes): no commit pays
+    for folding the WAL into the database file; `checkpoint()` does it, off the request path."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
@@ -32,12 +36,21 @@ def make_engine(url: str, *, process: str = "cli", **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            if background_checkpoints:
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
         return engine
     connect_args = {"application_name": f"poalign.{process}", "connect_timeout": 10}
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, connect_args=connect_args, **kwargs)
+
+
+def checkpoint(engine: Engine) -> None:
+    """Fold the SQLite WAL into the database file without blocking writers (PASSIVE)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -31,6 +31,7 @@ def demo(
     from sqlalchemy import select
 
     from service.demo import DemoRun, ServiceThread, free_port
+    from service.reports.build import write_report
     from service.runtime import Runtime
     from service.scheduler import DrainWorker
     from service.store.models import Finding
@@ -76,11 +77,15 @@ def demo(
         run.say(
             f"the new clash is on both items as a comment {latency:.1f}s after the change, via the webhook"
         )
+        time.sleep(1)  # let the echo of our own comment settle before the report reads the store
+        report_path = (directory / "report.html").resolve()
+        write_report(runtime.factory, runtime.config, report_path)
         token_file = directory / ".env"
+        console.print(f"\nPO-sync report: {report_path}  (one self-contained file: open it in a browser)")
         console.print(
-            f"\nDashboard: http://127.0.0.1:{port}/dashboard  (API token: POALIGN_API_TOKEN in {token_file})"
+            f"Dashboard:      http://127.0.0.1:{port}/dashboard  (API token: POALIGN_API_TOKEN in {token_file})"
         )
-        console.print(f"API docs:  http://127.0.0.1:{port}/docs")
+        console.print(f"API docs:       http://127.0.0.1:{port}/docs")
         if exit_after:
             return
         console.print("Serving; press Ctrl-C to stop.")

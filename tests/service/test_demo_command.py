@@ -26,6 +26,10 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "24 open finding(s)" in output
     assert "wrote" in output and "comments and labels/tags into the trackers" in output
     assert "as a comment" in output and "after the change, via the webhook" in output
-    assert "Dashboard: http://127.0.0.1:" in output
+    assert "Dashboard:      http://127.0.0.1:" in output
+    report = tmp_path / "demo" / "report.html"
+    assert f"PO-sync report: {report.resolve()}" in output
+    html = report.read_text()
+    assert "<svg" in html and "Sofia Lindqvist" in html  # the graph, and the Chief PO's agenda
     assert (tmp_path / "demo" / "poalign.db").is_file() and (tmp_path / "demo" / ".env").is_file()
     assert "Traceback" not in output

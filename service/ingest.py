@@ -135,7 +135,7 @@ def write_page(
     stored = store.stored_versions(session, source_id, [record.external_id for record in records])
     changed: list[tuple[ItemRecord, str, int | None, int | None]] = []
     for record in records:
-        team = context.teams.team_for(source, record.project, record.area_path)
+        team = context.teams.team_for(source, record.project, record.area_path, record.key)
         priority = context.priorities.level(source, record.raw_priority)
         previous = stored.get(record.external_id)
         digest = record_digest(
@@ -225,6 +225,21 @@ def write_page(
     return list(written.values())
 
 
+def refresh_members(
+    context: IngestContext, connector: Connector, source: str, keys: Sequence[str] = ()
+) -> None:
+    """Ask the tracker which issues each JQL-scoped team selects (all of them, or among `keys`)."""
+    teams = context.teams.jql_teams(source)
+    if not teams or connector.kind != "jira":
+        return
+    members: dict[str, str] = {}
+    for team in teams:
+        assert team.scope.jql is not None
+        for key in connector.keys_matching(team.scope.project, team.scope.jql, keys):  # type: ignore[union-attr]
+            members.setdefault(key, team.name)  # the first team listed wins an issue two JQLs select
+    context.teams.set_members(source, members, among=list(keys) if keys else None)
+
+
 def _wants_remote(known: dict[str, datetime | None]) -> Callable[[dict[str, Any]], bool]:
     """Read a Jira issue's web links only when the issue is new or changed since we last stored it."""
 
@@ -265,6 +280,7 @@ def sync_source(
     try:
         connector = make_connector(settings_for(context.loaded, context.loaded.config.source(source)), stats)
         projects = connector.settings.projects
+        refresh_members(context, connector, source)
         if mode == "full":
             _run_full(factory, context, connector, source, projects, result, progress)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,19 +33,44 @@ _JIRA_KEY = r"[A-Za-z][A-Za-z0-9_]*-\d+"
 
 
 class TeamResolver:
-    """Jira: the team that owns the issue's project. ADO: the team with the longest area-path prefix of
-    the item's area in its project (a team without area_path owns the rest of the project)."""
+    """Jira: a team whose JQL selects the issue (membership listed by the tracker), else the team that
+    owns the issue's project. ADO: the team with the longest area-path prefix of the item's area in its
+    project (a team without area_path owns the rest of the project)."""
 
     def __init__(self, teams: Sequence[TeamConfig]) -> None:
         self._by_source: dict[str, list[TeamConfig]] = {}
         for team in teams:
             self._by_source.setdefault(team.source, []).append(team)
+        # source -> issue key -> team, from the tracker's answer to each JQL team's query
+        self._members: dict[str, dict[str, str]] = {}
+        self._lock = threading.Lock()
 
-    def team_for(self, source: str, project: str | None, area_path: str | None) -> str | None:
+    def jql_teams(self, source: str) -> list[TeamConfig]:
+        return [team for team in self._by_source.get(source, ()) if team.scope.jql]
+
+    def set_members(
+        self, source: str, members: Mapping[str, str], *, among: Sequence[str] | None = None
+    ) -> None:
+        """Record which keys JQL teams select: all of them, or a fresh answer for `among` only."""
+        with self._lock:
+            current = self._members.setdefault(source, {})
+            if among is None:
+                current.clear()
+            else:
+                for key in among:
+                    current.pop(key, None)
+            current.update(members)
+
+    def team_for(
+        self, source: str, project: str | None, area_path: str | None, key: str | None = None
+    ) -> str | None:
+        member = self._members.get(source, {}).get(key or "")
+        if member is not None:
+            return member
         best: tuple[int, str] | None = None
         area = (area_path or "").lower().strip("\\")
         for team in self._by_source.get(source, ()):
-            if project is None or team.scope.project.lower() != project.lower():
+            if team.scope.jql or project is None or team.scope.project.lower() != project.lower():
                 continue
             scope_area = (team.scope.area_path or "").lower().strip("\\")
             if scope_area and not (area == scope_area or area.startswith(scope_area + "\\")):

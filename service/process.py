@@ -23,7 +23,7 @@ from connectors.annotations import fingerprint_in
 from connectors.errors import TrackerError
 from connectors.jira import webhook as jira_webhook
 from connectors.webhooks import WebhookEvent, WebhookPayloadError
-from service.ingest import SyncResult, write_page
+from service.ingest import SyncResult, refresh_members, write_page
 from service.logs import get_logger, redact
 from service.mapping import owned_labels
 from service.runtime import Runtime
@@ -153,7 +153,9 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
 
 
 def _refresh(runtime: Runtime, source: str, keys: list[str], summary: DrainSummary) -> int:
-    records, gone = runtime.connector(source).fetch(keys)
+    connector = runtime.connector(source)
+    records, gone = connector.fetch(keys)
+    refresh_members(runtime.context, connector, source, [record.key for record in records])
     with runtime.factory.begin() as session:
         summary.changed_items += write_page(
             session, runtime.context, source, records, SyncResult(name=source, mode="webhook")

@@ -116,3 +116,22 @@ def pg_url(pg_server: PostgresServer, pg_template: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {pg_template}'))
     admin.dispose()
     return pg_server.url(name)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran on each store backend (the suite runs the store tests on both)."""
+    counts: dict[str, dict[str, int]] = {backend: {} for backend in BACKENDS}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for backend in BACKENDS:
+                if f"[{backend}" in report.nodeid or f"-{backend}]" in report.nodeid:
+                    counts[backend][outcome] = counts[backend].get(outcome, 0) + 1
+    lines = [
+        f"{backend}: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items()))
+        for backend, tally in counts.items()
+        if tally
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "store backends")
+        for line in lines:
+            terminalreporter.write_line(line)

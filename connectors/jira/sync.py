@@ -126,6 +126,14 @@ class JiraConnector:
         jql = f"{self._project_clause(projects)} ORDER BY key ASC"
         return [str(issue["key"]) for issue in self._search_all(jql, ["key"], page)]
 
+    def keys_matching(self, project: str, jql: str, keys: Sequence[str] = ()) -> set[str]:
+        """Keys of the project's issues that a team's JQL selects (optionally among `keys` only)."""
+        clause = f"project = {_quote(project)} AND ({jql})"
+        if keys:
+            clause += f" AND key in ({', '.join(keys)})"
+        page = ID_PAGE_CLOUD if self.client.is_cloud else ID_PAGE_DC
+        return {str(issue["key"]) for issue in self._search_all(f"{clause} ORDER BY key ASC", ["key"], page)}
+
     # -- streams ----------------------------------------------------------------------------------
     def full(self, projects: Sequence[str], *, wants_remote: RemotePredicate = _always) -> Iterator[Page]:
         """Every issue, a page per detail chunk. `self.listed_keys` holds every key the listing returned:

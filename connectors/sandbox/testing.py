@@ -38,6 +38,8 @@ DEFAULT_USER = "sandbox@example.com"
 
 def prepare_ado_cache(path: str | os.PathLike | None = None) -> Path:
     """Give azure-devops its own location cache (it reads the variable when it is imported)."""
+    if path is None and os.environ.get("AZURE_DEVOPS_CACHE_DIR"):
+        return Path(os.environ["AZURE_DEVOPS_CACHE_DIR"])  # already given one (the root conftest did)
     p = Path(path) if path else Path(tempfile.mkdtemp(prefix="ado-cache-"))
     p.mkdir(parents=True, exist_ok=True)
     if "azure.devops" in sys.modules and os.environ.get("AZURE_DEVOPS_CACHE_DIR") != str(p):

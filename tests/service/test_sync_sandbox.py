@@ -147,3 +147,48 @@ def test_a_failing_tracker_is_marked_stale_and_the_others_still_sync(
         assert ado is not None and ado.stale and ado.last_error
         run = session.scalar(select(SyncRun).where(SyncRun.source_id == ado.id))
         assert run is not None and run.status == "failed"
+
+
+def test_jql_scoped_teams_split_a_project_by_what_the_tracker_selects(
+    tmp_path: Path, store_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    import yaml
+
+    from service.config.loader import load_config
+    from service.store.models import Team
+
+    for wired in sandbox_for_test(tmp_path, store_url):
+        issues = sorted(wired.sandbox.world.jira["acme"].issues.values(), key=lambda i: i.key)
+        pay = [i.key for i in issues if i.key.startswith("PAY-")]
+        backend = set(pay[:5])
+        for key in backend:
+            wired.sandbox.jira("acme").update(key, labels_add=["payments-backend"])
+        data = yaml.safe_load(wired.config_path.read_text())
+        data["teams"] = [t for t in data["teams"] if t["scope"]["project"] != "PAY"] + [
+            {
+                "name": "Payments backend",
+                "product_owner": "Bea",
+                "source": "jira-acme",
+                "scope": {"project": "PAY", "jql": "labels = payments-backend"},
+            },
+            {"name": "Payments", "product_owner": "Pat", "source": "jira-acme", "scope": {"project": "PAY"}},
+        ]
+        wired.config_path.write_text(yaml.safe_dump(data))
+        loaded = load_config(wired.config_path)
+        sync_all(session_factory, loaded)
+        with session_factory() as session:
+            names = {t.id: t.name for t in session.scalars(select(Team))}
+            teams = {
+                row.key: names.get(row.team_id)
+                for row in session.scalars(select(WorkItem).where(WorkItem.key.in_(pay)))
+            }
+        assert {k for k, team in teams.items() if team == "Payments backend"} == backend
+        assert all(team == "Payments" for k, team in teams.items() if k not in backend)
+
+        # the tracker's answer moves an issue between teams on the next sync
+        moved = sorted(backend)[0]
+        wired.sandbox.jira("acme").update(moved, labels_remove=["payments-backend"])
+        sync_all(session_factory, loaded)
+        with session_factory() as session:
+            row = session.scalar(select(WorkItem).where(WorkItem.key == moved))
+            assert row is not None and names[row.team_id] == "Payments"

@@ -104,6 +104,7 @@ def deliver(
     *,
     only_sources: Sequence[str] = (),
     writers: dict[str, Any] | None = None,
+    force: bool = False,
 ) -> AnnotateSummary:
     """Send every pending annotation. Each tracker write is committed at once (with what the tracker
     answered), so a crash loses at most the knowledge of one write, which the marker recovers."""
@@ -137,7 +138,11 @@ def deliver(
         if writer is None or isinstance(writer, Exception):
             summary.errors.append(f"{item_source[item_id]}: {redact(str(writer))}")
             continue
-        _deliver_item(factory, writer, limiters[item_source[item_id]], item_id, annotation_ids, now, summary)
+        # `force` (a person running `poalign annotate`) retries now what is waiting out a back-off
+        not_before = None if force else now
+        _deliver_item(
+            factory, writer, limiters[item_source[item_id]], item_id, annotation_ids, now, summary, not_before
+        )
     return summary
 
 
@@ -149,6 +154,7 @@ def _deliver_item(
     annotation_ids: list[int],
     now: datetime,
     summary: AnnotateSummary,
+    not_before: datetime | None,
 ) -> None:
     ours: dict[str, str] | None = None
     label_add: list[str] = []
@@ -160,7 +166,11 @@ def _deliver_item(
             item = session.get(WorkItem, item_id)
             if annotation is None or item is None or annotation.status != "pending":
                 continue
-            if annotation.next_attempt_at and annotation.next_attempt_at > now:
+            if (
+                not_before is not None
+                and annotation.next_attempt_at
+                and annotation.next_attempt_at > not_before
+            ):
                 continue
             if annotation.kind == "label":
                 (label_add if annotation.desired == "present" else label_remove).append(

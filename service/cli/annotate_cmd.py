@@ -59,7 +59,7 @@ def annotate(
     if dry_run:
         console.print(f"{len(changes)} write(s) would be made; nothing was sent.")
         return
-    summary = deliver(factory, loaded, only_sources=sorted(scope), writers=writers)
+    summary = deliver(factory, loaded, only_sources=sorted(scope), writers=writers, force=True)
     console.print(f"{summary.delivered} delivered, {summary.failed} failed.")
     for error in summary.errors:
         err_console.print(f"[red]error[/]: {error}", markup=True)

@@ -29,7 +29,7 @@ from .ado_render import AdoRenderer, identity
 from .ado_world import AdoOrg, AdoProject, Team, WorkItem, iteration_timeframe
 from .faults import FaultInjector, RequestLog
 from .http import Emulator, HttpError, Router, empty, json_response
-from .util import ado_ts, dumps, parse_ts
+from .util import ado_ts, dumps, parse_ts, same_secret
 
 MAX_API = (7, 2)
 
@@ -329,11 +329,11 @@ class AdoEmulator(Emulator):
         if h[:6].lower() == "basic ":
             try:
                 _user, _, secret = base64.b64decode(h[6:]).decode("utf-8").partition(":")
-                ok = secret == token
+                ok = same_secret(secret, token)
             except (binascii.Error, UnicodeDecodeError):
                 ok = False
         elif h[:7].lower() == "bearer ":
-            ok = h[7:].strip() == token
+            ok = same_secret(h[7:].strip(), token)
         if not ok:
             raise HttpError(
                 Response(

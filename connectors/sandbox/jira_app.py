@@ -29,7 +29,7 @@ from .faults import FaultInjector, RequestLog
 from .http import Emulator, HttpError, Router, empty, json_response
 from .jira_render import FieldSel, JiraRenderer, adf_to_text, parse_expand, parse_fields
 from .jira_world import JiraIssue, JiraSite
-from .util import dumps, jira_ts, stable_uuid, utcnow
+from .util import dumps, jira_ts, same_secret, stable_uuid, utcnow
 
 GONE_BODY = {
     "errorMessages": [
@@ -183,7 +183,7 @@ class JiraEmulator(Emulator):
                 user, _, secret = base64.b64decode(h[6:]).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 user, secret = "", None
-            if secret == token and user:
+            if same_secret(secret, token) and user:
                 return self.state.jira_user(user, tz)
             raise _err(
                 401,
@@ -194,7 +194,7 @@ class JiraEmulator(Emulator):
                 },
             )
         if h[:7].lower() == "bearer ":
-            if h[7:].strip() == token:
+            if same_secret(h[7:].strip(), token):
                 return self.state.jira_user("sandbox-pat@sandbox.invalid", tz)
             raise _err(
                 401,

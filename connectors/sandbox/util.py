@@ -6,6 +6,7 @@ implementation of the wire, or it would only ever agree with itself.
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import uuid
@@ -21,6 +22,11 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=F
 def dumps(value: Any) -> str:
     """Compact JSON, the way both services answer."""
     return _dumps(value)
+
+
+def same_secret(given: str | None, secret: str) -> bool:
+    """Constant-time comparison of a credential a client sent with the one the emulator expects."""
+    return bool(secret) and hmac.compare_digest((given or "").encode(), secret.encode())
 
 
 def stable_uuid(*parts: object) -> str:

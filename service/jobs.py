@@ -169,6 +169,11 @@ JOBS: dict[str, Job] = {
         ),
         Job("drain", job_drain, "process the webhook inbox, judge what changed, annotate"),
         Job(
+            "catch-up",
+            lambda r: _judge(r),
+            "at start: judge what a stopped or killed process stored but did not judge, then annotate",
+        ),
+        Job(
             "annotate",
             lambda r: annotate_round(r),
             "deliver pending comments and labels/tags",

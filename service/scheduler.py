@@ -41,6 +41,7 @@ def build(runtime: Runtime, *, blocking: bool, with_drain: bool = False) -> Base
     for name, trigger in triggers(runtime).items():
         scheduler.add_job(run_job, trigger, args=[runtime, name], id=name, name=name)
     if with_drain:
+        scheduler.add_job(run_job, args=[runtime, "catch-up"], id="catch-up", name="catch-up")  # once, now
         scheduler.add_job(
             run_job,
             IntervalTrigger(seconds=runtime.config.schedule.inbox_drain_seconds),
@@ -70,6 +71,12 @@ class DrainWorker(threading.Thread):
         self._wake.set()
 
     def run(self) -> None:
+        # A process killed between storing items and judging them left findings behind the store, and
+        # nothing else would judge them until the next change: catch up first.
+        try:
+            run_job(self.runtime, "catch-up")
+        except Exception as error:
+            log.error("catch-up.failed", error=f"{type(error).__name__}: {error}")
         while not self._stopping.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()

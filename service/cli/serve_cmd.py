@@ -13,6 +13,8 @@ from service.jobs import JOBS, run_job
 from service.runtime import Runtime
 from service.store import migrate
 
+WHEN_UNSCHEDULED = {"drain": "on webhook / every few seconds", "catch-up": "once, at start"}
+
 
 def settle_garbage_collector() -> None:
     """For long-running processes: move everything loaded so far (libraries, config, app) out of the
@@ -91,7 +93,7 @@ def scheduler(
             planned = triggers(runtime)
             for name, job in JOBS.items():
                 console.print(
-                    f"{name:10} {job.description}  [{planned.get(name, 'on webhook / every few seconds')}]",
+                    f"{name:10} {job.description}  [{planned.get(name, WHEN_UNSCHEDULED.get(name, ''))}]",
                     markup=False,
                 )
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,8 +14,9 @@ from connectors.webhooks import WebhookEvent
 from service.ingest import sync_all
 from service.process import drain, is_echo
 from service.runtime import Runtime
+from service.scheduler import DrainWorker
 from service.store import inbox
-from service.store.models import InboundEvent, WorkItem
+from service.store.models import Finding, InboundEvent, JobRun, WorkItem
 from tests.service.sandbox_support import wire
 
 OWNED = frozenset({"poalign-dependency-clash", "poalign-priority-conflict", "poalign-dod-gap"})
@@ -80,4 +83,35 @@ def test_deliveries_out_of_order_or_twice_end_at_the_trackers_current_state(
             assert statuses == ["done", "done"]
             assert drain(runtime).claimed == 0
         finally:
+            runtime.close()
+
+
+def test_a_restarted_worker_judges_what_a_killed_one_stored_but_did_not_judge(
+    tmp_path: Path, store_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    # A process killed between writing items and judging them leaves the findings behind the store;
+    # no change may follow for hours, so the next worker judges before it waits for one.
+    with running_sandbox(small_world()) as sandbox:
+        wired = wire(sandbox, tmp_path, store_url)
+        sync_all(session_factory, wired.loaded)  # stored, never judged: what the killed process left
+        with session_factory() as session:
+            assert session.scalar(select(Finding.id).limit(1)) is None
+        runtime = Runtime.open(wired.loaded, url=store_url)
+        worker = DrainWorker(runtime)
+        try:
+            worker.start()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with session_factory() as session:
+                    if session.scalar(select(Finding.id).limit(1)) is not None:
+                        break
+                time.sleep(0.05)
+            with session_factory() as session:
+                judged = session.scalars(select(Finding.status)).all()
+                run = session.scalar(select(JobRun).where(JobRun.job == "catch-up"))
+            assert judged and set(judged) == {"open"}
+            assert run is not None and run.process.endswith(f":{os.getpid()}")
+        finally:
+            worker.stop()
+            worker.join(timeout=10)
             runtime.close()

@@ -114,6 +114,17 @@ class Router:
         return None
 
 
+class _InjectedResetNoise(logging.Filter):
+    """uvicorn logs an app that ends without answering as an error; after a `reset` fault that is the
+    fault doing its job, and hundreds of such lines would bury the real ones in a chaos run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "ASGI callable returned without starting response" not in record.getMessage()
+
+
+logging.getLogger("uvicorn.error").addFilter(_InjectedResetNoise())
+
+
 async def reset_connection(send: Callable) -> bool:
     """Reset the TCP connection under an ASGI ``send`` (uvicorn): RST instead of an answer."""
     cycle = getattr(send, "__self__", None)

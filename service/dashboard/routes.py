@@ -1,8 +1,8 @@
 """The dashboard: server-rendered pages over the store, behind the API token.
 
 Auth flow: every /dashboard page needs the API token, as a bearer header or as the `poalign_token`
-cookie that `POST /login` sets (HttpOnly, SameSite=Strict, Secure over https, 12 hours) after a
-constant-time check. Without it a page answers 303 to `/login?next=<page>`; `next` must point back
+session cookie that `POST /login` sets (HttpOnly, SameSite=Strict, Secure over https, 12 hours) after a
+constant-time check. The cookie is derived from the token (see service.api.deps), never the token. Without it a page answers 303 to `/login?next=<page>`; `next` must point back
 into /dashboard (no open redirect). `POST /logout` clears the cookie.
 
 Pages send a strict Content-Security-Policy: no scripts at all, styles only from /dashboard/static.
@@ -23,7 +23,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
 from sqlalchemy import select
 
-from service.api.deps import RuntimeDep, SessionDep, require_token
+from service.api.deps import (
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    RuntimeDep,
+    SessionDep,
+    require_token,
+    session_cookie,
+)
 from service.dashboard import queries
 from service.reports.render import context as report_context
 from service.reports.render import html_environment
@@ -31,8 +38,8 @@ from service.reports.svg import graph_layout
 from service.runtime import Runtime
 from service.store.models import Report
 
-COOKIE = "poalign_token"
-COOKIE_SECONDS = 12 * 3600
+COOKIE = SESSION_COOKIE
+COOKIE_SECONDS = SESSION_SECONDS
 MAX_LOGIN_BODY = 8192
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -141,7 +148,7 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
         response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
         response.set_cookie(
             COOKIE,
-            given,
+            session_cookie(expected),
             max_age=COOKIE_SECONDS,
             path="/",
             httponly=True,

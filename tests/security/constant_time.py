@@ -1,7 +1,7 @@
 """Find comparisons of secrets that are not constant-time, by reading the source (AST), not by running it.
 
 A comparison (`==`, `!=`, `in`, `not in`) is flagged when one side is a secret: a value whose name says
-token, secret, signature, password, credential, API key, HMAC or authorization (an attribute, a
+token, secret, signature, password, credential, API key, HMAC, MAC, cookie or authorization (an attribute, a
 variable, a dict key read with `.get("...")` or `[...]`, through string methods such as `.strip()`),
 or a digest (`.digest()`, `.hexdigest()`, `hmac.new(...)`). Comparing against a literal (None, "",
 "basic", a tuple of literals) is not flagged: that reveals nothing about the secret. The fix is
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SECRET_NAME = re.compile(
-    r"(?i)(token|secret|signature|password|passwd|passphrase|credential|api_?key|hmac|authorization)"
+    r"(?i)(token|secret|signature|password|passwd|passphrase|credential|api_?key|hmac|(^|_)mac($|_)|authorization|cookie)"
 )
 PUBLIC_NAME = re.compile(
     r"(?i)(page_?token|next_?page|continuation|_env$|^toks?$|token_(type|kind|count|index)|"

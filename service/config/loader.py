@@ -12,9 +12,10 @@ from dotenv import dotenv_values
 from pydantic import ValidationError
 
 from service.config.schema import Config
-from service.config.yamlpos import Positions, YamlSyntaxError, load_with_positions
+from service.config.yamlpos import Positions, YamlSyntaxError, load_with_positions, path_at
 
 DEFAULT_CONFIG = "poalign.yaml"
+MAX_CONFIG_BYTES = 4 * 1024 * 1024  # a config with hundreds of teams is well under 1 MB
 # Keys that hold secrets when written inline. Their *_env siblings are the accepted form.
 _SECRET_KEY = re.compile(r"(^|_)(token|password|passwd|secret|api_?key|pat|private_key)$", re.IGNORECASE)
 
@@ -122,13 +123,44 @@ def load_config(path: str | Path) -> LoadedConfig:
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        name,
+                        None,
+                        "",
+                        f"the file is {path.stat().st_size} bytes, more than a config can be "
+                        f"({MAX_CONFIG_BYTES}); is it the right file?",
+                    )
+                ]
+            )
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             [ConfigProblem(name, None, "", "file not found; `poalign init` writes a starter")]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigProblem(name, None, "", f"cannot read: {exc}")]) from None
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(name, None, "", f"cannot read: {exc.strerror or exc}")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = " (it starts with a UTF-16 byte-order mark)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        readable = data.decode("utf-8", "replace")
+        key = _dotted(path_at(readable, len(data[: exc.start].decode("utf-8", "replace"))))
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    name,
+                    line,
+                    key,
+                    f"byte 0x{data[exc.start]:02x} at column {column} is not UTF-8 text{hint}; "
+                    "save the file as UTF-8",
+                )
+            ]
+        ) from None
     return parse_config(text, path)
 
 
@@ -138,7 +170,7 @@ def parse_config(text: str, path: Path) -> LoadedConfig:
         data, positions = load_with_positions(text, name)
     except YamlSyntaxError as exc:
         message = str(exc).removeprefix(f"{name}:").split(": ", 1)[-1]
-        raise ConfigError([ConfigProblem(name, exc.line, "", message)]) from None
+        raise ConfigError([ConfigProblem(name, exc.line, _dotted(exc.path), message)]) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -179,7 +211,19 @@ def _problem(error: Any, positions: Positions, name: str) -> ConfigProblem:
         part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-"))
     )
     message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
+    if location and location[-1] == "[key]":
+        # A mapping key YAML read as a number, date, null or boolean: say so and how to fix it.
+        location = location[:-1]
+        message = f"keys here must be text, got {error['input']!r}; put the key in quotes"
+    elif error["type"] == "invalid_key":
+        parent = _dotted(location[:-1])
+        location_text = f"{parent}.{location[-1]!r}" if parent else repr(location[-1])
+        message = f"keys must be text, got {location[-1]!r}; put the key in quotes"
+        return ConfigProblem(name, positions.line_for(location[:-1]), location_text, message)
+    elif error["type"].endswith(("_type", "_parsing")):
+        # Name what was found without echoing it (the value could be a mistyped secret).
+        message = f"{message} (got {_kind_of(error.get('input'))})"
+    elif error["type"] == "extra_forbidden":
         message = "unknown key (check the spelling; `poalign init` writes every key with a comment)"
     elif error["type"] == "missing":
         message = "required key is missing"
@@ -196,6 +240,22 @@ def _problem(error: Any, positions: Positions, name: str) -> ConfigProblem:
     ):
         message = f"expected a lowercase slug such as 'jira-main', got {error['input']!r}"
     return ConfigProblem(name, positions.line_for(location), _dotted(location), message)
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"
 
 
 def _inline_secrets(

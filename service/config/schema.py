@@ -58,6 +58,16 @@ class WebhookConfig(Strict):
     password_env: EnvName | None = Field(None, description="ADO service hook basic-auth password")
     header: str | None = Field(None, description="ADO: name of a custom header carrying secret_env's value")
     max_body_bytes: int = Field(1_000_000, gt=0)
+    # Token buckets (service.api.ratelimit); the defaults only ever stop a flood: one process takes in
+    # about 2,000 deliveries/s, and a tracker sends far fewer.
+    rate_limit_per_second: float = Field(
+        5000.0, gt=0, le=1_000_000, description="verified deliveries per second accepted from this source"
+    )
+    burst: int = Field(10_000, ge=1, le=10_000_000, description="verified deliveries accepted at once")
+    client_rate_limit_per_second: float = Field(
+        5000.0, gt=0, le=1_000_000, description="requests per second from one client address (checked first)"
+    )
+    client_burst: int = Field(10_000, ge=1, le=10_000_000, description="requests at once from one address")
 
 
 class SourceWritebackConfig(Strict):
@@ -77,11 +87,11 @@ class SourceConfig(Strict):
     fields: dict[str, str] = Field(
         default_factory=dict, description="logical name -> tracker field name or id (story_points, rank, ...)"
     )
-    timeout_seconds: float = Field(30.0, gt=0)
+    timeout_seconds: float = Field(30.0, gt=0, le=3600)
     concurrency: int = Field(8, ge=1, le=64)
     max_retries: int = Field(5, ge=0, le=20)
     page_size: int = Field(100, ge=1, le=5000)
-    lookback_minutes: int = Field(2, ge=0)
+    lookback_minutes: int = Field(2, ge=0, le=10_080)
     remote_links: bool = Field(
         True, description="jira: read each new or changed issue's web links (one request each)"
     )
@@ -172,7 +182,7 @@ class PolicyConfig(Strict):
         default_factory=dict,
         description="per source name or kind (jira, azure-devops): raw priority -> 1 (highest) .. 5 (lowest)",
     )
-    planning_horizon_days: int | None = Field(None, gt=0)
+    planning_horizon_days: int | None = Field(None, gt=0, le=3650)
     priority_gap: int | None = Field(None, ge=1, le=4)
     top_priority_share: float | None = Field(None, gt=0, le=1)
     committed_range: int | None = Field(None, ge=1)
@@ -186,13 +196,13 @@ class PolicyConfig(Strict):
         None, gt=0, le=1, description="DOD002: share that counts as practice"
     )
     done_lookback_days: int | None = Field(
-        None, ge=0, description="DoD rules judge items done within this many days"
+        None, ge=0, le=3650, description="DoD rules judge items done within this many days"
     )
     dropped_resolutions: list[str] | None = Field(
         None, description="resolutions meaning 'will not be delivered'"
     )
     escalation_days: int = Field(
-        14, ge=0, description="after this age a finding is escalated to the Chief PO"
+        14, ge=0, le=3650, description="after this age a finding is escalated to the Chief PO"
     )
     suppress_label: str = Field(
         "poalign-accepted", description="label/tag that suppresses findings on an item"
@@ -212,12 +222,14 @@ class WritebackConfig(Strict):
 
 
 class ScheduleConfig(Strict):
-    incremental_sync_minutes: int = Field(15, gt=0)
+    # Upper bounds keep every period a datetime can add or subtract (a huge value would pass
+    # validation and then crash the scheduler).
+    incremental_sync_minutes: int = Field(15, gt=0, le=10_080)
     full_sync_cron: str = "0 2 * * *"
-    inbox_drain_seconds: int = Field(2, gt=0)
-    annotate_seconds: int = Field(30, gt=0)
+    inbox_drain_seconds: int = Field(2, gt=0, le=3600)
+    annotate_seconds: int = Field(30, gt=0, le=86_400)
     report_cron: str = "0 8 * * mon"
-    retention_days: int = Field(90, gt=0)
+    retention_days: int = Field(90, gt=0, le=36_500)
     timezone: str = "UTC"
 
     @field_validator("full_sync_cron", "report_cron")

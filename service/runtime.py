@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service import logs
 from service.api.intake import IntakeWriter
+from service.api.ratelimit import WebhookLimiter
 from service.config.loader import LoadedConfig, env
 from service.config.schema import Config, SourceConfig
 from service.evaluate import Evaluator
@@ -36,6 +37,7 @@ class Runtime:
     # Called after a webhook event is stored; the serve command points it at the drain worker.
     on_event: Callable[[], None] = field(default=lambda: None, repr=False)
     _intake: IntakeWriter | None = field(default=None, repr=False)
+    webhook_limits: WebhookLimiter = field(default_factory=WebhookLimiter, repr=False)
     _checkpointer: _Checkpointer | None = field(default=None, repr=False)
 
     @classmethod

@@ -2,6 +2,8 @@
 
 Processing happens later (service.jobs drains the inbox), so a slow tracker or evaluation never makes
 Jira or ADO time out and retry. Refused requests store nothing. Bad input gets a 4xx, never a 5xx.
+Floods get 429 with Retry-After: per client address before the body is read, per source after the
+signature is verified (service.api.ratelimit; limits in each source's `webhook` config).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from connectors.ado import webhook as ado
 from connectors.jira import webhook as jira
 from connectors.webhooks import WebhookEvent, WebhookPayloadError
 from service.api.deps import RuntimeDep
+from service.api.ratelimit import retry_after
+from service.config.schema import WebhookConfig
 from service.logs import get_logger
 from service.runtime import Runtime
 
@@ -21,9 +25,43 @@ log = get_logger(__name__)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
+_DEFAULT_HOOK = WebhookConfig()
+
+
 class _Refused(Exception):
-    def __init__(self, status: int, message: str, outcome: str) -> None:
-        self.status, self.message, self.outcome = status, message, outcome
+    def __init__(
+        self, status: int, message: str, outcome: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.status, self.message, self.outcome, self.headers = status, message, outcome, headers
+
+
+def _limit_client(runtime: Runtime, source: str, hook: WebhookConfig | None, request: Request) -> None:
+    """Every request from one address to one source, before anything else is done with it."""
+    hook = hook or _DEFAULT_HOOK
+    address = request.client.host if request.client else "unknown"
+    wait = runtime.webhook_limits.client(
+        source, address, hook.client_rate_limit_per_second, hook.client_burst
+    )
+    if wait:
+        raise _Refused(
+            429,
+            "too many requests from this address; retry later",
+            "rate_limited",
+            {"Retry-After": retry_after(wait)},
+        )
+
+
+def _limit_source(runtime: Runtime, source: str, hook: WebhookConfig | None) -> None:
+    """Verified deliveries of one source (unsigned junk never uses up the real tracker's allowance)."""
+    hook = hook or _DEFAULT_HOOK
+    wait = runtime.webhook_limits.source(source, hook.rate_limit_per_second, hook.burst)
+    if wait:
+        raise _Refused(
+            429,
+            "too many deliveries for this source; retry later",
+            "rate_limited",
+            {"Retry-After": retry_after(wait)},
+        )
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -45,8 +83,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 def _refusal(runtime: Runtime, source: str, refused: _Refused) -> JSONResponse:
     runtime.metrics.webhooks.labels(source, refused.outcome).inc()
-    log.warning("webhook.refused", source=source, status=refused.status, reason=refused.message)
-    return JSONResponse({"error": refused.message}, status_code=refused.status)
+    # a flood must not become a flood of log lines: the metric counts every 429
+    (log.debug if refused.status == 429 else log.warning)(
+        "webhook.refused", source=source, status=refused.status, reason=refused.message
+    )
+    return JSONResponse({"error": refused.message}, status_code=refused.status, headers=refused.headers)
 
 
 async def _accept(
@@ -83,6 +124,7 @@ async def jira_webhook(source: str, request: Request, runtime: RuntimeDep) -> JS
     if config is None:
         return JSONResponse({"error": f"no jira source named {source!r}"}, status_code=404)
     try:
+        _limit_client(runtime, source, config.webhook, request)
         body = await _read_body(request, config.webhook.max_body_bytes if config.webhook else 1_000_000)
         secret = runtime.secret(config.webhook.secret_env if config.webhook else None)
         if not secret:
@@ -96,6 +138,7 @@ async def jira_webhook(source: str, request: Request, runtime: RuntimeDep) -> JS
             )
         if not jira.verify_signature(secret, body, request.headers.get("x-hub-signature")):
             raise _Refused(401, "missing or wrong X-Hub-Signature", "refused")
+        _limit_source(runtime, source, config.webhook)
         try:
             event = jira.parse(body, request.headers)
         except WebhookPayloadError as error:
@@ -112,6 +155,7 @@ async def ado_webhook(source: str, request: Request, runtime: RuntimeDep) -> JSO
         return JSONResponse({"error": f"no azure-devops source named {source!r}"}, status_code=404)
     hook = config.webhook
     try:
+        _limit_client(runtime, source, hook, request)
         body = await _read_body(request, hook.max_body_bytes if hook else 1_000_000)
         password = runtime.secret(hook.password_env) if hook else None
         header_secret = runtime.secret(hook.secret_env) if hook and hook.header else None
@@ -139,6 +183,7 @@ async def ado_webhook(source: str, request: Request, runtime: RuntimeDep) -> JSO
         )
         if not trusted:
             raise _Refused(401, "missing or wrong credentials", "refused")
+        _limit_source(runtime, source, hook)
         try:
             event = ado.parse(body)
         except WebhookPayloadError as error:

@@ -1,21 +1,42 @@
-"""Date and time parsing for the formats both trackers write."""
+"""Date and time parsing for the formats both trackers write, and type-safe readers of tracker JSON.
+
+Tracker JSON is not always what the docs say: a field can be null, absent, a string where an object
+was expected, or a number that is NaN. The readers below turn anything unexpected into "unknown"
+(None, an empty mapping or list) so normalization never fails on a field it could not read.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import math
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any
+
+_EMPTY: Mapping[str, Any] = {}
+
+
+class UnreadableItem(ValueError):
+    """Tracker JSON that cannot become a record at all (no id or key); the message says what is missing.
+    The sync skips such an item and logs it; every other oddity becomes None."""
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """Jira writes '2019-09-16T10:29:50.823+0700' (no colon in the offset); ADO writes a trailing Z."""
+    """Jira writes '2019-09-16T10:29:50.823+0700' (no colon in the offset); ADO writes a trailing Z.
+
+    A value without a zone, or one that cannot be moved to UTC (year 1 or 9999 with an offset), is
+    unknown: None.
+    """
     if not value or not isinstance(value, str):
         return None
     text = value.strip().replace("Z", "+00:00")
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            return None
+        parsed.astimezone(UTC)  # every stored time is UTC: a value that cannot be is unknown
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else None
+    return parsed
 
 
 def parse_date(value: Any) -> date | None:
@@ -25,3 +46,39 @@ def parse_date(value: Any) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, Mapping) else _EMPTY
+
+
+def entries(value: Any) -> list[Any]:
+    """`value` when it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def text(value: Any) -> str | None:
+    """A non-empty string, or a number as text; anything else (objects, lists, booleans) is unknown."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return str(value)
+    return None
+
+
+def finite(value: Any) -> float | None:
+    """A finite number (NaN and infinities are not quantities)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value) if not isinstance(value, int) or abs(value) < 2**1023 else math.inf
+        return number if math.isfinite(number) else None
+    return None
+
+
+def whole(value: Any) -> int | None:
+    """An integer from a JSON number (ADO writes priorities and parents as 2 or 2.0), within 64 bits."""
+    if isinstance(value, float) and math.isfinite(value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) < value < 2**63:
+        return value
+    return None

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.errors import TrackerError
 from connectors.model import ItemRecord, Page
-from connectors.parsing import parse_datetime
+from connectors.parsing import mapping, parse_datetime
 from connectors.retry import CallStats
 from service.config.loader import LoadedConfig
 from service.logs import get_logger, redact
@@ -247,7 +247,7 @@ def _wants_remote(known: dict[str, datetime | None]) -> Callable[[dict[str, Any]
         key = str(issue.get("key"))
         if key not in known:
             return True
-        return known[key] != parse_datetime((issue.get("fields") or {}).get("updated"))
+        return known[key] != parse_datetime(mapping(issue.get("fields")).get("updated"))
 
     return wants
 

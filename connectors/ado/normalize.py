@@ -8,7 +8,16 @@ from typing import Any
 
 from connectors.linkwords import meaning_of
 from connectors.model import ItemRecord, ItemType, IterationRecord, LinkKind, LinkRecord, StateCategory
-from connectors.parsing import parse_date, parse_datetime
+from connectors.parsing import (
+    UnreadableItem,
+    entries,
+    finite,
+    mapping,
+    parse_date,
+    parse_datetime,
+    text,
+    whole,
+)
 
 # The category names the work-item-type states API returns.
 CATEGORY: Mapping[str, StateCategory] = {
@@ -78,15 +87,16 @@ def state_category(
 
 def sortable_rank(value: Any) -> str | None:
     """StackRank/BacklogPriority are doubles; zero-padded fixed width makes string order numeric order."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+    number = finite(value)
+    if number is not None and 0 <= number < 1e16:  # StackRank is a double; beyond 1e16 it is noise
         return f"{value:026.9f}"
     return None
 
 
 def relation_link(relation: Mapping[str, Any]) -> LinkRecord | None:
-    rel = str(relation.get("rel") or "")
-    url = str(relation.get("url") or "")
-    attributes = relation.get("attributes") or {}
+    rel = text(relation.get("rel")) or ""
+    url = text(relation.get("url")) or ""
+    attributes = mapping(relation.get("attributes"))
     known = _RELATIONS.get(rel)
     if known:
         match = _WORK_ITEM_URL.search(url)
@@ -95,7 +105,7 @@ def relation_link(relation: Mapping[str, Any]) -> LinkRecord | None:
         kind, origin_is_from = known
         return LinkRecord(
             kind=kind,
-            raw_type=str(attributes.get("name") or rel),
+            raw_type=text(attributes.get("name")) or rel,
             origin_is_from=origin_is_from,
             other_key=match.group(1),
             other_external_id=match.group(1),
@@ -104,28 +114,23 @@ def relation_link(relation: Mapping[str, Any]) -> LinkRecord | None:
         return None
     if rel == "Hyperlink":
         # A web link can point at another tracker's item; its comment may say how they relate.
-        meaning = meaning_of(str(attributes.get("comment") or "")) if attributes.get("comment") else None
+        comment = text(attributes.get("comment"))
+        meaning = meaning_of(comment) if comment else None
         kind: LinkKind = meaning.kind if meaning and meaning.kind != "other" else "relates"
         return LinkRecord(
             kind=kind,
-            raw_type=f"Hyperlink: {attributes.get('comment') or 'links to'}",
+            raw_type=f"Hyperlink: {comment or 'links to'}",
             origin_is_from=bool(meaning and meaning.subject_is_from),
             other_url=url,
         )
     match = _WORK_ITEM_URL.search(url)
     return LinkRecord(
         kind="other",
-        raw_type=str(attributes.get("name") or rel),
+        raw_type=text(attributes.get("name")) or rel,
         origin_is_from=True,
         other_key=match.group(1) if match else None,
         other_url=None if match else url,
     )
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def normalize_work_item(
@@ -137,50 +142,57 @@ def normalize_work_item(
     extra_fields: Mapping[str, str] | None = None,
     keep_raw: bool = True,
 ) -> ItemRecord:
-    fields: Mapping[str, Any] = item.get("fields") or {}
-    item_id = str(item["id"])
-    work_item_type = str(fields.get("System.WorkItemType") or "?")
-    state = str(fields.get("System.State") or "?")
+    fields = mapping(item.get("fields"))
+    number = whole(item.get("id"))
+    if number is None and isinstance(item.get("id"), str) and item["id"].isdecimal():
+        number = whole(int(item["id"][:20]))
+    if number is None:
+        raise UnreadableItem(f"an Azure DevOps work item whose id is {item.get('id')!r}, not a number")
+    item_id = str(number)
+    work_item_type = text(fields.get("System.WorkItemType")) or "?"
+    state = text(fields.get("System.State")) or "?"
     category = state_category(work_item_type, state, categories)
-    project = fields.get("System.TeamProject")
-    links = tuple(link for relation in item.get("relations") or () if (link := relation_link(relation)))
-    parent = fields.get("System.Parent")
-    parent_key = str(int(parent)) if isinstance(parent, int | float) else None
+    project = text(fields.get("System.TeamProject"))
+    links = tuple(
+        link
+        for relation in entries(item.get("relations"))
+        if isinstance(relation, Mapping) and (link := relation_link(relation))
+    )
+    parent = whole(fields.get("System.Parent"))
+    parent_key = str(parent) if parent is not None else None
     if parent_key is None:
         parent_key = next(
             (link.other_key for link in links if link.kind == "parent" and link.origin_is_from), None
         )
-    priority = fields.get("Microsoft.VSTS.Common.Priority")
-    iteration_path = fields.get("System.IterationPath")
-    tags = fields.get("System.Tags") or ""
+    priority = whole(fields.get("Microsoft.VSTS.Common.Priority"))
+    iteration_path = text(fields.get("System.IterationPath"))
+    tags = text(fields.get("System.Tags")) or ""
     return ItemRecord(
         external_id=item_id,
         key=item_id,
         url=f"{org_url.rstrip('/')}/{project}/_workitems/edit/{item_id}" if project else None,
-        project=str(project) if project else None,
+        project=project,
         item_type=_TYPES.get(work_item_type.strip().lower(), "other"),
         raw_type=work_item_type,
-        title=str(fields.get("System.Title") or ""),
+        title=text(fields.get("System.Title")) or "",
         raw_state=state,
         state_category=category,
         # ADO has no resolution field; the Reason of a closed/removed item ("Duplicate", "Cut", ...) plays its part.
-        resolution=str(fields["System.Reason"])
-        if category in ("done", "removed") and fields.get("System.Reason")
-        else None,
-        raw_priority=str(int(priority)) if isinstance(priority, int | float) else None,
+        resolution=text(fields.get("System.Reason")) if category in ("done", "removed") else None,
+        raw_priority=str(priority) if priority is not None else None,
         rank=next((r for name in _RANK_FIELDS if (r := sortable_rank(fields.get(name)))), None),
-        area_path=fields.get("System.AreaPath"),
+        area_path=text(fields.get("System.AreaPath")),
         parent_key=parent_key,
-        iteration=iterations.get(str(iteration_path)) if iteration_path else None,
+        iteration=iterations.get(iteration_path) if iteration_path else None,
         planned_start=parse_date(fields.get("Microsoft.VSTS.Scheduling.StartDate")),
         target_date=parse_date(fields.get("Microsoft.VSTS.Scheduling.TargetDate")),
         due_date=parse_date(fields.get("Microsoft.VSTS.Scheduling.DueDate")),
         labels=tuple(tag.strip() for tag in str(tags).split(";") if tag.strip()),
         story_points=next(
-            (n for name in _STORY_POINT_FIELDS if (n := _number(fields.get(name))) is not None), None
+            (n for name in _STORY_POINT_FIELDS if (n := finite(fields.get(name))) is not None), None
         ),
         extra_fields={logical: fields.get(ref) for logical, ref in (extra_fields or {}).items()},
-        rev=int(item["rev"]) if isinstance(item.get("rev"), int) else None,
+        rev=whole(item.get("rev")) if isinstance(item.get("rev"), int) else None,
         created=parse_datetime(fields.get("System.CreatedDate")),
         updated=parse_datetime(fields.get("System.ChangedDate")),
         done_at=parse_datetime(fields.get("Microsoft.VSTS.Common.ClosedDate"))
@@ -198,11 +210,11 @@ def iterations_from_nodes(node: Mapping[str, Any], parent_path: str = "") -> dic
     Work items write 'Project\\Sprint 1'; node paths read '\\Project\\Iteration\\Sprint 1'. Both keys are kept.
     """
     found: dict[str, IterationRecord] = {}
-    name = str(node.get("name") or "")
+    name = text(node.get("name")) or ""
     path = f"{parent_path}\\{name}" if parent_path else name
-    attributes = node.get("attributes") or {}
+    attributes = mapping(node.get("attributes"))
     record = IterationRecord(
-        external_id=str(node.get("identifier") or node.get("id") or path),
+        external_id=text(node.get("identifier")) or text(node.get("id")) or path,
         name=name,
         path=path,
         start=parse_date(attributes.get("startDate")),
@@ -210,6 +222,7 @@ def iterations_from_nodes(node: Mapping[str, Any], parent_path: str = "") -> dic
     )
     if parent_path:  # the root node is the project itself, not an iteration
         found[path] = record
-    for child in node.get("children") or ():
-        found.update(iterations_from_nodes(child, path))
+    for child in entries(node.get("children")):
+        if isinstance(child, Mapping):
+            found.update(iterations_from_nodes(child, path))
     return found

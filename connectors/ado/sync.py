@@ -8,6 +8,7 @@ engine commits never passes an item it has not stored.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -16,12 +17,14 @@ from typing import Any
 from connectors.ado.client import MAX_BATCH, MAX_WIQL_RESULTS, AdoClient
 from connectors.ado.normalize import iterations_from_nodes, normalize_work_item
 from connectors.model import ItemRecord, IterationRecord, Page
+from connectors.parsing import UnreadableItem, mapping
 from connectors.pool import map_ordered, map_unordered
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 
 # Stay under the 20,000 cap with room: a window that comes back full is followed by the next one.
 WINDOW = MAX_WIQL_RESULTS - 1
+log = logging.getLogger(__name__)
 
 
 def _wiql_string(value: str) -> str:
@@ -61,7 +64,7 @@ class AdoConnector:
         needed = {
             (str(f.get("System.TeamProject")), str(f.get("System.WorkItemType")))
             for item in items
-            if (f := item.get("fields") or {}).get("System.TeamProject")
+            if (f := mapping(item.get("fields"))).get("System.TeamProject")
         } - self._known_types
         for project, work_item_type in needed:
             states = self.client.type_states(project, work_item_type)
@@ -71,17 +74,23 @@ class AdoConnector:
                 self._known_types.add((project, work_item_type))
 
     def normalize(self, items: Sequence[dict[str, Any]]) -> list[ItemRecord]:
+        """The records; a work item without a usable id is skipped (logged) and the rest sync."""
         self._ensure_states(items)
-        return [
-            normalize_work_item(
-                item,
-                self.settings.url,
-                categories=self.categories,
-                iterations=self.iterations,
-                extra_fields=self.settings.fields,
-            )
-            for item in items
-        ]
+        records = []
+        for item in items:
+            try:
+                records.append(
+                    normalize_work_item(
+                        item,
+                        self.settings.url,
+                        categories=self.categories,
+                        iterations=self.iterations,
+                        extra_fields=self.settings.fields,
+                    )
+                )
+            except UnreadableItem as error:
+                log.warning("%s: skipped a work item: %s", self.settings.name, error)
+        return records
 
     def _batch(self, chunk: tuple[str, list[int]]) -> list[ItemRecord]:
         project, ids = chunk

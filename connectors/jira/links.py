@@ -11,36 +11,38 @@ from typing import Any
 
 from connectors.linkwords import LinkMeaning, meaning_of
 from connectors.model import LinkRecord
+from connectors.parsing import mapping, text
 
 
 def issue_link(entry: dict[str, Any]) -> LinkRecord | None:
     """One `fields.issuelinks[]` entry, seen from the issue that carries it."""
-    link_type = entry.get("type") or {}
+    link_type = mapping(entry.get("type"))
     if "outwardIssue" in entry:
-        other, phrase = entry["outwardIssue"], link_type.get("outward") or ""
+        other, phrase = entry["outwardIssue"], text(link_type.get("outward")) or ""
     elif "inwardIssue" in entry:
-        other, phrase = entry["inwardIssue"], link_type.get("inward") or ""
+        other, phrase = entry["inwardIssue"], text(link_type.get("inward")) or ""
     else:
         return None
-    if not isinstance(other, dict) or not (other.get("key") or other.get("id")):
+    other = mapping(other)
+    other_key, other_id = text(other.get("key")), text(other.get("id"))
+    if not (other_key or other_id):
         return None
     meaning = meaning_of(phrase)
     return LinkRecord(
         kind=meaning.kind,
-        raw_type=f"{link_type.get('name') or '?'}: {phrase}",
+        raw_type=f"{text(link_type.get('name')) or '?'}: {phrase}",
         origin_is_from=bool(meaning.subject_is_from),
-        other_key=other.get("key"),
-        other_external_id=str(other["id"]) if other.get("id") is not None else None,
+        other_key=other_key,
+        other_external_id=other_id,
     )
 
 
 def remote_link(entry: dict[str, Any]) -> LinkRecord | None:
     """One remote (web) link: a URL, possibly to another tracker's item, with an optional relationship."""
-    obj = entry.get("object") or {}
-    url = obj.get("url")
+    url = text(mapping(mapping(entry).get("object")).get("url"))
     if not url:
         return None
-    relationship = entry.get("relationship") or ""
+    relationship = text(entry.get("relationship")) or ""
     meaning = meaning_of(relationship) if relationship else LinkMeaning("relates", None)
     return LinkRecord(
         kind=meaning.kind,

@@ -10,7 +10,15 @@ from typing import Any
 from connectors.jira.fields import FieldMap
 from connectors.jira.links import issue_link
 from connectors.model import ItemRecord, ItemType, IterationRecord, LinkRecord, StateCategory
-from connectors.parsing import parse_date, parse_datetime
+from connectors.parsing import (
+    UnreadableItem,
+    entries,
+    finite,
+    mapping,
+    parse_date,
+    parse_datetime,
+    text,
+)
 
 _CATEGORY: Mapping[str, StateCategory] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 _TYPES: Mapping[str, ItemType] = {
@@ -57,7 +65,7 @@ def _sprints(fields: Mapping[str, Any], field_map: FieldMap) -> list[dict[str, A
         values.extend(fields["closedSprints"])
     for value in values:
         sprint = _sprint_from_string(value) if isinstance(value, str) else value
-        if isinstance(sprint, dict) and sprint.get("id") is not None:
+        if isinstance(sprint, dict) and text(sprint.get("id")) is not None:
             found.append(sprint)
     return found
 
@@ -76,8 +84,8 @@ def current_sprint(fields: Mapping[str, Any], field_map: FieldMap) -> IterationR
     best = max(sprints, key=order)
     return IterationRecord(
         external_id=str(best["id"]),
-        name=str(best.get("name") or f"Sprint {best['id']}"),
-        state=str(best.get("state") or "").lower() or None,
+        name=text(best.get("name")) or f"Sprint {best['id']}",
+        state=(text(best.get("state")) or "").lower() or None,
         start=parse_date(best.get("startDate")),
         finish=parse_date(best.get("endDate")),
     )
@@ -87,45 +95,40 @@ def _release(versions: Iterable[Any], release_dates: Mapping[str, date]) -> tupl
     """The earliest-dated fix version (the release the work must make), else the first named one."""
     dated: list[tuple[date, str]] = []
     names: list[str] = []
-    for version in versions or ():
+    for version in entries(versions):
         if not isinstance(version, dict):
             continue
-        name = str(version.get("name") or "")
-        names.append(name)
+        name = text(version.get("name")) or ""
+        if name:
+            names.append(name)
         when = parse_date(version.get("releaseDate")) or release_dates.get(str(version.get("id")))
         if when:
             dated.append((when, name))
     if dated:
         when, name = min(dated)
-        return name, when
+        return name or None, when
     return (names[0] if names else None), None
 
 
 def _parent_key(fields: Mapping[str, Any], field_map: FieldMap) -> str | None:
-    parent = fields.get("parent")
-    if isinstance(parent, dict) and parent.get("key"):
-        return str(parent["key"])
+    if key := text(mapping(fields.get("parent")).get("key")):
+        return key
     if field_map.epic_link and isinstance(fields.get(field_map.epic_link), str):
-        return str(fields[field_map.epic_link])
-    epic = fields.get("epic")
-    if isinstance(epic, dict) and epic.get("key"):
-        return str(epic["key"])
-    return None
+        return str(fields[field_map.epic_link]) or None
+    return text(mapping(fields.get("epic")).get("key"))
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
     if isinstance(value, str):
         try:
-            return float(value)
+            return finite(float(value))
         except ValueError:
             return None
-    return None
+    return finite(value)
 
 
 def item_type_of(issuetype: Mapping[str, Any]) -> ItemType:
-    name = str(issuetype.get("name") or "").strip().lower()
+    name = (text(issuetype.get("name")) or "").strip().lower()
     if name in _TYPES:
         return _TYPES[name]
     if issuetype.get("subtask"):
@@ -142,25 +145,32 @@ def normalize_issue(
     remote_links: tuple[LinkRecord, ...] | None = None,
     keep_raw: bool = True,
 ) -> ItemRecord:
-    fields: Mapping[str, Any] = issue.get("fields") or {}
-    status = fields.get("status") or {}
-    category_key = str((status.get("statusCategory") or {}).get("key") or "")
-    resolution = (fields.get("resolution") or {}).get("name")
-    priority = (fields.get("priority") or {}).get("name")
-    release_name, release_date = _release(fields.get("fixVersions") or (), release_dates or {})
-    links = tuple(link for entry in fields.get("issuelinks") or () if (link := issue_link(entry)))
+    fields = mapping(issue.get("fields"))
+    status = mapping(fields.get("status"))
+    category_key = text(mapping(status.get("statusCategory")).get("key")) or ""
+    resolution = text(mapping(fields.get("resolution")).get("name"))
+    priority = text(mapping(fields.get("priority")).get("name"))
+    release_name, release_date = _release(fields.get("fixVersions"), release_dates or {})
+    links = tuple(
+        link
+        for entry in entries(fields.get("issuelinks"))
+        if isinstance(entry, Mapping) and (link := issue_link(entry))
+    )
     extra = {logical: fields.get(field_id) for logical, field_id in field_map.extra.items()}
     rank = fields.get(field_map.rank) if field_map.rank else None
-    key = str(issue["key"])
+    key = text(issue.get("key")) or text(issue.get("id"))
+    if key is None:
+        raise UnreadableItem("a Jira issue without key or id")
+    issuetype = mapping(fields.get("issuetype"))
     return ItemRecord(
-        external_id=str(issue.get("id") or key),
+        external_id=text(issue.get("id")) or key,
         key=key,
         url=f"{browse_base.rstrip('/')}/browse/{key}",
-        project=(fields.get("project") or {}).get("key") or key.rsplit("-", 1)[0],
-        item_type=item_type_of(fields.get("issuetype") or {}),
-        raw_type=str((fields.get("issuetype") or {}).get("name") or "?"),
-        title=str(fields.get("summary") or ""),
-        raw_state=str(status.get("name") or "?"),
+        project=text(mapping(fields.get("project")).get("key")) or key.rsplit("-", 1)[0],
+        item_type=item_type_of(issuetype),
+        raw_type=text(issuetype.get("name")) or "?",
+        title=text(fields.get("summary")) or "",
+        raw_state=text(status.get("name")) or "?",
         # 'undefined' (No Category) is how Jira marks statuses outside the three real categories.
         state_category=_CATEGORY.get(category_key, "todo"),
         resolution=str(resolution) if resolution else None,
@@ -173,7 +183,7 @@ def normalize_issue(
         due_date=parse_date(fields.get("duedate")),
         release_name=release_name,
         release_date=release_date,
-        labels=tuple(str(label) for label in fields.get("labels") or ()),
+        labels=tuple(label for value in entries(fields.get("labels")) if (label := text(value))),
         story_points=_number(fields.get(field_map.story_points)) if field_map.story_points else None,
         extra_fields=extra,
         created=parse_datetime(fields.get("created")),

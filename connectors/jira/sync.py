@@ -7,6 +7,7 @@ keys first (id-only pages hold up to 5,000 issues), then fetch details in parall
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -20,7 +21,7 @@ from connectors.jira.fields import FieldMap, discover
 from connectors.jira.links import remote_link
 from connectors.jira.normalize import normalize_issue
 from connectors.model import ItemRecord, LinkRecord, Page
-from connectors.parsing import parse_date
+from connectors.parsing import UnreadableItem, parse_date, text
 from connectors.pool import map_ordered
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
@@ -30,6 +31,7 @@ ID_PAGE_DC = 1000  # Data Center's default jira.search.views.default.max
 DETAIL_PAGE = 100  # both cap pages with fields at 100
 
 RemotePredicate = Callable[[dict[str, Any]], bool]
+log = logging.getLogger(__name__)
 
 
 def _always(issue: dict[str, Any]) -> bool:
@@ -82,15 +84,27 @@ class JiraConnector:
     # -- normalization ----------------------------------------------------------------------------
     def _remote_links(self, issue: dict[str, Any]) -> tuple[LinkRecord, ...] | None:
         """The issue's web links, or None when remote links are switched off for this source."""
-        if not self.settings.remote_links:
+        key = text(issue.get("key"))
+        if not self.settings.remote_links or key is None:
             return None
-        entries = self.client.remote_links(str(issue["key"]))
+        entries = self.client.remote_links(key)
         return tuple(link for entry in entries if (link := remote_link(entry)))
 
-    def normalize(self, issue: dict[str, Any], remote: tuple[LinkRecord, ...] | None = None) -> ItemRecord:
-        return normalize_issue(
-            issue, self.field_map, self.settings.url, release_dates=self.release_dates, remote_links=remote
-        )
+    def normalize(
+        self, issue: dict[str, Any], remote: tuple[LinkRecord, ...] | None = None
+    ) -> ItemRecord | None:
+        """The record, or None (logged) for an issue that has neither key nor id: the rest syncs."""
+        try:
+            return normalize_issue(
+                issue,
+                self.field_map,
+                self.settings.url,
+                release_dates=self.release_dates,
+                remote_links=remote,
+            )
+        except UnreadableItem as error:
+            log.warning("%s: skipped an issue: %s", self.settings.name, error)
+            return None
 
     def _issues(self, keys: Sequence[str]) -> list[dict[str, Any]]:
         fields = self.field_map.request_fields()
@@ -159,8 +173,9 @@ class JiraConnector:
             for issues, remotes in pages:
                 yield Page(
                     items=tuple(
-                        self.normalize(issue, remote.result() if remote else None)
+                        record
                         for issue, remote in zip(issues, remotes, strict=True)
+                        if (record := self.normalize(issue, remote.result() if remote else None))
                     )
                 )
         finally:
@@ -190,7 +205,11 @@ class JiraConnector:
             return self._remote_links(issue) if wants_remote(issue) else None
 
         remotes = list(map_ordered(remote, issues, self.settings.concurrency))
-        records = tuple(self.normalize(issue, remote) for issue, remote in zip(issues, remotes, strict=True))
+        records = tuple(
+            record
+            for issue, remote in zip(issues, remotes, strict=True)
+            if (record := self.normalize(issue, remote)) is not None
+        )
         stamps = [record.updated for record in records if record.updated]
         return Page(items=records, watermark=max(stamps).astimezone(UTC) if stamps else None)
 
@@ -201,10 +220,13 @@ class JiraConnector:
         self.prepare(())
         fields = self.field_map.request_fields()
 
-        def read(key: str) -> ItemRecord | None:
+        def read(key: str) -> tuple[bool, ItemRecord | None]:
+            """(gone, record): an issue that is there but unreadable is neither found nor gone."""
             issue = self.client.issue(key, fields)
-            return None if issue is None else self.normalize(issue, self._remote_links(issue))
+            return (
+                (True, None) if issue is None else (False, self.normalize(issue, self._remote_links(issue)))
+            )
 
-        records = list(map_ordered(read, list(keys), self.settings.concurrency))
-        found = [record for record in records if record is not None]
-        return found, [key for key, record in zip(keys, records, strict=True) if record is None]
+        results = list(map_ordered(read, list(keys), self.settings.concurrency))
+        found = [record for _gone, record in results if record is not None]
+        return found, [key for key, (gone, _record) in zip(keys, results, strict=True) if gone]

@@ -6,8 +6,9 @@ service or the office network. So, unless `allow_private_network: true`:
 
 - the scheme must be http or https and the URL must name a host;
 - the host is resolved and *every* address must be globally routable: loopback, private, link-local
-  (169.254.0.0/16 is where cloud metadata lives), multicast, reserved, unspecified, shared (CGNAT)
-  and other special ranges are refused, in IPv4 and IPv6, including IPv4 hidden in IPv6
+  (169.254.0.0/16 is where cloud metadata lives), IPv6 site-local (fec0::/10, which Python counts as
+  global), multicast, reserved, unspecified, shared (CGNAT) and other special ranges are refused, in
+  IPv4 and IPv6, including IPv4 hidden in IPv6
   (::ffff:a.b.c.d, 6to4, NAT64 64:ff9b::/96, Teredo);
 - the check is repeated when the connection is made (`GuardedBackend`), against the addresses
   actually dialled, so a DNS answer that changes between check and connect (rebinding) is refused;
@@ -77,12 +78,13 @@ def _classify(address: str) -> tuple[str, str] | None:
         for test, why in (
             ("is_loopback", "a loopback"),
             ("is_link_local", "a link-local"),
+            ("is_site_local", "a site-local"),  # fec0::/10: deprecated, yet still routed inside some networks
             ("is_multicast", "a multicast"),
             ("is_unspecified", "an unspecified"),
             ("is_private", "a private"),
             ("is_reserved", "a reserved"),
         ):
-            if getattr(candidate, test):
+            if getattr(candidate, test, False):
                 return str(candidate), f"{why} address"
         if not candidate.is_global:
             return str(candidate), "not a globally routable address"

@@ -118,9 +118,18 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
             except TrackerError as error:
                 message = redact(str(error))
                 log.warning("inbox.refetch_failed", source=source, error=message)
-                for rows in keys.values():
-                    for row in rows:
-                        outcome[row.id] = ("retry", message)
+            except Exception as error:
+                # Not the tracker: a record the store refused, or a bug. Escaping, it would end the
+                # drain with these events still pending; every later drain would claim them first and
+                # fail the same way, and one bad event would stop the whole inbox. They are retried
+                # (then failed) like any other, with the error written on each.
+                message = redact(f"unexpected {type(error).__name__}: {error}")[:2000]
+                log.error("inbox.refresh_failed", source=source, error=message)
+            else:
+                continue
+            for rows in keys.values():
+                for row in rows:
+                    outcome[row.id] = ("retry", message)
         for row in events:
             status, error = outcome.get(row.id, ("done", None))
             if status == "retry":
@@ -155,6 +164,9 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
 def _refresh(runtime: Runtime, source: str, keys: list[str], summary: DrainSummary) -> int:
     connector = runtime.connector(source)
     records, gone = connector.fetch(keys)
+    # One issue named by key in one event and by numeric id in another (Jira's link events use ids)
+    # is read twice: write it once. PostgreSQL refuses an upsert that touches one row twice.
+    records = list({record.external_id: record for record in records}.values())
     refresh_members(runtime.context, connector, source, [record.key for record in records])
     with runtime.factory.begin() as session:
         summary.changed_items += write_page(

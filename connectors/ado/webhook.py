@@ -11,10 +11,10 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
+import math
 from typing import Any
 
-from connectors.webhooks import WebhookEvent, WebhookPayloadError
+from connectors.webhooks import WebhookEvent, WebhookPayloadError, load_json, token
 
 EVENTS = frozenset(
     {"workitem.created", "workitem.updated", "workitem.deleted", "workitem.restored", "workitem.commented"}
@@ -45,48 +45,67 @@ def verify_header(secret: str | None, value: str | None) -> bool:
 
 def _identity(value: Any) -> str | None:
     if isinstance(value, dict):
-        return value.get("uniqueName") or value.get("id") or value.get("displayName")
+        for name in ("uniqueName", "id", "displayName"):
+            if isinstance(value.get(name), str) and value[name]:
+                return str(value[name])
+        return None
     return str(value) if isinstance(value, str) and value else None
+
+
+def _work_item_id(value: Any) -> int | None:
+    """A work item id: a positive whole number within ADO's 32-bit ids (JSON may write 5 or 5.0).
+    NaN, infinities, fractions, booleans and numbers past 2**31 name no work item."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    number = int(value)
+    return number if 0 < number < 2**31 else None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def parse(body: bytes) -> WebhookEvent:
     try:
-        payload = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise WebhookPayloadError(f"body is not JSON: {error}") from None
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise WebhookPayloadError(f"body is not UTF-8 JSON: {error}") from None
+    payload = load_json(text)
     if not isinstance(payload, dict):
         raise WebhookPayloadError("body is not a JSON object")
-    event_type = payload.get("eventType")
-    if not isinstance(event_type, str) or not event_type:
+    if payload.get("eventType") in (None, ""):
         raise WebhookPayloadError("no eventType in the body")
-    delivery = payload.get("id") or payload.get("notificationId")
+    event_type = token(payload.get("eventType"), 100)
+    if event_type is None:
+        raise WebhookPayloadError("eventType is not printable text (such as 'workitem.updated')")
+    delivery = token(payload.get("id"), 200) or token(payload.get("notificationId"), 200)
     if not delivery:
         delivery = "sha256:" + hashlib.sha256(body).hexdigest()
-    resource = payload.get("resource") if isinstance(payload.get("resource"), dict) else {}
-    revision = resource.get("revision") if isinstance(resource.get("revision"), dict) else {}
+    resource = _mapping(payload.get("resource"))
+    revision = _mapping(resource.get("revision"))
     if event_type == "workitem.updated":
-        item_id = resource.get("workItemId") or revision.get("id")
-        fields = resource.get("fields") if isinstance(resource.get("fields"), dict) else {}
+        item_id = _work_item_id(resource.get("workItemId")) or _work_item_id(revision.get("id"))
+        fields = _mapping(resource.get("fields"))
         changed = tuple(str(name) for name in fields)
         actor = _identity(resource.get("revisedBy")) or _identity(
-            ((revision.get("fields") or {}) if isinstance(revision.get("fields"), dict) else {}).get(
-                "System.ChangedBy"
-            )
+            _mapping(revision.get("fields")).get("System.ChangedBy")
         )
-        tags = fields.get("System.Tags") if isinstance(fields.get("System.Tags"), dict) else {}
+        tags = _mapping(fields.get("System.Tags"))
         before = {t.strip() for t in str(tags.get("oldValue") or "").split(";") if t.strip()}
         after = {t.strip() for t in str(tags.get("newValue") or "").split(";") if t.strip()}
     else:
-        item_id = resource.get("id")
+        item_id = _work_item_id(resource.get("id"))
         changed = ()
-        fields = resource.get("fields") if isinstance(resource.get("fields"), dict) else {}
+        fields = _mapping(resource.get("fields"))
         actor = _identity(fields.get("System.ChangedBy"))
         before = after = set()
     known = event_type in EVENTS
-    items = (str(int(item_id)),) if isinstance(item_id, int | float) and item_id else ()
+    items = (str(item_id),) if item_id else ()
     return WebhookEvent(
-        delivery_id=str(delivery)[:200],
-        event_type=event_type[:100],
+        delivery_id=delivery,
+        event_type=event_type,
         items=items if known else (),
         deleted=items if event_type == "workitem.deleted" else (),
         changed_fields=changed,

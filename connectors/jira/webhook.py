@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.webhooks import WebhookEvent, WebhookPayloadError
+from connectors.webhooks import WebhookEvent, WebhookPayloadError, load_json, token
 
 ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 COMMENT_EVENTS = frozenset({"comment_created", "comment_updated", "comment_deleted"})
 LINK_EVENTS = frozenset({"issuelink_created", "issuelink_deleted"})
-_ISSUE_IN_URL = re.compile(r"/issue/(\d+|[A-Za-z][A-Za-z0-9_]*-\d+)(?:/|$)")
+_ISSUE_REF = r"(\d{1,18}|[A-Za-z][A-Za-z0-9_]{0,254}-\d{1,18})"
+_ISSUE_IN_URL = re.compile(rf"/issue/{_ISSUE_REF}(?:/|$)")
+# What an issue key or id looks like. Anything else is not re-read: processing asks the tracker for
+# /issue/<ref>, and a body can say anything ("../../serverInfo", an object, a 5,000-digit number).
+_ISSUE = re.compile(rf"^{_ISSUE_REF}$")
 
 
 def verify_signature(secret: str | None, body: bytes, header: str | None) -> bool:
@@ -28,7 +31,8 @@ def verify_signature(secret: str | None, body: bytes, header: str | None) -> boo
     if not secret or not header:
         return False
     algorithm, _, received = header.strip().partition("=")
-    if algorithm.lower() != "sha256" or not received:
+    # compare_digest refuses non-ASCII str (a TypeError, so a 500): such a header is simply wrong
+    if algorithm.lower() != "sha256" or not received or not received.isascii():
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, received.strip().lower())
@@ -41,42 +45,56 @@ def sign(secret: str, body: bytes) -> str:
 def _user(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
-    return value.get("accountId") or value.get("name") or value.get("key") or value.get("emailAddress")
+    for name in ("accountId", "name", "key", "emailAddress"):
+        if isinstance(value.get(name), str) and value[name]:
+            return str(value[name])
+    return None
+
+
+def _issue_ref(value: Any) -> str | None:
+    """An issue key ('PAY-12') or numeric id (12, '12'), else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and _ISSUE.match(value) else None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def parse(body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise WebhookPayloadError(f"body is not JSON: {error}") from None
+    payload = load_json(body)
     if not isinstance(payload, dict):
         raise WebhookPayloadError("body is not a JSON object")
-    event_type = payload.get("webhookEvent")
-    if not isinstance(event_type, str) or not event_type:
+    if payload.get("webhookEvent") in (None, ""):
         raise WebhookPayloadError("no webhookEvent in the body")
+    event_type = token(payload.get("webhookEvent"), 100)
+    if event_type is None:
+        raise WebhookPayloadError("webhookEvent is not printable text (such as 'jira:issue_updated')")
     lower = {key.lower(): value for key, value in headers.items()}
-    delivery = lower.get("x-atlassian-webhook-identifier") or ""
+    delivery = token(lower.get("x-atlassian-webhook-identifier"), 200)
     if not delivery:
         # Older Server versions send no identifier: identical bodies are the same delivery.
         delivery = "sha256:" + hashlib.sha256(body).hexdigest()
     timestamp = payload.get("timestamp") if isinstance(payload.get("timestamp"), int) else None
 
-    issue = payload.get("issue") if isinstance(payload.get("issue"), dict) else {}
-    comment = payload.get("comment") if isinstance(payload.get("comment"), dict) else {}
+    issue = _mapping(payload.get("issue"))
+    comment = _mapping(payload.get("comment"))
     items: list[str] = []
-    if issue.get("key") or issue.get("id"):
-        items.append(str(issue.get("key") or issue.get("id")))
-    elif comment.get("self"):
-        match = _ISSUE_IN_URL.search(str(comment["self"]))
+    if ref := _issue_ref(issue.get("key")) or _issue_ref(issue.get("id")):
+        items.append(ref)
+    elif isinstance(comment.get("self"), str):
+        match = _ISSUE_IN_URL.search(comment["self"])
         if match:
             items.append(match.group(1))
-    link = payload.get("issueLink") if isinstance(payload.get("issueLink"), dict) else {}
+    link = _mapping(payload.get("issueLink"))
     for end in ("sourceIssueId", "destinationIssueId"):
-        if link.get(end) is not None:
-            items.append(str(link[end]))
+        if ref := _issue_ref(link.get(end)):
+            items.append(ref)
 
-    changelog = payload.get("changelog") if isinstance(payload.get("changelog"), dict) else {}
-    changes = [entry for entry in changelog.get("items") or [] if isinstance(entry, dict)]
+    changelog = _mapping(payload.get("changelog"))
+    listed = changelog.get("items")
+    changes = [entry for entry in listed if isinstance(entry, dict)] if isinstance(listed, list) else []
     fields = tuple(str(entry.get("fieldId") or entry.get("field") or "") for entry in changes)
     added: list[str] = []
     removed: list[str] = []
@@ -90,8 +108,8 @@ def parse(body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
     known = event_type in ISSUE_EVENTS | COMMENT_EVENTS | LINK_EVENTS
     deleted = tuple(items[:1]) if event_type == "jira:issue_deleted" else ()
     return WebhookEvent(
-        delivery_id=str(delivery)[:200],
-        event_type=event_type[:100],
+        delivery_id=delivery,
+        event_type=event_type,
         items=tuple(dict.fromkeys(items)) if known else (),
         deleted=deleted,
         changed_fields=fields,

@@ -191,3 +191,15 @@ async def ado_webhook(source: str, request: Request, runtime: RuntimeDep) -> JSO
     except _Refused as refused:
         return _refusal(runtime, source, refused)
     return await _accept(runtime, source, event, request, body)
+
+
+@router.post("/{path:path}", status_code=404, include_in_schema=False)
+async def no_such_webhook(path: str) -> JSONResponse:
+    """Anything else under /webhooks: say where deliveries go instead of a bare 'Not Found'."""
+    return JSONResponse(
+        {
+            "error": f"no webhook route /webhooks/{path}: deliveries go to "
+            "/webhooks/jira/{source} or /webhooks/azure-devops/{source}"
+        },
+        status_code=404,
+    )

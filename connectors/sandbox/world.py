@@ -42,6 +42,8 @@ import json
 import os
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -54,6 +56,71 @@ from .util import read_json_file, stable_uuid, utcnow
 
 class WorldError(ValueError):
     """A world folder that cannot be loaded; the message names the file."""
+
+
+# What a vendor file of an unexpected shape raises while we read it: a key missing, a list where an
+# object belongs, a number that is text...
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError, OverflowError)
+
+
+@contextmanager
+def _reading(path: Path, what: str) -> Iterator[None]:
+    """Worlds are vendor JSON we do not control: a shape the loader does not expect stops the load
+    with a WorldError naming the file (or folder) and what was wrong, never with a traceback."""
+    try:
+        yield
+    except WorldError:
+        raise
+    except KeyError as exc:
+        raise WorldError(f"{path}: {what}: the key {exc.args[0]!r} is missing") from exc
+    except (TypeError, AttributeError) as exc:
+        raise WorldError(f"{path}: {what}: a value has the wrong type ({exc})") from exc
+    except _SHAPE_ERRORS as exc:
+        raise WorldError(f"{path}: {what}: a value cannot be read ({exc})") from exc
+
+
+def _url(value: Any, key: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{key} must be a URL, not {type(value).__name__}")
+    return value or None
+
+
+def _urls(value: Any, key: str) -> list[str]:
+    """A list of URLs (aliases); the emulators compare and strip them as text."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(url, str) for url in value):
+        raise TypeError(f"{key} must be a list of URLs")
+    return list(value)
+
+
+def _check_poalign(path: Path, data: Any) -> None:
+    """The parts of a world's poalign.yaml that `sandbox serve --config-out` reads itself (the rest
+    goes into the written config, which is validated like any other)."""
+    if not isinstance(data, dict):
+        raise WorldError(f"{path}: expected a mapping of sections (sources, teams, policy, ...)")
+    sources = data.get("sources")
+    if sources is None:
+        return
+    if not isinstance(sources, list) or not all(isinstance(source, dict) for source in sources):
+        raise WorldError(f"{path}: sources must be a list of mappings (name, kind, aliases, fields, ...)")
+    for index, source in enumerate(sources):
+        for key in ("name", "kind", "url"):
+            if source.get(key) is not None and not isinstance(source[key], str):
+                raise WorldError(f"{path}: sources[{index}].{key} must be text")
+        with _reading(path, f"sources[{index}]"):
+            _urls(source.get("aliases"), "aliases")
+
+
+def _json_files(d: Path, pattern: str, report: LoadReport) -> list[Path]:
+    """The JSON files under `d`; a folder that happens to end in .json is listed as ignored."""
+    found = []
+    for path in sorted(d.glob(pattern)):
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            report.ignore(path, "a folder, not a JSON file")
+    return found
 
 
 @dataclass
@@ -103,6 +170,13 @@ class World:
                 world.poalign = yaml.safe_load(y.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError as exc:
                 raise WorldError(f"{y}: {exc}") from exc
+            except UnicodeDecodeError as exc:
+                raise WorldError(f"{y}: not UTF-8 text ({exc})") from exc
+            except RecursionError:
+                raise WorldError(f"{y}: nests too deeply to read") from None
+            except _SHAPE_ERRORS as exc:  # a tag SafeLoader cannot build: !!int abc, !!timestamp 2024-13-45
+                raise WorldError(f"{y}: a value cannot be read ({exc})") from exc
+            _check_poalign(y, world.poalign)
         if not world.jira and not world.ado:
             raise WorldError(f"{root}: no jira/<site>/ or ado/<org>/ folder found")
         return world
@@ -231,34 +305,9 @@ def _load_jira_site(d: Path, report: LoadReport, shift: int = 0) -> jw.JiraSite:
         report.files += 1
         if not isinstance(conf, dict):
             raise WorldError(f"{sj}: expected an object")
-        site.deployment = conf.get("deploymentType")
-        site.base_url = conf.get("baseUrl")
-        site.aliases = list(conf.get("aliases") or [])
-        for key in ("fields", "issueLinkTypes", "statuses", "priorities", "resolutions", "sprints", "boards"):
-            if key in conf:
-                _apply_site_meta(site, key, conf[key])
-        site.options = {
-            k: v
-            for k, v in conf.items()
-            if k
-            not in (
-                "deploymentType",
-                "baseUrl",
-                "aliases",
-                "fields",
-                "issueLinkTypes",
-                "statuses",
-                "priorities",
-                "resolutions",
-                "sprints",
-                "boards",
-            )
-        }
-        try:
-            jw.normalize_deployment(site.deployment)
-        except ValueError as exc:
-            raise WorldError(f"{sj}: {exc}") from exc
-    files = sorted(p for p in d.rglob("*.json") if p != sj)
+        with _reading(sj, "site settings"):
+            _apply_site(site, conf)
+    files = [p for p in _json_files(d, "**/*.json", report) if p != sj]
     # pass 1: metadata files (the field list decides how sprint/epic custom fields are read)
     payloads: list[tuple[Path, Any]] = []
     for f in files:
@@ -267,47 +316,87 @@ def _load_jira_site(d: Path, report: LoadReport, shift: int = 0) -> jw.JiraSite:
         data = _read(f, shift)
         report.files += 1
         if stem in _JIRA_META and not _classify_jira(data):
-            _apply_site_meta(site, _JIRA_META[stem], data)
+            with _reading(f, f"Jira {_JIRA_META[stem]}"):
+                _apply_site_meta(site, _JIRA_META[stem], data)
             continue
         payloads.append((f, data))
     # pass 2: projects and issues; the same key twice keeps the most recently updated copy
-    chosen: dict[str, tuple[str, int, dict]] = {}
+    chosen: dict[str, tuple[str, int, dict, Path]] = {}
     order = 0
     for f, data in payloads:
         kind = _classify_jira(data)
         if kind == "project":
-            p = {k: v for k, v in data.items() if k not in ("self", "avatarUrls")}
-            p["id"] = str(p.get("id", ""))
-            site.projects[data["key"]] = p
+            with _reading(f, "Jira project"):
+                p = {k: v for k, v in data.items() if k not in ("self", "avatarUrls")}
+                p["id"] = str(p.get("id", ""))
+                site.projects[str(data["key"])] = p
             continue
         if kind in ("search", "issue", "issues"):
             raws = data["issues"] if kind == "search" else data if kind == "issues" else [data]
             for raw in raws:
-                if not isinstance(raw, dict) or "key" not in raw:
+                if not isinstance(raw, dict) or not isinstance(raw.get("key"), str) or not raw["key"]:
                     report.ignore(f, "issue without key")
                     continue
                 order += 1
-                upd = str((raw.get("fields") or {}).get("updated") or "")
+                fields = raw.get("fields")
+                upd = str((fields if isinstance(fields, dict) else {}).get("updated") or "")
                 prev = chosen.get(raw["key"])
                 if prev is not None:
                     report.duplicates += 1
                     if (upd, order) < (prev[0], prev[1]):
                         continue
-                chosen[raw["key"]] = (upd, order, raw)
+                chosen[raw["key"]] = (upd, order, raw, f)
             continue
         report.ignore(f, "not an issue, search response or project")
-    for _upd, _order, raw in sorted(chosen.values(), key=lambda t: t[1]):
-        jw.ingest_issue(site, raw)
-    jw.finish_site(site)
+    for _upd, _order, raw, f in sorted(chosen.values(), key=lambda t: t[1]):
+        with _reading(f, f"Jira issue {raw['key']}"):
+            jw.ingest_issue(site, raw)
+    # what the issues together say (statuses, priorities, sprints seen): the site folder is to blame
+    with _reading(d, "Jira site"):
+        jw.finish_site(site)
     return site
+
+
+def _apply_site(site: jw.JiraSite, conf: dict[str, Any]) -> None:
+    """site.json: deployment, base URL and aliases, metadata, and options for the emulator."""
+    site.deployment = conf.get("deploymentType")
+    site.base_url = _url(conf.get("baseUrl"), "baseUrl")
+    site.aliases = _urls(conf.get("aliases"), "aliases")
+    for key in ("fields", "issueLinkTypes", "statuses", "priorities", "resolutions", "sprints", "boards"):
+        if key in conf:
+            _apply_site_meta(site, key, conf[key])
+    site.options = {
+        k: v
+        for k, v in conf.items()
+        if k
+        not in (
+            "deploymentType",
+            "baseUrl",
+            "aliases",
+            "fields",
+            "issueLinkTypes",
+            "statuses",
+            "priorities",
+            "resolutions",
+            "sprints",
+            "boards",
+        )
+    }
+    jw.normalize_deployment(site.deployment)  # a ValueError naming what is accepted
 
 
 def _read(f: Path, shift: int = 0) -> Any:
     try:
         data = read_json_file(f)
+        return shift_dates(data, shift) if shift else data
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WorldError(f"{f}: not valid JSON: {exc}") from exc
-    return shift_dates(data, shift) if shift else data
+    except ValueError as exc:  # valid JSON the parser still refuses, e.g. a 5,000-digit number
+        raise WorldError(f"{f}: cannot read this JSON: {exc}") from exc
+    except RecursionError:
+        raise WorldError(f"{f}: the JSON nests too deeply to read") from None
+    except OSError as exc:
+        raise WorldError(f"{f}: cannot read: {exc.strerror or exc}") from exc
 
 
 # ============================================================================================
@@ -417,14 +506,17 @@ def _load_ado_org(d: Path, report: LoadReport, now: datetime, shift: int = 0) ->
     if oj.is_file():
         conf = _read(oj, shift)
         report.files += 1
-        org.aliases = list(conf.get("aliases") or [])
-        if conf.get("id"):
-            org.id = conf["id"]
-        if conf.get("relationTypes"):
-            org.relation_types = conf["relationTypes"]
-        org.options = {k: v for k, v in conf.items() if k not in ("aliases", "id", "relationTypes")}
+        if not isinstance(conf, dict):
+            raise WorldError(f"{oj}: expected an object")
+        with _reading(oj, "organization settings"):
+            org.aliases = _urls(conf.get("aliases"), "aliases")
+            if conf.get("id"):
+                org.id = conf["id"]
+            if conf.get("relationTypes"):
+                org.relation_types = conf["relationTypes"]
+            org.options = {k: v for k, v in conf.items() if k not in ("aliases", "id", "relationTypes")}
     loose: list[tuple[Path, Any]] = []
-    for f in sorted(p for p in d.glob("*.json") if p != oj):
+    for f in (p for p in _json_files(d, "*.json", report) if p != oj):
         loose.append((f, _read(f, shift)))
         report.files += 1
     pdirs = sorted(p for p in d.iterdir() if p.is_dir())
@@ -436,15 +528,18 @@ def _load_ado_org(d: Path, report: LoadReport, now: datetime, shift: int = 0) ->
             report.ignore(f, "no work items")
             continue
         groups: dict[str, list[dict]] = defaultdict(list)
-        for it in items:
-            groups[(it.get("fields") or {}).get("System.TeamProject") or "Default"].append(it)
+        with _reading(f, "work items"):
+            for it in items:
+                groups[str((it.get("fields") or {}).get("System.TeamProject") or "Default")].append(it)
         for pname, its in groups.items():
             proj = org.project(pname) or _new_project(org, pname, {})
             _add_items(org, proj, [(f, i) for i in its], report)
-            _finish_project(org, proj, {}, report, now)
+            with _reading(f, f"project {pname}"):
+                _finish_project(org, proj, {}, report, now)
     from .ado_ops import assign_watermarks
 
-    assign_watermarks(org)
+    with _reading(d, "organization"):
+        assign_watermarks(org)
     return org
 
 
@@ -465,31 +560,44 @@ def _load_ado_project(org: aw.AdoOrg, d: Path, report: LoadReport, now: datetime
     if pj.is_file():
         conf = _read(pj, shift)
         report.files += 1
-    name = conf.get("name") or d.name
+        if not isinstance(conf, dict):
+            raise WorldError(f"{pj}: expected an object")
+    name = str(conf.get("name") or d.name)
     proj = org.project(name) or _new_project(org, name, conf)
     extras: dict[str, Any] = {"teams_dirs": []}
+    files: dict[str, Path] = {"project": pj}  # which file each part of the project came from
     item_payloads: list[tuple[Path, dict]] = []
-    comment_payloads: list[dict] = []
+    comment_payloads: list[tuple[Path, dict]] = []
     deleted_payloads: list[tuple[Path, dict]] = []
-    for f in sorted(p for p in d.rglob("*.json") if p != pj):
+    for f in (p for p in _json_files(d, "**/*.json", report) if p != pj):
         rel_parts = [s.lower() for s in f.relative_to(d).parts]
         lname = f.name.lower()
         data = _read(f, shift)
         report.files += 1
         if lname == "iterations.json" and len(rel_parts) == 1:
-            extras["iterations"] = _unwrap_example(data)
+            with _reading(f, "iterations"):
+                extras["iterations"] = _unwrap_example(data)
+            files["iterations"] = f
             continue
         if lname == "areas.json" and len(rel_parts) == 1:
-            extras["areas"] = _unwrap_example(data)
+            with _reading(f, "areas"):
+                extras["areas"] = _unwrap_example(data)
+            files["areas"] = f
             continue
         if lname == "teamiterationmap.json":
-            extras["team_iterations"] = data
+            with _reading(f, "team iterations"):
+                extras["team_iterations"] = data
+            files["team_iterations"] = f
             continue
         if lname == "teamarea.json":
-            extras["team_area"] = data
+            with _reading(f, "team area"):
+                extras["team_area"] = data
+            files["team_area"] = f
             continue
         if lname == "teams.json":
-            extras["teams"] = data
+            with _reading(f, "teams"):
+                extras["teams"] = data
+            files["teams"] = f
             continue
         if lname == "teamsetting.json":
             extras["teams_dirs"].append(f.parent.name)
@@ -506,7 +614,7 @@ def _load_ado_project(org: aw.AdoOrg, d: Path, report: LoadReport, now: datetime
         if items:
             item_payloads.extend((f, i) for i in items)
         if comments:
-            comment_payloads.extend(comments)
+            comment_payloads.extend((f, c) for c in comments)
         if not items and not comments:
             if (
                 isinstance(data, dict)
@@ -519,29 +627,36 @@ def _load_ado_project(org: aw.AdoOrg, d: Path, report: LoadReport, now: datetime
             report.ignore(f, "no work items or comments")
     _add_items(org, proj, item_payloads, report)
     for f, raw in deleted_payloads:
-        item, rw = aw.normalize_item(raw, proj.name)
-        wi = aw.make_work_item(item, proj.name)
-        org.items.pop(wi.id, None)
-        proj.item_ids.discard(wi.id)
-        wi.deleted_by = raw.get("deletedBy") or (item.get("fields") or {}).get("System.ChangedBy")
-        wi.deleted_date = raw.get("deletedDate") or wi.fields.get("System.ChangedDate")
-        org.recycle[wi.id] = wi
-        org._next_id = max(org._next_id, wi.id)
-        _ = f, rw
-    for c in comment_payloads:
-        wi = org.items.get(int(c["workItemId"]))
-        if wi is None:
-            continue
-        c = copy.deepcopy(c)
-        if c.get("id") is None and c.get("commentId") is not None:  # the legacy name in older examples
-            c["id"] = c.pop("commentId")
-        if c.get("id") is None:
-            c["id"] = org.new_comment_id()
-        if any(x.get("id") == c["id"] for x in wi.comments):
-            continue
-        wi.comments.append(c)
-        org._next_comment_id = max(org._next_comment_id, int(c["id"]))
-    _finish_project(org, proj, {**conf, **extras}, report, now)
+        with _reading(f, "deleted work item"):
+            item, _rewrites = aw.normalize_item(raw, proj.name)
+            wi = aw.make_work_item(item, proj.name)
+            org.items.pop(wi.id, None)
+            proj.item_ids.discard(wi.id)
+            wi.deleted_by = raw.get("deletedBy") or (item.get("fields") or {}).get("System.ChangedBy")
+            wi.deleted_date = raw.get("deletedDate") or wi.fields.get("System.ChangedDate")
+            org.recycle[wi.id] = wi
+            org._next_id = max(org._next_id, wi.id)
+    for f, c in comment_payloads:
+        with _reading(f, "comment"):
+            _add_comment(org, c)
+    # the project's own files together (iterations, areas, teams): the project folder is to blame
+    with _reading(d, f"project {proj.name}"):
+        _finish_project(org, proj, {**conf, **extras}, report, now, files)
+
+
+def _add_comment(org: aw.AdoOrg, c: dict) -> None:
+    wi = org.items.get(int(c["workItemId"]))
+    if wi is None:
+        return
+    c = copy.deepcopy(c)
+    if c.get("id") is None and c.get("commentId") is not None:  # the legacy name in older examples
+        c["id"] = c.pop("commentId")
+    if c.get("id") is None:
+        c["id"] = org.new_comment_id()
+    if any(x.get("id") == c["id"] for x in wi.comments):
+        return
+    wi.comments.append(c)
+    org._next_comment_id = max(org._next_comment_id, int(c["id"]))
 
 
 def _unwrap_example(data: Any) -> Any:
@@ -558,29 +673,32 @@ def _add_items(
     org: aw.AdoOrg, proj: aw.AdoProject, payloads: list[tuple[Path, dict]], report: LoadReport
 ) -> None:
     """Pick, per id, the highest revision (the later file on a tie); older revisions become history."""
-    snaps: dict[int, list[tuple[int, int, dict]]] = defaultdict(list)
-    for order, (_f, raw) in enumerate(payloads):
+    snaps: dict[int, list[tuple[int, int, dict, Path]]] = defaultdict(list)
+    for order, (f, raw) in enumerate(payloads):
         try:
             wid = int(raw["id"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             continue
-        rev = int(raw.get("rev") or (raw.get("fields") or {}).get("System.Rev") or 1)
-        snaps[wid].append((rev, order, raw))
+        with _reading(f, f"work item {wid}"):
+            rev = int(raw.get("rev") or (raw.get("fields") or {}).get("System.Rev") or 1)
+        snaps[wid].append((rev, order, raw, f))
     for wid, lst in snaps.items():
         lst.sort(key=lambda t: (t[0], t[1]))
-        rev, _order, raw = lst[-1]
+        rev, _order, raw, f = lst[-1]
         report.duplicates += len(lst) - 1
-        item, rewrites = aw.normalize_item(raw, proj.name)
+        with _reading(f, f"work item {wid}"):
+            item, rewrites = aw.normalize_item(raw, proj.name)
+            wi = aw.make_work_item(item, proj.name)
         report.rewritten_paths += rewrites
-        wi = aw.make_work_item(item, proj.name)
         old = org.items.get(wid)
         if old is not None and old.project != proj.name:
             org.projects[old.project.lower()].item_ids.discard(wid)
         history: dict[int, dict] = {}
-        for r, _o, older in lst[:-1]:
+        for r, _o, older, older_file in lst[:-1]:
             if r < rev and r not in history:
-                o_item, _ = aw.normalize_item(older, proj.name)
-                o_wi = aw.make_work_item(o_item, proj.name)
+                with _reading(older_file, f"work item {wid} revision {r}"):
+                    o_item, _ = aw.normalize_item(older, proj.name)
+                    o_wi = aw.make_work_item(o_item, proj.name)
                 history[r] = {"rev": r, "fields": o_wi.fields, "relations": o_wi.relations}
         wi.revisions = [history[r] for r in sorted(history)]
         wi.revisions.append({"rev": wi.rev, "fields": wi.fields, "relations": wi.relations})
@@ -590,49 +708,65 @@ def _add_items(
 
 
 def _finish_project(
-    org: aw.AdoOrg, proj: aw.AdoProject, conf: dict, report: LoadReport, now: datetime
+    org: aw.AdoOrg,
+    proj: aw.AdoProject,
+    conf: dict,
+    report: LoadReport,
+    now: datetime,
+    files: dict[str, Path] | None = None,
 ) -> None:
+    """Process, classification trees, sprint dates and teams. Each part is read from one file (when
+    `files` says which), and an error names that file."""
+    files = files or {}
     items = [org.items[i] for i in proj.item_ids]
     types: dict[str, set[str]] = defaultdict(set)
     for wi in items:
         types[wi.type_name].add(wi.fields.get("System.State", ""))
-    proj.process = conf.get("process") or aw.guess_process(set(types))
-    proj.types = aw.type_states(proj.process, types)
+    with _reading(files.get("project", Path(proj.name)), "process"):
+        proj.process = conf.get("process") or aw.guess_process(set(types))
+        proj.types = aw.type_states(proj.process, types)
     proj.options.update({k: v for k, v in conf.items() if k in ("iterationStart", "iterationDays")})
     # classification trees
     it_paths = {wi.fields.get("System.IterationPath", proj.name) for wi in items}
     ar_paths = {wi.fields.get("System.AreaPath", proj.name) for wi in items}
     it_raw = conf.get("iterations")
-    if proj.iterations is None or it_raw is not None:
-        proj.iterations = aw.build_tree(org, proj, "iteration", _tree_root(it_raw, proj.name), it_paths)
-    else:
-        proj.iterations = aw.build_tree(org, proj, "iteration", _node_to_raw(proj.iterations), it_paths)
+    with _reading(files.get("iterations", Path(proj.name)), "iteration tree"):
+        if proj.iterations is None or it_raw is not None:
+            proj.iterations = aw.build_tree(org, proj, "iteration", _tree_root(it_raw, proj.name), it_paths)
+        else:
+            proj.iterations = aw.build_tree(org, proj, "iteration", _node_to_raw(proj.iterations), it_paths)
     ar_raw = conf.get("areas")
     team_area_names: set[str] = set()
     teams_raw = conf.get("teams")
     team_list = _team_list(teams_raw)
-    if team_list and not ar_raw:
-        for t in team_list:
-            if not _truthy(t.get("isDefault")) and not t.get("areas"):
-                team_area_names.add(f"{proj.name}\\{t['name']}")
-    if proj.areas is None or ar_raw is not None:
-        proj.areas = aw.build_tree(
-            org, proj, "area", _tree_root(ar_raw, proj.name), ar_paths | team_area_names
-        )
-    else:
-        proj.areas = aw.build_tree(org, proj, "area", _node_to_raw(proj.areas), ar_paths | team_area_names)
+    with _reading(files.get("teams", Path(proj.name)), "teams"):
+        if team_list and not ar_raw:
+            for t in team_list:
+                if not _truthy(t.get("isDefault")) and not t.get("areas"):
+                    team_area_names.add(f"{proj.name}\\{t['name']}")
+    with _reading(files.get("areas", Path(proj.name)), "area tree"):
+        if proj.areas is None or ar_raw is not None:
+            proj.areas = aw.build_tree(
+                org, proj, "area", _tree_root(ar_raw, proj.name), ar_paths | team_area_names
+            )
+        else:
+            proj.areas = aw.build_tree(
+                org, proj, "area", _node_to_raw(proj.areas), ar_paths | team_area_names
+            )
     # dates for date-less sprints (the demo generator sets them when it creates a project)
-    start = conf.get("iterationStart")
-    days = int(conf.get("iterationDays") or 14)
-    if start:
-        anchor = datetime.fromisoformat(str(start)).replace(tzinfo=UTC)
-    else:
-        today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        anchor = today - timedelta(days=today.weekday()) - timedelta(days=14)
-    report.synthesized_iteration_dates += aw.synthesize_iteration_dates(proj.iterations, anchor, days)
+    with _reading(files.get("project", Path(proj.name)), "iterationStart/iterationDays"):
+        start = conf.get("iterationStart")
+        days = int(conf.get("iterationDays") or 14)
+        if start:
+            anchor = datetime.fromisoformat(str(start)).replace(tzinfo=UTC)
+        else:
+            today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            anchor = today - timedelta(days=today.weekday()) - timedelta(days=14)
+        report.synthesized_iteration_dates += aw.synthesize_iteration_dates(proj.iterations, anchor, days)
     # teams
     if team_list:
-        _teams_from_list(org, proj, team_list, conf)
+        with _reading(files.get("teams", Path(proj.name)), "teams"):
+            _teams_from_list(org, proj, team_list, conf, files)
     if not proj.teams:
         t = aw.Team(
             id=stable_uuid("ado-team", org.name, proj.name, f"{proj.name} Team"),
@@ -657,18 +791,22 @@ def _team_list(raw: Any) -> list[dict]:
     return []
 
 
-def _teams_from_list(org: aw.AdoOrg, proj: aw.AdoProject, team_list: list[dict], conf: dict) -> None:
+def _teams_from_list(
+    org: aw.AdoOrg, proj: aw.AdoProject, team_list: list[dict], conf: dict, files: dict[str, Path]
+) -> None:
     it_map: dict[str, list[str]] = {}
     tim = conf.get("team_iterations")
     if isinstance(tim, dict):
-        for e in tim.get("TeamIterationMap") or []:
-            it_map[str(e.get("TeamName", "")).lower()] = list(e.get("Iterations") or [])
+        with _reading(files.get("team_iterations", Path(proj.name)), "team iterations"):
+            for e in tim.get("TeamIterationMap") or []:
+                it_map[str(e.get("TeamName", "")).lower()] = list(e.get("Iterations") or [])
     area_tpl = conf.get("team_area") or {}
-    tpl_children = (
-        any(bool(v.get("includeChildren")) for v in area_tpl.get("values", []) if isinstance(v, dict))
-        if area_tpl
-        else True
-    )
+    with _reading(files.get("team_area", Path(proj.name)), "team area template"):
+        tpl_children = (
+            any(bool(v.get("includeChildren")) for v in area_tpl.get("values") or [] if isinstance(v, dict))
+            if area_tpl
+            else True
+        )
     has_sub_teams = any(not _truthy(t.get("isDefault")) for t in team_list)
     leaves = {n.name.lower(): n.path for n in proj.iter_nodes("iteration") if n.path != proj.name}
     for t in team_list:

@@ -14,6 +14,20 @@ from datetime import date
 MARKER_RE = re.compile(r"\[poalign:([0-9a-f]{16})\]")
 
 
+_LINK_START = re.compile(r"(?i)^https?://[^\s/?#]+")
+# Characters that end or break a link in wiki markup ([label|url]), Markdown ((url)) or an HTML
+# attribute; URLs with them are legal (an ADO project named "Fabrikam Fiber"), percent-encoded they
+# still lead to the same page.
+_LINK_UNSAFE = re.compile(r"[\s()\[\]{}|<>\"'`\\^]")
+
+
+def link_target(url: str | None) -> str | None:
+    """`url` ready to be a link in any comment format, or None when it is not an http(s) URL."""
+    if not url or not _LINK_START.match(url.strip()):
+        return None
+    return _LINK_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), url.strip())
+
+
 def marker(fingerprint: str) -> str:
     return f"[poalign:{fingerprint}]"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from connectors.annotations import FOOTER, FindingView, marker
+from connectors.annotations import FOOTER, FindingView, link_target, marker
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
@@ -23,8 +23,8 @@ def markdown(view: FindingView) -> str:
         return f"_{escape_markdown(view.resolved_text)}_\n\n`{marker(view.fingerprint)}`"
     lines = [f"**{escape_markdown(view.headline)}**", "", escape_markdown(view.message), ""]
     for item in view.items:
-        label = escape_markdown(view.owner_line(item))
-        lines.append(f"- [{label}]({item.url})" if item.url else f"- {label}")
+        label, target = escape_markdown(view.owner_line(item)), link_target(item.url)
+        lines.append(f"- [{label}]({target})" if target else f"- {label}")
     lines += ["", f"**What to do:** {escape_markdown(view.action)}"]
     if view.escalation_text:
         lines += ["", f"_{escape_markdown(view.escalation_text)}_"]

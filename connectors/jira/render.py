@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from connectors.annotations import FOOTER, FindingView, marker
+from connectors.annotations import FOOTER, FindingView, link_target, marker
 
 _WIKI_SPECIAL = re.compile(r"([\\{}\[\]|*_?^~+#!-])")
 
@@ -41,8 +41,8 @@ def adf(view: FindingView) -> dict[str, Any]:
         }
     items = []
     for item in view.items:
-        label = view.owner_line(item)
-        node = _text(label, {"type": "link", "attrs": {"href": item.url}}) if item.url else _text(label)
+        label, target = view.owner_line(item), link_target(item.url)
+        node = _text(label, {"type": "link", "attrs": {"href": target}}) if target else _text(label)
         items.append({"type": "listItem", "content": [_paragraph(node)]})
     content: list[dict[str, Any]] = [
         _paragraph(_text(view.headline, {"type": "strong"})),
@@ -61,8 +61,8 @@ def wiki(view: FindingView) -> str:
         return f"_{escape_wiki(view.resolved_text)}_\n\n{{{{{marker(view.fingerprint)}}}}}"
     lines = [f"*{escape_wiki(view.headline)}*", "", escape_wiki(view.message), ""]
     for item in view.items:
-        label = escape_wiki(view.owner_line(item))
-        lines.append(f"* [{label}|{item.url}]" if item.url else f"* {label}")
+        label, target = escape_wiki(view.owner_line(item)), link_target(item.url)
+        lines.append(f"* [{label}|{target}]" if target else f"* {label}")
     lines += ["", f"*What to do:* {escape_wiki(view.action)}"]
     if view.escalation_text:
         lines += ["", f"_{escape_wiki(view.escalation_text)}_"]

@@ -648,7 +648,7 @@ def _date_expectation(field_name: str, value: Any, readable: date | None) -> tup
 def tracker_cases(scale: float = 1.0, seed: int = SEED) -> list[TrackerCase]:
     rng = random.Random(seed + 1)
     cases: list[TrackerCase] = []
-    per_item = max(1, round(9 * scale))
+    per_item = max(1, round(6 * scale))
 
     for issue in jira_issues():
         key = str(issue["key"])

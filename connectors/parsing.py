@@ -20,10 +20,15 @@ class UnreadableItem(ValueError):
     The sync skips such an item and logs it; every other oddity becomes None."""
 
 
+# Azure DevOps writes 9999-01-01T00:00:00Z for "no date" (and .NET's DateTime.MinValue, year 1, turns
+# up the same way): these years are never a plan, and read as dates they would make false clashes.
+_NO_DATE_YEARS = (1, 9999)
+
+
 def parse_datetime(value: Any) -> datetime | None:
     """Jira writes '2019-09-16T10:29:50.823+0700' (no colon in the offset); ADO writes a trailing Z.
 
-    A value without a zone, or one that cannot be moved to UTC (year 1 or 9999 with an offset), is
+    A value without a zone, a "no date" sentinel (year 1 or 9999), or one that cannot be moved to UTC is
     unknown: None.
     """
     if not value or not isinstance(value, str):
@@ -31,7 +36,7 @@ def parse_datetime(value: Any) -> datetime | None:
     text = value.strip().replace("Z", "+00:00")
     try:
         parsed = datetime.fromisoformat(text)
-        if parsed.tzinfo is None:
+        if parsed.tzinfo is None or parsed.year in _NO_DATE_YEARS:
             return None
         parsed.astimezone(UTC)  # every stored time is UTC: a value that cannot be is unknown
     except (ValueError, OverflowError):
@@ -40,12 +45,14 @@ def parse_datetime(value: Any) -> datetime | None:
 
 
 def parse_date(value: Any) -> date | None:
+    """The date of an ISO date or timestamp; None for garbage and for the "no date" sentinels."""
     if not value or not isinstance(value, str):
         return None
     try:
-        return date.fromisoformat(value[:10])
+        parsed = date.fromisoformat(value[:10])
     except ValueError:
         return None
+    return None if parsed.year in _NO_DATE_YEARS else parsed
 
 
 def mapping(value: Any) -> Mapping[str, Any]:

@@ -70,9 +70,10 @@ DATES: tuple[tuple[str, date | None], ...] = (
     ("2014-07-15T17:42:44.663Z", date(2014, 7, 15)),  # ADO
     ("2014-07-15T17:42:44.6630000Z", date(2014, 7, 15)),  # ADO, 7 fraction digits
     ("2024-05-01", date(2024, 5, 1)),  # date-only fields
-    ("9999-01-01T00:00:00Z", date(9999, 1, 1)),  # ADO's "no date"
-    ("9999-12-31T23:59:59-1400", date(9999, 12, 31)),  # cannot be moved to UTC
-    ("0001-01-01T00:00:00+0100", date(1, 1, 1)),
+    ("9999-01-01T00:00:00Z", None),  # ADO's "no date"
+    ("9999-12-31T23:59:59-1400", None),  # cannot be moved to UTC either
+    ("0001-01-01T00:00:00+0100", None),  # .NET's MinValue
+    ("9999-01-01", None),
     ("2019-13-45T00:00:00Z", None),
     ("16/Sep/19 10:29 AM", None),  # Jira's display format, never in the API
     ("1568604590823", None),  # epoch milliseconds
@@ -343,5 +344,5 @@ def test_iteration_trees_with_odd_nodes() -> None:
         ],
     }
     found = iterations_from_nodes(tree)
-    assert found["Proj\\Sprint 1"].start is None and found["Proj\\Sprint 1"].finish == date(9999, 1, 1)
+    assert found["Proj\\Sprint 1"].start is None and found["Proj\\Sprint 1"].finish is None
     assert found["Proj\\<b>S</b>\\Deep"].name == "Deep" and found["Proj\\<b>S</b>"].external_id == "5"

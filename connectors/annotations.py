@@ -8,8 +8,11 @@ text), so with a lost database we still recognise our comments and never post on
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+
+from connectors.errors import RetryableTrackerError
 
 MARKER_RE = re.compile(r"\[poalign:([0-9a-f]{16})\]")
 
@@ -83,3 +86,22 @@ class FindingView:
 
 
 FOOTER = "Kept up to date by poalign: this comment changes when the plans change."
+
+
+POST_ATTEMPTS = 3
+
+
+def post_once(post: Callable[[], str], find: Callable[[], str | None], attempts: int = POST_ATTEMPTS) -> str:
+    """Create a comment at most once. `post` is sent again only after an answer that proves it was not
+    acted on (its client retries those); after a reset, a timeout or a cut-off answer the comment may
+    exist already, so `find` (our marker on the item) is asked before the next try."""
+    for attempt in range(attempts):
+        try:
+            return post()
+        except RetryableTrackerError:
+            found = find()
+            if found is not None:
+                return found
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")

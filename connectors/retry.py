@@ -49,6 +49,12 @@ class TrackerUnavailable(RetryableTrackerError):
     """Retries are exhausted or the tracker asked for a longer pause than we wait inside one run."""
 
 
+# Answers that say the tracker did not act on the request: only these make a non-idempotent call
+# (creating a comment) safe to send again. After a reset, a timeout or a cut-off body the comment may
+# exist already; the caller must look before it posts again.
+NOT_ACTED_ON = frozenset({429, 503})
+
+
 def call_with_retry(
     operation: Callable[[], T],
     *,
@@ -57,8 +63,10 @@ def call_with_retry(
     describe: str,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
+    idempotent: bool = True,
 ) -> T:
-    """Run operation; retry RetryableTrackerError with back-off. Other TrackerErrors pass through."""
+    """Run operation; retry RetryableTrackerError with back-off. Other TrackerErrors pass through.
+    A non-idempotent operation is retried only on answers that prove it was not acted on."""
     rng = rng or _JITTER
     attempt = 0
     while True:
@@ -67,6 +75,8 @@ def call_with_retry(
         except ConflictError:
             raise  # sending the same request again cannot help: the caller must re-read first
         except RetryableTrackerError as error:
+            if not idempotent and error.status not in NOT_ACTED_ON:
+                raise
             if attempt >= policy.max_retries:
                 raise TrackerUnavailable(
                     f"{describe}: gave up after {attempt + 1} attempts: {error.message}", status=error.status

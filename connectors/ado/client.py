@@ -96,7 +96,7 @@ class AdoClient:
             clients = self._local.clients = (wit, work)
         return clients
 
-    def call(self, describe: str, operation: Callable[[Any, Any], T]) -> T:
+    def call(self, describe: str, operation: Callable[[Any, Any], T], *, idempotent: bool = True) -> T:
         def run() -> T:
             try:
                 return operation(*self._clients())
@@ -110,7 +110,11 @@ class AdoClient:
                 raise TransportError(f"Azure DevOps sent a body that is not valid JSON ({error})") from None
 
         return call_with_retry(
-            run, policy=self.settings.retry, stats=self.stats, describe=f"{self.settings.name}: {describe}"
+            run,
+            policy=self.settings.retry,
+            stats=self.stats,
+            describe=f"{self.settings.name}: {describe}",
+            idempotent=idempotent,
         )
 
     def send(
@@ -123,6 +127,7 @@ class AdoClient:
         query: dict[str, Any] | None = None,
         body: Any = None,
         media_type: str = "application/json",
+        idempotent: bool = True,
     ) -> Any:
         location_id, version = location
 
@@ -139,7 +144,7 @@ class AdoClient:
             )
             return response.json() if response.content else None
 
-        return self.call(describe, run)
+        return self.call(describe, run, idempotent=idempotent)
 
     # -- reads ------------------------------------------------------------------------------------
     def wiql_ids(self, project: str, query: str, top: int = MAX_WIQL_RESULTS) -> list[int]:
@@ -237,6 +242,7 @@ class AdoClient:
             route={"project": project, "workItemId": item_id},
             query={"format": "markdown"},
             body={"text": text},
+            idempotent=False,  # a lost answer may hide a created comment: the writer looks first
         )
         return str(created["id"])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.ado.client import AdoClient
-from connectors.annotations import fingerprint_in
+from connectors.annotations import fingerprint_in, post_once
 from connectors.errors import ConflictError, TrackerError
 
 MAX_TAG_ATTEMPTS = 5
@@ -37,7 +37,10 @@ class AdoWriter:
 
     def post(self, key: str, project: str | None, body: Any, fingerprint: str) -> str:
         assert project is not None
-        return self.client.add_comment(project, int(key), str(body))
+        return post_once(
+            lambda: self.client.add_comment(project, int(key), str(body)),
+            lambda: self.our_comments(key, project).get(fingerprint),
+        )
 
     def edit(self, key: str, project: str | None, comment_id: str, body: Any) -> None:
         assert project is not None

@@ -79,23 +79,33 @@ class JiraClient:
         except (ValueError, json.JSONDecodeError) as error:  # truncated or non-JSON body
             raise TransportError(f"Jira sent a body that is not valid JSON ({error})") from None
 
-    def call(self, describe: str, operation: Callable[[JIRA], T]) -> T:
+    def call(self, describe: str, operation: Callable[[JIRA], T], *, idempotent: bool = True) -> T:
         return call_with_retry(
             lambda: self._translate(lambda: operation(self.jira())),
             policy=self.settings.retry,
             stats=self.stats,
             describe=f"{self.settings.name}: {describe}",
+            idempotent=idempotent,
         )
 
     def _url(self, path: str, version: str = "2") -> str:
         return f"{self.settings.url.rstrip('/')}/rest/api/{version}/{path.lstrip('/')}"
 
-    def _json(self, method: str, path: str, describe: str, *, version: str = "2", **kwargs: Any) -> Any:
+    def _json(
+        self,
+        method: str,
+        path: str,
+        describe: str,
+        *,
+        version: str = "2",
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         def run(client: JIRA) -> Any:
             response = client._session.request(method, self._url(path, version), **kwargs)
             return response.json() if response.content else None
 
-        return self.call(describe, run)
+        return self.call(describe, run, idempotent=idempotent)
 
     # -- writes (write-back) ----------------------------------------------------------------------
     @property
@@ -129,6 +139,7 @@ class JiraClient:
             f"issue/{key}/comment",
             f"comment on {key}",
             version=self.comment_api,
+            idempotent=False,  # a lost answer may hide a created comment: the writer looks first
             data=json.dumps({"body": body}),
         )
         return str(created["id"])

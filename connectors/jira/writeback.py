@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.annotations import fingerprint_in
+from connectors.annotations import fingerprint_in, post_once
 from connectors.jira.client import JiraClient
 from connectors.jira.render import adf_text
 
@@ -34,7 +34,10 @@ class JiraWriter:
         return found
 
     def post(self, key: str, project: str | None, body: Any, fingerprint: str) -> str:
-        comment_id = self.client.add_comment(key, body)
+        comment_id = post_once(
+            lambda: self.client.add_comment(key, body),
+            lambda: self.our_comments(key, project).get(fingerprint),
+        )
         # The property lets other tools (and a future poalign) recognise the comment without parsing it.
         self.client.set_comment_property(comment_id, PROPERTY, {"fingerprint": fingerprint})
         return comment_id

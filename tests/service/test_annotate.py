@@ -105,6 +105,29 @@ def test_one_comment_per_finding_and_item_then_nothing(
     assert comments_by_marker(wired.sandbox) == comments
 
 
+@pytest.mark.parametrize("fault", ["truncated", "reset", "500", "429"])
+def test_a_lost_or_refused_answer_to_a_comment_post_never_posts_it_twice(
+    fault: str, wired: Wired, session_factory: sessionmaker[Session]
+) -> None:
+    # After a cut-off answer or a reset the comment may exist: it is looked for by its marker before
+    # any new post. (Found by `make proof`'s soak: a truncated answer had the client post twice.)
+    for faults in (wired.sandbox.jira_faults, wired.sandbox.ado_faults):
+        faults.inject(fault, count=3, path=r"/comments?$", method="POST")
+    first = cycle(session_factory, wired.loaded)
+    faulted = [e for e in wired.sandbox.requests.entries if e.fault == fault]
+    assert {e.emulator for e in faulted} == {"jira", "ado"}  # the faults hit both trackers' posts
+    if fault in ("truncated", "429"):  # made (found by its marker) or refused for sure (sent again)
+        assert first.failed == 0, first.errors
+    else:  # three posts lost in a row: left for the next round, which posts once
+        assert first.failed == 2, first.errors
+    writers = writers_for(wired.loaded, {s.name for s in wired.loaded.config.sources})
+    again = deliver(session_factory, wired.loaded, writers=writers, force=True)  # as `poalign annotate`
+    assert again.failed == 0, again.errors
+    comments = comments_by_marker(wired.sandbox)
+    assert set(comments) == expected_comments(session_factory)
+    assert set(comments.values()) == {1}
+
+
 def test_fixing_clashes_retracts_comments_and_labels_but_not_the_teams_own(
     wired: Wired, session_factory: sessionmaker[Session]
 ) -> None:

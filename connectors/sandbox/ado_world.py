@@ -393,6 +393,8 @@ def normalize_item(raw: dict, project: str) -> tuple[dict, int]:
     f = item.setdefault("fields", {})
     rewrites = 0
     for ref in ("System.AreaPath", "System.IterationPath"):
+        if f.get(ref) is not None and not isinstance(f[ref], str):  # a path: the trees are built from it
+            raise TypeError(f"{ref} must be a path (text), not {type(f[ref]).__name__}")
         if ref in f:
             f[ref], changed = _reroot(f[ref], project)
             rewrites += changed
@@ -456,6 +458,8 @@ def build_tree(org: AdoOrg, project: AdoProject, structure: str, raw: dict | Non
 
     def attach(parent: Node, node_raw: dict) -> None:
         name = substitute_tokens(node_raw.get("name") or "", project.name)
+        if not isinstance(name, str):  # paths are built from names and compared as text
+            raise TypeError(f"a {structure} node's name must be text, not {type(name).__name__}")
         path = f"{parent.path}\\{name}"
         child = Node(
             id=int(node_raw["id"]) if isinstance(node_raw.get("id"), int) else org.new_node_id(),

@@ -586,8 +586,9 @@ def ingest_issue(site: JiraSite, raw: dict, origin: str = "") -> JiraIssue:
 def _ingest_link_entry(site: JiraSite, issue: JiraIssue, entry: dict) -> None:
     lid = str(entry.get("id") or "")
     typ = {k: v for k, v in (entry.get("type") or {}).items() if k in ("id", "name", "inward", "outward")}
-    if typ and not site.link_type_by({"id": typ.get("id")} if typ.get("id") else typ.get("name", "")):
-        site.link_types.append(typ)
+    # only a whole type joins the site's registry: every lookup reads its id and name
+    if typ.get("id") and isinstance(typ.get("name"), str) and not site.link_type_by({"id": typ["id"]}):
+        site.link_types.append({**typ, "id": str(typ["id"])})
     if "outwardIssue" in entry:
         other = entry["outwardIssue"]
         src, dst = (issue.id, issue.key), (str(other.get("id")), other.get("key"))
@@ -617,8 +618,12 @@ def finish_site(site: JiraSite) -> None:
         seen_status.setdefault(s["id"], copy.deepcopy(s))
     for issue in site.issues.values():
         st = issue.fields.get("status")
-        if isinstance(st, dict) and st.get("id") and st["id"] not in site.statuses:
-            site.statuses[st["id"]] = {
+        if (
+            isinstance(st, dict)
+            and isinstance(st.get("id"), str | int)
+            and str(st["id"]) not in site.statuses
+        ):
+            site.statuses[str(st["id"])] = {
                 k: v for k, v in st.items() if k in ("id", "name", "description", "statusCategory")
             }
     for sid, s in seen_status.items():

@@ -257,6 +257,10 @@ def _apply_site_meta(site: jw.JiraSite, key: str, value: Any) -> None:
             {k: str(v) if k == "id" else v for k, v in t.items() if k in ("id", "name", "inward", "outward")}
             for t in value
         ]
+        for link_type in site.link_types:  # every lookup reads both: say so here, not at some issue
+            for needed in ("id", "name"):
+                if not isinstance(link_type.get(needed), str):
+                    raise KeyError(f"issueLinkTypes[].{needed}")
     elif key == "statuses":
         for s in value:
             site.statuses[str(s["id"])] = {

@@ -142,3 +142,51 @@ def test_a_case_that_fails_to_name_its_file_is_caught(tmp_path: Path) -> None:
     files = {**base_world(), "world.json": b'{"anchor_date": "someday"}'}
     case = WorldCase("blames-elsewhere", files, "ado/contoso/org.json")
     assert check_world(case, tmp_path).result == "wrong"
+
+
+def test_list_of_null_area_path_names_the_work_item_file(tmp_path: Path) -> None:
+    # was "unhashable type: 'list'", blamed on the project folder
+    name = "ado/contoso/WIRel/workitems/17-GET-wit_workItems_973.json"
+    item = json.loads(base_world()[name])
+    item["fields"]["System.AreaPath"] = [None]
+    with pytest.raises(WorldError, match=r"973\.json: work item 973: .*System\.AreaPath must be a path"):
+        load_bent(tmp_path, name, json.dumps(item).encode())
+
+
+def test_fraction_iteration_name_names_iterations_json(tmp_path: Path) -> None:
+    # was "'float' object has no attribute 'lower'", blamed on teams.json
+    name = "ado/contoso/WIRel/iterations.json"
+    tree = json.loads(base_world()[name])
+    tree["responses"]["200"]["body"]["children"][0]["name"] = 1.5
+    with pytest.raises(WorldError, match=r"iterations\.json: iteration tree: .*name must be text"):
+        load_bent(tmp_path, name, json.dumps(tree).encode())
+
+
+def test_drop_issue_link_type_id_in_site_json_names_site_json(tmp_path: Path) -> None:
+    # was KeyError 'id' while reading some issue, which got the blame
+    site = json.loads(base_world()["jira/acme/site.json"])
+    del site["issueLinkTypes"][2]["id"]
+    with pytest.raises(
+        WorldError, match=r"site\.json: site settings: the key 'issueLinkTypes\[\]\.id' is missing"
+    ):
+        load_bent(tmp_path, "jira/acme/site.json", json.dumps(site).encode())
+
+
+def test_drop_link_type_id_in_one_issue_does_not_break_the_next(tmp_path: Path) -> None:
+    # was KeyError 'id' while reading DAEMON-85: the half type had joined the site's registry
+    name = "jira/acme/issues/issue__daemon_17.json"
+    issue = json.loads(base_world()[name])
+    for link in issue["fields"]["issuelinks"]:
+        link["type"].pop("id", None)
+    world = load_bent(tmp_path, name, json.dumps(issue).encode())
+    assert all(t.get("id") and t.get("name") for t in world.jira["acme"].link_types)
+
+
+def test_list_of_null_status_id_loads(tmp_path: Path) -> None:
+    # was "unhashable type: 'list'" from the site's status registry, blamed on the site folder
+    name = "jira/acme/issues/issue__daemon_16.json"
+    issue = json.loads(base_world()[name])
+    issue["fields"]["status"]["id"] = [None]
+    assert "DAEMON-16" in {
+        i.key for i in load_bent(tmp_path, name, json.dumps(issue).encode()).jira["acme"].issues.values()
+    }

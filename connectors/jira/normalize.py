@@ -166,7 +166,7 @@ def normalize_issue(
         external_id=text(issue.get("id")) or key,
         key=key,
         url=f"{browse_base.rstrip('/')}/browse/{key}",
-        project=text(mapping(fields.get("project")).get("key")) or key.rsplit("-", 1)[0],
+        project=text(mapping(fields.get("project")).get("key")) or key.rsplit("-", 1)[0] or None,
         item_type=item_type_of(issuetype),
         raw_type=text(issuetype.get("name")) or "?",
         title=text(fields.get("summary")) or "",

@@ -175,7 +175,7 @@ def normalize_issue(
         state_category=_CATEGORY.get(category_key, "todo"),
         resolution=str(resolution) if resolution else None,
         raw_priority=str(priority) if priority and priority != "None" else None,
-        rank=rank if isinstance(rank, str) else None,
+        rank=rank if isinstance(rank, str) and rank else None,
         parent_key=_parent_key(fields, field_map),
         iteration=current_sprint(fields, field_map),
         planned_start=parse_date(fields.get(field_map.target_start)) if field_map.target_start else None,

@@ -96,7 +96,10 @@ def paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
 def mutate(rnd: random.Random, doc: dict[str, Any], times: int) -> dict[str, Any]:
     doc = copy.deepcopy(doc)
     for _ in range(times):
-        path = rnd.choice(list(paths(doc)))
+        every = list(paths(doc))
+        if not every:
+            break
+        path = rnd.choice(every)
         parent: Any = doc
         for part in path[:-1]:
             parent = parent[part]

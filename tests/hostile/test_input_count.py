@@ -1,0 +1,29 @@
+"""The hostile suites generate at least 1,000 inputs in `make test` (about ten times as many with
+POALIGN_PROOF=1), and no kind is a token gesture."""
+
+from __future__ import annotations
+
+from tests.hostile import budget, test_config_inputs
+from tests.hostile.generators import Secrets, count, tracker_cases, webhook_cases, world_cases
+
+
+def test_the_hostile_suites_generate_at_least_a_thousand_inputs() -> None:
+    secrets = Secrets("secret", "user", "password", "jira-acme", "ado-contoso", 1_000_000)
+    scale = 10.0 if budget.PROOF else 1.0
+    counts = {
+        **count(webhook_cases(secrets, scale)),
+        **count(tracker_cases(scale)),
+        "world": len(world_cases(scale)),
+        "config": len(test_config_inputs.cases()),
+    }
+    assert set(counts) == {"webhook.jira", "webhook.ado", "tracker.jira", "tracker.ado", "world", "config"}
+    assert all(n >= 100 for n in counts.values()), counts
+    assert sum(counts.values()) >= budget.MINIMUM_TOTAL * (10 if budget.PROOF else 1), counts
+
+
+def test_the_generators_are_deterministic() -> None:
+    # seeded: the same inputs every run, so a failure can be replayed by its variant name
+    secrets = Secrets("secret", "user", "password", "jira-acme", "ado-contoso", 1_000_000)
+    first = [(case.variant, case.body) for case in webhook_cases(secrets)]
+    assert first == [(case.variant, case.body) for case in webhook_cases(secrets)]
+    assert [case.variant for case in tracker_cases()] == [case.variant for case in tracker_cases()]

@@ -238,13 +238,9 @@ def test_store_refusing_a_record_parks_the_event_with_the_reason_and_the_inbox_m
         assert drain(rig.runtime).claimed == 0  # not claimed again before its retry time
 
 
-@pytest.mark.parametrize(
-    "path", ["/webhooks/jira", "/webhooks/", "/webhooks/gitlab/acme", "/webhooks/jira/a/b"]
-)
-def test_source_dotdot_and_other_paths_under_webhooks_say_where_deliveries_go(
-    rig: WebhookRig, path: str
-) -> None:
+def test_source_dotdot_and_other_paths_under_webhooks_say_where_deliveries_go(rig: WebhookRig) -> None:
     # '/webhooks/jira/..' (and a tracker configured without the source) got a bare {"detail": "Not Found"}
-    response = rig.client.post(path, content=b"{}")
-    assert response.status_code == 404
-    assert "/webhooks/jira/{source} or /webhooks/azure-devops/{source}" in response.json()["error"]
+    for path in ("/webhooks/jira", "/webhooks/", "/webhooks/gitlab/acme", "/webhooks/jira/a/b"):
+        response = rig.client.post(path, content=b"{}")
+        assert response.status_code == 404, path
+        assert "/webhooks/jira/{source} or /webhooks/azure-devops/{source}" in response.json()["error"]

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .faults import Decision, FaultInjector, RequestLog, RequestLogEntry
@@ -230,6 +230,9 @@ class Emulator:
                     response, tenant = await self.dispatch(request, parts)
                 except HttpError as he:
                     response, tenant = he.response, entry.tenant
+                except ClientDisconnect:  # the client went away mid-body (killed): nobody to answer
+                    entry.status = 499
+                    return
                 except Exception as exc:  # a sandbox bug must still answer like a server
                     log.exception("sandbox %s %s %s failed", self.kind, method, path)
                     response, tenant = self.error_500(exc), entry.tenant

@@ -79,5 +79,8 @@ class PostgresServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def restart(self) -> None:
-        """Stop and start again on the same port (for reconnect tests)."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
+        """Stop and start again on the same port (for reconnect tests). The log file is named again:
+        without it the new server would inherit pg_ctl's output pipes and this call would never return."""
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-m", "fast", "-l", str(self.root / "server.log"), "-w", "restart"
+        )

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 
-.PHONY: install test test-fast lint demo bench bench-quick bench-tools clean
+.PHONY: install test test-fast lint demo bench bench-quick bench-tools proof proof-quick clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -40,6 +40,15 @@ bench: $(STAMP) bench-tools
 
 bench-quick: $(STAMP) bench-tools
 	$(BIN)/python -m bench --quick
+
+# Break things on purpose: soak under tracker faults, SIGKILLs, a tracker outage, a PostgreSQL restart,
+# bad input, security checks. Prints JSON figures and writes docs/RELIABILITY.md (~15 min); reduced
+# versions of each scenario run in `make test` (tests/proof).
+proof: $(STAMP)
+	$(BIN)/python -m bench.proof
+
+proof-quick: $(STAMP)
+	$(BIN)/python -m bench.proof --quick
 
 # wrk (C, Debian) loads the webhook intake: a Python client cannot outrun the service it measures.
 bench-tools:

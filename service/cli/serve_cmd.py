@@ -7,9 +7,12 @@ import json
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from service.cli.common import ConfigOption, console, database_url_or_exit, fail, load_or_exit
+from service.config.loader import LoadedConfig
 from service.jobs import JOBS, run_job
+from service.logs import redact
 from service.runtime import Runtime
 from service.store import migrate
 
@@ -23,6 +26,17 @@ def settle_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
+
+
+def open_runtime(loaded: LoadedConfig, process: str, upgrade: bool = False) -> Runtime:
+    """The runtime, or a one-line error when the database cannot be reached (never a traceback)."""
+    url = database_url_or_exit(loaded)
+    try:
+        if upgrade:
+            migrate.upgrade(url)
+        return Runtime.open(loaded, process=process)
+    except OperationalError as exc:
+        fail(f"cannot reach the database: {redact(str(exc.orig))}")
 
 
 def serve(
@@ -50,11 +64,7 @@ def serve(
     from service.api.app import create_app
     from service.scheduler import DrainWorker, build
 
-    loaded = load_or_exit(config)
-    url = database_url_or_exit(loaded)
-    if upgrade:
-        migrate.upgrade(url)
-    runtime = Runtime.open(loaded, process="serve")
+    runtime = open_runtime(load_or_exit(config), "serve", upgrade=upgrade)
     drainer = DrainWorker(runtime) if worker else None
     if drainer is not None:
         runtime.on_event = drainer.wake
@@ -87,7 +97,7 @@ def scheduler(
     loaded = load_or_exit(config)
     if eager is not None and eager not in JOBS:
         fail(f"unknown job {eager!r}; jobs: {', '.join(JOBS)}")
-    runtime = Runtime.open(loaded, process="scheduler")
+    runtime = open_runtime(loaded, "scheduler")
     try:
         if list_jobs:
             planned = triggers(runtime)
@@ -98,7 +108,10 @@ def scheduler(
                 )
             return
         if eager is not None:
-            result = run_job(runtime, eager, force=True)
+            try:
+                result = run_job(runtime, eager, force=True)
+            except OperationalError as exc:
+                fail(f"cannot reach the database: {redact(str(exc.orig))}")
             console.print_json(json.dumps(result, default=str))
             if result.get("status") == "failed":
                 raise typer.Exit(1)

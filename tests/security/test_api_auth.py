@@ -51,6 +51,10 @@ PUBLIC = {
     ("GET", "/metrics"): "Prometheus scrape: counters only",
     ("POST", "/webhooks/jira/{source}"): "trackers cannot send our token: verified by X-Hub-Signature",
     ("POST", "/webhooks/azure-devops/{source}"): "verified by the service hook's basic auth or header secret",
+    (
+        "POST",
+        "/webhooks/{path:path}",
+    ): "any other webhook path: a 404 saying where deliveries go, nothing read",
     ("GET", "/login"): "the dashboard's login form",
     ("POST", "/login"): "checks the token and sets the session cookie",
     ("POST", "/logout"): "clears the session cookie",

@@ -10,16 +10,17 @@ import re
 from typing import Any
 
 from connectors.annotations import FOOTER, FindingView, link_target, marker
+from connectors.display import displayable
 
 _WIKI_SPECIAL = re.compile(r"([\\{}\[\]|*_?^~+#!-])")
 
 
 def escape_wiki(text: str) -> str:
-    return _WIKI_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+    return _WIKI_SPECIAL.sub(r"\\\1", displayable(text).replace("\r", " ").replace("\n", " "))
 
 
 def _text(value: str, *marks: dict[str, Any]) -> dict[str, Any]:
-    node: dict[str, Any] = {"type": "text", "text": value}
+    node: dict[str, Any] = {"type": "text", "text": displayable(value)}
     if marks:
         node["marks"] = list(marks)
     return node

@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from connectors.display import displayable
 from service.config.schema import ReportTarget
 from service.logs import get_logger
 from service.reports import escape
@@ -155,7 +156,7 @@ def slack_body(content: dict[str, Any], report_url: str | None = None) -> dict[s
 
 def _teams_text(value: object) -> str:
     """Adaptive Card TextBlocks render a Markdown subset and no HTML: backslash-escape the markup."""
-    text = " ".join(str(value or "").split())
+    text = " ".join(displayable(str(value or "")).split())
     for character in "\\*_[]()#`~>-+!|":
         text = text.replace(character, "\\" + character)
     return text

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
+from connectors.display import displayable
+
 # Characters that open or close inline markup anywhere (emphasis, code, links, images, tables,
 # strikethrough, autolinks), and those that start a block only at the beginning of a line.
 _MD_INLINE = re.compile(r"([\\`*_{}\[\]()!|~>])")
@@ -35,7 +37,7 @@ def md(value: object) -> str:
         return ""
     if isinstance(value, MarkdownText):
         return str(value)
-    text = _WHITESPACE.sub(" ", str(value)).strip()
+    text = _WHITESPACE.sub(" ", displayable(str(value))).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;")
     text = _MD_INLINE.sub(r"\\\1", text)
     text = _MD_BLOCK_START.sub(r"\\\1", text, count=1)
@@ -79,7 +81,7 @@ def slack(value: object) -> str:
     """Text for Slack mrkdwn: `&`, `<`, `>` as entities (Slack's own rule), markup characters neutralised."""
     if value is None:
         return ""
-    text = _WHITESPACE.sub(" ", str(value)).strip()
+    text = _WHITESPACE.sub(" ", displayable(str(value))).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     # *bold* _italic_ ~strike~ `code`: a zero-width joiner after the character keeps it literal.
     return re.sub(r"([*_~`])", "\\1\u200d", text)

@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from connectors.display import BIDI_CHARACTERS, displayable
 from service.reports import escape, svg
 
 CHANGE_LIST_LIMIT = 200
@@ -63,10 +64,25 @@ def _common(env: Environment) -> Environment:
     return env
 
 
+def _html_finalize(value: Any) -> Any:
+    """Every {{ expression }} of an HTML template: text without bidi controls (connectors.display),
+    then autoescaped as usual. Markup we built keeps being Markup (removing characters adds no tags)."""
+    if isinstance(value, Markup):
+        if not value.isascii():
+            for control in BIDI_CHARACTERS:
+                value = value.replace(control, "")  # Markup.replace keeps it Markup
+        return value
+    if isinstance(value, str):
+        return displayable(value)
+    return value
+
+
 def html_environment(*extra_loaders: Any) -> Environment:
     """Autoescaped environment over the report templates (and any extra loaders before them)."""
     loader = ChoiceLoader([*extra_loaders, PackageLoader("service.reports", "templates")])
-    return _common(Environment(loader=loader, autoescape=True, undefined=StrictUndefined))
+    return _common(
+        Environment(loader=loader, autoescape=True, undefined=StrictUndefined, finalize=_html_finalize)
+    )
 
 
 @cache

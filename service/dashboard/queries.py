@@ -169,6 +169,11 @@ def find(session: Session, filters: Filters, config: Config) -> FindingPage:
     return FindingPage(entries, len(rows), pages, filter_choices(session, config))
 
 
+_UNKNOWN_ITEM: dict[str, Any] = dict.fromkeys(
+    ("title", "state", "state_category", "type", "priority", "team", "product_owner", "url"), None
+) | {"deleted": False}
+
+
 def finding_detail(session: Session, fingerprint: str, chief: str | None) -> dict[str, Any] | None:
     row = session.scalar(select(Finding).where(Finding.fingerprint == fingerprint))
     if row is None:
@@ -179,7 +184,8 @@ def finding_detail(session: Session, fingerprint: str, chief: str | None) -> dic
     items = []
     for item in entry["items"]:
         ref = f"{item['source']}:{item['key']}"
-        items.append({**item, **details.get(ref, {}), "ref": ref, "known": ref in details})
+        # an item the store does not know (a dangling dependency, DEP007) has only its source and key
+        items.append({**_UNKNOWN_ITEM, **item, **details.get(ref, {}), "ref": ref, "known": ref in details})
     events = session.scalars(
         select(FindingEvent)
         .where(FindingEvent.finding_id == row.id)

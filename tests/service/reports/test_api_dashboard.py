@@ -11,7 +11,7 @@ from sqlalchemy import select
 from service.runtime import Runtime
 from service.store.models import Finding
 from tests.service.reports.conftest import TOKEN
-from tests.service.reports.world import World
+from tests.service.reports.world import World, blocked_by_jira, item, put
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PAGES = ["/dashboard", "/dashboard/findings", "/dashboard/graph", "/dashboard/reports"]
@@ -89,6 +89,25 @@ def test_dashboard_redirects_to_login_and_the_cookie_opens_it(client: TestClient
     assert out.status_code == 303 and "max-age=0" in out.headers["set-cookie"].lower()
     client.cookies.clear()
     assert client.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_a_finding_about_an_item_the_store_does_not_know_has_a_page(
+    client: TestClient, app_world: World, runtime: Runtime
+) -> None:
+    """A dangling dependency (DEP007) names an item that was never synced: its page used to be a 500."""
+    put(
+        runtime.factory,
+        app_world.context,
+        "jira-acme",
+        item("MOB-8", "MOB", links=(blocked_by_jira("MOB-404"),)),
+    )
+    app_world.evaluate()
+    with runtime.factory() as session:
+        row = session.scalar(select(Finding).where(Finding.rule == "DEP007"))
+        assert row is not None and "jira-acme:MOB-404" in row.subjects
+    detail = client.get(f"/dashboard/findings/{row.fingerprint}", headers=AUTH)
+    assert detail.status_code == 200, detail.text[:500]
+    assert "MOB-404" in detail.text and "not in the store" in detail.text
 
 
 @pytest.mark.parametrize(

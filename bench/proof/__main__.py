@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.proof import report
+from service.logs import configure as configure_logging
 
 SCENARIOS = ("soak", "crash", "outage", "database", "hostile", "security")
 
@@ -72,6 +73,7 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--dir", type=Path, help="keep each scenario's stores and logs here")
     args = parser.parse_args(argv)
+    configure_logging("WARNING")  # stdout carries the JSON alone; the scenarios' services log to files
     names = args.only or list(SCENARIOS)
     root = args.dir or Path(tempfile.mkdtemp(prefix="poalign-proof-"))
     results: dict[str, Any] = {}

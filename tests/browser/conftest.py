@@ -15,30 +15,9 @@ from typing import Any
 import pytest
 
 from tests.service.reports.conftest import hostile, planted  # noqa: F401  (shared fixtures)
+from tests.support.chromium import ARGS, CHROMIUM  # noqa: F401  (kept importable from here)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(
-            f"{CHROMIUM} is missing: `apt-get install -y chromium` (CI installs it); never `playwright install`"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
+# `browser` (one Chromium per session) is registered in tests/conftest.py from tests/support/chromium.py.
 
 
 @pytest.fixture

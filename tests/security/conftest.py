@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import browser  # noqa: F401  (the session's Chromium, skipped when missing)
-
 FIGURES_ENV = "POALIGN_SECURITY_FIGURES"
 _figures: Counter[str] = Counter()
 

@@ -43,7 +43,7 @@ from service.reports import create_report, render_html, render_markdown
 from service.runtime import Runtime
 from service.store.models import Finding, Source, WorkItem
 from service.store.session import make_engine, make_sessionmaker
-from tests.browser.conftest import browser, dialogs, serve  # noqa: F401  (Chromium fixtures)
+from tests.browser.conftest import dialogs, serve  # noqa: F401  (`browser` comes from tests/conftest.py)
 from tests.hostile.strings import HOSTILE, IMG, MD_LINK, SCRIPT, WIKI_LINK
 
 # Names must stay usable as YAML keys and labels: one line, no control characters.

@@ -246,6 +246,9 @@ def _produce(directory: Path, sandbox: SandboxServer, port: int, facts: Counter[
     world_dump = directory / "world-after"
     sandbox.export(str(world_dump))
     scanner.scan_tree("sandbox ", world_dump)
+    facts["sandbox_files_with_our_comments"] = sum(
+        1 for path in world_dump.rglob("*.json") if "[poalign:" in path.read_text(errors="replace")
+    )
     scanner.scan_files("config dir ", [config_path, dsn_dir / "poalign.yaml"])
     return Run(scanner, facts, secrets)
 
@@ -487,6 +490,7 @@ def test_the_run_went_down_the_paths_it_claims(run: Run) -> None:
     assert facts["webhooks_refused"] == 10 and facts["api_calls"] >= 25
     assert facts["in_process_log_lines"] > 10 and facts["serve_log_lines"] > 5
     assert facts["store_rows"] > 200
+    assert facts["sandbox_files_with_our_comments"] >= 20  # the comments were in what was searched
     assert {"file report.html", "file report.md", "file report.json", "serve log"} <= artifacts
     assert any(a.startswith("sandbox ") for a in artifacts) and any(a.startswith("store ") for a in artifacts)
     assert len(artifacts) > 100

@@ -104,9 +104,9 @@ WRONG = _wrong_credentials()
 def runtime(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     for name, value in {
         TOKEN_ENV: TOKEN,
-        "SEC_USER": "bot@example.com",
-        "SEC_TRACKER_TOKEN": "sec-tracker-token",
-        "SEC_HOOK": "sec-hook",
+        "SEC_USER": "sec-auth-bot@example.com",
+        "SEC_TRACKER_TOKEN": "sec-auth-tracker-token-2Wp",
+        "SEC_HOOK": "sec-auth-hook-secret-9Rt",
     }.items():
         monkeypatch.setenv(name, value)
     runtime = Runtime.open(parse_config(CONFIG, tmp_path / "poalign.yaml"), url=store_url, process="test")

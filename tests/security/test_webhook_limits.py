@@ -69,7 +69,7 @@ teams:
 @pytest.fixture
 def make_runtime(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:  # type: ignore[type-arg]
     for name, value in {
-        "LIM_USER": "hooks",
+        "LIM_USER": "limits-hook-user-7c",  # registered as a secret process-wide: nothing common
         "LIM_TOKEN": "limits-tracker-token",
         "LIM_HOOK": HOOK_SECRET,
         "LIM_ADO": ADO_PASSWORD,
@@ -109,7 +109,7 @@ def jira(client: TestClient, body: bytes = JIRA_BODY, signed: bool = True, **hea
 
 
 def ado(client: TestClient, body: bytes = ADO_BODY, password: str = ADO_PASSWORD):  # type: ignore[no-untyped-def]
-    auth = base64.b64encode(f"hooks:{password}".encode()).decode()
+    auth = base64.b64encode(f"limits-hook-user-7c:{password}".encode()).decode()
     return client.post(
         "/webhooks/azure-devops/ado-x",
         content=body,

@@ -278,9 +278,20 @@ class AdoClient:
         )
 
     def reporting_revisions(
-        self, project: str, continuation_token: str | None, start: str | None = None
+        self,
+        project: str,
+        continuation_token: str | None,
+        start: str | None = None,
+        *,
+        fields: tuple[str, ...] = (),
+        latest_only: bool = False,
     ) -> dict[str, Any]:
+        """One page of the reporting revisions feed: {values, continuationToken, isLastBatch}."""
         query: dict[str, Any] = {"includeDeleted": "true", "$maxPageSize": 1000}
+        if fields:
+            query["fields"] = ",".join(fields)
+        if latest_only:
+            query["includeLatestOnly"] = "true"
         if continuation_token:
             query["continuationToken"] = continuation_token
         elif start:

@@ -1,9 +1,10 @@
 """Azure DevOps streams for the sync engine.
 
-WIQL answers ids only and fails above 20,000 results, so listings are windowed: by id for a full
-sync, by ChangedDate (then id) for an incremental one. Details come from workitemsbatch in chunks of
-200, fetched in parallel; incremental pages are yielded in ChangedDate order so the watermark the
-engine commits never passes an item it has not stored.
+A full sync lists ids with WIQL, which answers ids only and fails above 20,000 results, so it is
+windowed by id. An incremental sync reads the reporting revisions feed from the watermark (minus the
+lookback): changed and deleted ids, paged by continuation token. Details come from workitemsbatch in
+chunks of 200, fetched in parallel; incremental pages are yielded in ChangedDate order so the
+watermark the engine commits never passes an item it has not stored.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from typing import Any
 from connectors.ado.client import MAX_BATCH, MAX_WIQL_RESULTS, AdoClient
 from connectors.ado.normalize import iterations_from_nodes, normalize_work_item
 from connectors.model import ItemRecord, IterationRecord, Page
-from connectors.parsing import UnreadableItem, mapping
+from connectors.parsing import UnreadableItem, mapping, parse_datetime
 from connectors.pool import map_ordered, map_unordered
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 
 # Stay under the 20,000 cap with room: a window that comes back full is followed by the next one.
 WINDOW = MAX_WIQL_RESULTS - 1
+# What the incremental feed needs to order and classify a change; the details come from the batch.
+FEED_FIELDS = ("System.Id", "System.ChangedDate", "System.IsDeleted")
 log = logging.getLogger(__name__)
 
 
@@ -114,30 +117,36 @@ class AdoConnector:
                 return ids
             last = window[-1]
 
-    def _changed_ids(self, project: str, start: datetime) -> list[int]:
-        """Ids changed at or after `start`, in ChangedDate order (windowed like list_ids)."""
-        ids: list[int] = []
-        seen: set[int] = set()
-        since = start
+    def _feed(self, project: str, start: datetime) -> tuple[list[int], list[int]]:
+        """Ids changed at or after `start` in ChangedDate order, and ids deleted, from the reporting feed.
+
+        The feed pages by continuation token with no 20,000 cap, and (includeDeleted) shows a deletion
+        as a revision with System.IsDeleted, which WIQL never returns. Only the latest revision per
+        item is asked for; the details still come from workitemsbatch, which carries relations.
+        """
+        latest: dict[int, tuple[datetime, bool]] = {}
+        token: str | None = None
         while True:
-            window = self.client.wiql_ids(
+            page = self.client.reporting_revisions(
                 project,
-                f"SELECT [System.Id] FROM WorkItems WHERE [System.TeamProject] = {_wiql_string(project)} "  # noqa: S608
-                f"AND [System.ChangedDate] >= '{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}' "
-                "ORDER BY [System.ChangedDate] ASC, [System.Id] ASC",
-                top=WINDOW,
+                token,
+                f"{start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",
+                fields=FEED_FIELDS,
+                latest_only=True,
             )
-            fresh = [i for i in window if i not in seen]
-            ids += fresh
-            seen.update(fresh)
-            if len(window) < WINDOW or not fresh:
-                return ids
-            # Next window starts at the last changed date seen; ids already taken are skipped.
-            last = self.client.work_items(project, [window[-1]])
-            changed = (last[0].get("fields") or {}).get("System.ChangedDate") if last else None
-            if not changed:
-                return ids
-            since = datetime.fromisoformat(str(changed).replace("Z", "+00:00"))
+            for revision in page.get("values") or []:
+                fields = mapping(mapping(revision).get("fields"))
+                item_id = mapping(revision).get("id") or fields.get("System.Id")
+                if isinstance(item_id, int) and not isinstance(item_id, bool):
+                    changed = parse_datetime(fields.get("System.ChangedDate")) or start
+                    latest[item_id] = (changed, fields.get("System.IsDeleted") is True)
+            following = page.get("continuationToken")
+            # A feed that says "more" without moving its token would loop forever: stop instead.
+            if page.get("isLastBatch") is not False or not following or following == token:
+                break
+            token = str(following)
+        changed = sorted((date, i) for i, (date, gone) in latest.items() if not gone)
+        return [i for _, i in changed], sorted(i for i, (_, gone) in latest.items() if gone)
 
     # -- streams ----------------------------------------------------------------------------------
     def full(self, projects: Sequence[str]) -> Iterator[Page]:
@@ -156,15 +165,19 @@ class AdoConnector:
     def incremental(self, projects: Sequence[str], since: datetime) -> Iterator[Page]:
         self.prepare(projects)
         start = since - timedelta(minutes=self.settings.lookback_minutes)
+        deleted: set[str] = set()
         for project in projects:
-            ids = self._changed_ids(project, start)
+            ids, gone = self._feed(project, start)
+            deleted.update(str(i) for i in gone)
             chunks = [(project, ids[i : i + MAX_BATCH]) for i in range(0, len(ids), MAX_BATCH)]
             for records in map_ordered(self._batch, chunks, self.settings.concurrency):
                 # A batch comes back in id order; restore ChangedDate order inside the page.
                 ordered = sorted(records, key=lambda r: (r.updated or since, int(r.key)))
                 stamps = [r.updated for r in ordered if r.updated]
                 yield Page(items=tuple(ordered), watermark=max(stamps).astimezone(UTC) if stamps else None)
-        yield Page(items=(), deleted_ids=tuple(self.recycle_bin(projects)))
+        # The recycle bin also holds items deleted before the feed's window (and restorable ones).
+        deleted.update(self.recycle_bin(projects))
+        yield Page(items=(), deleted_ids=tuple(sorted(deleted, key=int)))
 
     def recycle_bin(self, projects: Sequence[str]) -> list[str]:
         return [str(item_id) for project in projects for item_id in self.client.deleted_ids(project)]

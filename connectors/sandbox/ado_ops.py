@@ -479,6 +479,7 @@ def delete_item(
     wm = org.next_watermark()
     tomb = dict(wi.fields)
     tomb["System.IsDeleted"] = True
+    tomb["System.ChangedDate"] = wi.deleted_date  # the deletion is the item's newest change
     wi.revisions.append(
         {"rev": wi.rev, "fields": tomb, "relations": wi.relations, "watermark": wm, "deleted": True}
     )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.ado.sync import AdoConnector
 from service.ingest import sync_all
+from service.sources import settings_for
 from service.store.migrate import upgrade
 from service.store.models import Link, Source, SyncRun, WorkItem
 from service.store.session import make_engine, make_sessionmaker
@@ -113,6 +116,37 @@ def test_deletions_are_detected_by_listing_jira_and_the_ado_recycle_bin(
             ).all()
         )  # type: ignore[arg-type]
     assert flags == {jira_key: True, str(ado_id): True}
+
+
+def test_ado_incremental_reads_the_revisions_feed_for_changes_and_deletions(
+    wired: Wired, session_factory: sessionmaker[Session]
+) -> None:
+    sync_all(session_factory, wired.loaded)
+    contoso = wired.sandbox.ado("contoso")
+    first, second, *_ = sorted(wired.sandbox.world.ado["contoso"].items)
+    contoso.update(first, fields={"System.Title": "Renamed while poalign looked away"})
+    contoso.delete(second)
+    source = next(s for s in wired.loaded.config.sources if s.name == "ado-contoso")
+    connector = AdoConnector(settings_for(wired.loaded, source))
+    project = wired.sandbox.world.ado["contoso"].items[first].project
+    changed, gone = connector._feed(project, datetime.now(UTC) - timedelta(minutes=5))
+    assert (changed, gone) == ([first], [second])  # the deletion is a revision with System.IsDeleted
+
+    wiql_before = wired.sandbox.requests.count(emulator="ado", path=r"/wiql$")
+    result = by_source(sync_all(session_factory, wired.loaded))["ado-contoso"]
+    assert (result.mode, result.changed, result.deleted) == ("incremental", 1, 1)
+    log = wired.sandbox.requests
+    assert log.count(emulator="ado", path=r"(?i)/reporting/workitemrevisions$") > 0
+    assert log.count(emulator="ado", path=r"/wiql$") == wiql_before  # no WIQL listing on the way
+    with session_factory() as session:
+        rows = dict(
+            session.execute(
+                select(WorkItem.key, WorkItem.deleted).where(WorkItem.key.in_([str(first), str(second)]))
+            ).all()
+        )  # type: ignore[arg-type]
+        title = session.scalar(select(WorkItem.title).where(WorkItem.key == str(first)))
+    assert rows == {str(first): False, str(second): True}
+    assert title == "Renamed while poalign looked away"
 
 
 def test_throttling_and_failures_end_with_the_same_store_as_a_clean_run(

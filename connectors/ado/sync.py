@@ -18,7 +18,7 @@ from typing import Any
 from connectors.ado.client import MAX_BATCH, MAX_WIQL_RESULTS, AdoClient
 from connectors.ado.normalize import iterations_from_nodes, normalize_work_item
 from connectors.model import ItemRecord, IterationRecord, Page
-from connectors.parsing import UnreadableItem, mapping, parse_datetime
+from connectors.parsing import UnreadableItem, entries, mapping, parse_datetime, text
 from connectors.pool import map_ordered, map_unordered
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
@@ -125,26 +125,28 @@ class AdoConnector:
         item is asked for; the details still come from workitemsbatch, which carries relations.
         """
         latest: dict[int, tuple[datetime, bool]] = {}
-        token: str | None = None
+        position: str | None = None  # the feed's continuation token: where the next page starts
         while True:
-            page = self.client.reporting_revisions(
-                project,
-                token,
-                f"{start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",
-                fields=FEED_FIELDS,
-                latest_only=True,
+            page = mapping(
+                self.client.reporting_revisions(
+                    project,
+                    position,
+                    f"{start.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",
+                    fields=FEED_FIELDS,
+                    latest_only=True,
+                )
             )
-            for revision in page.get("values") or []:
+            for revision in entries(page.get("values")):
                 fields = mapping(mapping(revision).get("fields"))
                 item_id = mapping(revision).get("id") or fields.get("System.Id")
                 if isinstance(item_id, int) and not isinstance(item_id, bool):
                     changed = parse_datetime(fields.get("System.ChangedDate")) or start
                     latest[item_id] = (changed, fields.get("System.IsDeleted") is True)
-            following = page.get("continuationToken")
-            # A feed that says "more" without moving its token would loop forever: stop instead.
-            if page.get("isLastBatch") is not False or not following or following == token:
+            following = text(page.get("continuationToken"))
+            # A feed that says "more" without moving its position would loop forever: stop instead.
+            if page.get("isLastBatch") is not False or not following or following == position:
                 break
-            token = str(following)
+            position = following
         changed = sorted((date, i) for i, (date, gone) in latest.items() if not gone)
         return [i for _, i in changed], sorted(i for i, (_, gone) in latest.items() if gone)
 

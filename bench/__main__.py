@@ -14,6 +14,7 @@ from dataclasses import asdict
 
 from bench import figures as figures_module
 from bench.figures import Figure
+from service.logs import configure as configure_logging
 
 
 def main(argv: list[str]) -> int:
@@ -26,6 +27,7 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     suites = args.only or ["sync", "rules", "webhook"]
+    configure_logging("WARNING")  # stdout carries the JSON alone; in-process services log to stderr
     collected: list[Figure] = []
     if "sync" in suites:
         from bench import sync_bench

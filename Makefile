@@ -33,10 +33,10 @@ test-fast: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/poalign demo --dir $(DEMO_DIR) $(DEMO_FLAGS)
 
-# Figures (JSON) for sync, rules, webhooks: printed and written to bench/results.json. Takes ~15 min
+# Figures (JSON) for sync, rules, webhooks: printed and written to bench/results.json. Takes ~12 min
 # at full size (the naive sync baseline alone ~10); bench-quick checks the machinery in a minute.
 bench: $(STAMP) bench-tools
-	$(BIN)/python -m bench
+	@$(BIN)/python -m bench
 
 bench-quick: $(STAMP) bench-tools
 	$(BIN)/python -m bench --quick
@@ -45,7 +45,7 @@ bench-quick: $(STAMP) bench-tools
 # bad input, security checks. Prints JSON figures and writes docs/RELIABILITY.md (~9 min on 2 CPUs); reduced
 # versions of each scenario run in `make test` (tests/proof).
 proof: $(STAMP)
-	$(BIN)/python -m bench.proof
+	@$(BIN)/python -m bench.proof
 
 proof-quick: $(STAMP)
 	$(BIN)/python -m bench.proof --quick

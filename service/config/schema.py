@@ -265,7 +265,6 @@ class ReportTarget(Strict):
 
 class ReportsConfig(Strict):
     deliver_to: list[ReportTarget] = Field(default_factory=list)
-    post_to_item: str | None = Field(None, description="'source:key' of a 'PO sync' item to comment on")
     title: str = "PO sync"
 
 

@@ -16,7 +16,8 @@ from connectors.jira.fields import discover
 from connectors.jira.normalize import normalize_issue
 from connectors.model import ItemRecord, IterationRecord, LinkRecord
 from service.config.loader import parse_config
-from service.ingest import IngestContext, SyncResult, storable, write_page
+from service.ingest import IngestContext, SyncResult, write_page
+from service.storable import storable
 from service.store.models import Iteration, Link, WorkItem
 from tests.hostile.strings import HOSTILE
 

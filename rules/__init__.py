@@ -9,19 +9,9 @@ Public API::
 from rules.base import Rule
 from rules.engine import EvaluationResult, RuleError, apply_and_focus, evaluate, focus_for, in_scope
 from rules.finding import Finding, fingerprint_of
-from rules.model import (
-    DodCheck,
-    Edge,
-    Focus,
-    Item,
-    Iteration,
-    Policy,
-    RuleSettings,
-    Severity,
-    Snapshot,
-    Team,
-)
+from rules.model import DodCheck, Edge, Focus, Item, Iteration, Policy, RuleSettings, Severity, Team
 from rules.registry import RULES, by_code, select
+from rules.snapshot import Snapshot
 
 __all__ = [
     "RULES",

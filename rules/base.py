@@ -6,7 +6,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import ClassVar
 
 from rules.finding import Finding
-from rules.model import Focus, Item, Policy, Severity, Snapshot
+from rules.model import Focus, Item, Policy, Severity
+from rules.snapshot import Snapshot
 
 DEPENDENCIES = "dependencies"
 PRIORITY = "priority"

@@ -49,7 +49,8 @@ from dataclasses import dataclass
 from rules import registry
 from rules.base import Rule
 from rules.finding import Finding
-from rules.model import Edge, Focus, Item, Snapshot
+from rules.model import Edge, Focus, Item
+from rules.snapshot import Snapshot
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from rules.model import DEPENDS_ON, Snapshot
+from rules.model import DEPENDS_ON
+from rules.snapshot import Snapshot
 
 Successors = Callable[[str], list[str]]
 

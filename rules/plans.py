@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from rules.model import Item, Snapshot
+from rules.model import Item
+from rules.snapshot import Snapshot
 
 ITERATION = "iteration"
 TARGET_DATE = "target date"

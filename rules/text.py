@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from rules.model import Item, Policy, Snapshot
+from rules.model import Item, Policy
 from rules.plans import ITERATION, RELEASE, Plan
+from rules.snapshot import Snapshot
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 STATE_WORDS = {"todo": "to do", "in_progress": "in progress", "done": "done", "removed": "removed"}

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rules.engine import EvaluationResult, apply_and_focus, evaluate
 from rules.finding import Finding as RuleFinding
-from rules.model import Focus, Snapshot
+from rules.model import Focus
+from rules.snapshot import Snapshot
 from service.config.schema import Config
 from service.logs import get_logger
 from service.snapshot import build_policy, load_changes, load_snapshot

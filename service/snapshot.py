@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rules.model import DodCheck, Edge, Item, Iteration, Policy, RuleSettings, Snapshot, Team
+from rules.model import DodCheck, Edge, Item, Iteration, Policy, RuleSettings, Team
+from rules.snapshot import Snapshot
 from service.config.schema import Config, DodCheckConfig
 from service.store.models import Iteration as IterationRow
 from service.store.models import Link, Source, WorkItem

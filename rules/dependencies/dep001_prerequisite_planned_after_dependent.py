@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import DEPENDS_ON, Focus, Severity, Snapshot, cross_team
+from rules.model import DEPENDS_ON, Focus, Severity, cross_team
 from rules.plans import AFTER, AT_RISK, date_verdict, plan_of
+from rules.snapshot import Snapshot
 from rules.text import label, plan_text, settle, who, whose_po
 
 

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import DEPENDS_ON, IN_PROGRESS, Focus, Severity, Snapshot, cross_team
+from rules.model import DEPENDS_ON, IN_PROGRESS, Focus, Severity, cross_team
 from rules.plans import BEYOND_HORIZON, UNPLANNED, date_verdict, plan_of
+from rules.snapshot import Snapshot
 from rules.text import day, label, plan_text, settle, who, whose_po
 
 

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import DEPENDS_ON, REMOVED, Focus, Item, Severity, Snapshot, cross_team, is_dropped
+from rules.model import DEPENDS_ON, REMOVED, Focus, Item, Severity, cross_team, is_dropped
+from rules.snapshot import Snapshot
 from rules.text import label, settle, who, whose_po
 
 

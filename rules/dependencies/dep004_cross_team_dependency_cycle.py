@@ -7,7 +7,8 @@ from collections.abc import Collection, Iterator
 from rules.base import DEPENDENCIES, Rule
 from rules.finding import Finding
 from rules.graph import Successors, component_of, open_successors, shortest_path, strongly_connected
-from rules.model import DEPENDS_ON, Focus, Severity, Snapshot
+from rules.model import DEPENDS_ON, Focus, Severity
+from rules.snapshot import Snapshot
 from rules.text import join_words, label, possessive, settle, team_named
 
 

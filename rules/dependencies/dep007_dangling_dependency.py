@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import DEPENDS_ON, Focus, Severity, Snapshot
+from rules.model import DEPENDS_ON, Focus, Severity
+from rules.snapshot import Snapshot
 from rules.text import who, whose_po
 
 

@@ -11,7 +11,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rules.model import DodCheck, Item, Policy, Snapshot, is_delivered, normalize_name
+from rules.model import DodCheck, Item, Policy, is_delivered, normalize_name
+from rules.snapshot import Snapshot
 
 _FRACTION = re.compile(r"(\d+)\s*/\s*(\d+)")
 _TICKED_KEYS = ("checked", "ischecked", "complete", "completed", "done", "resolved")

@@ -7,7 +7,8 @@ from collections.abc import Collection, Iterable, Iterator
 from rules.base import DONE, Rule
 from rules.done.checks import dod_neighbours, effective_dod, judged_done, passes, team_compliance
 from rules.finding import Finding
-from rules.model import DodCheck, Focus, Item, Severity, Snapshot
+from rules.model import DodCheck, Focus, Item, Severity
+from rules.snapshot import Snapshot
 from rules.text import join_words, who, whose_po
 
 

@@ -7,7 +7,8 @@ from collections.abc import Collection, Iterator
 from rules.base import DONE, Rule, focus_teams
 from rules.done.checks import dod_neighbours, judged_done, team_compliance
 from rules.finding import Finding
-from rules.model import Focus, Severity, Snapshot
+from rules.model import Focus, Severity
+from rules.snapshot import Snapshot
 from rules.text import join_words, possessive, team_named
 
 _EXAMPLES = 3

@@ -7,7 +7,8 @@ from collections.abc import Collection, Iterable, Iterator
 from rules.base import DONE, Rule
 from rules.done.checks import judged_done
 from rules.finding import Finding
-from rules.model import Focus, Severity, Snapshot
+from rules.model import Focus, Severity
+from rules.snapshot import Snapshot
 from rules.text import STATE_WORDS, few, join_words, possessive, settle, team_po, who, whose_po
 
 _PARENT_TYPES = frozenset({"epic", "feature", "story"})

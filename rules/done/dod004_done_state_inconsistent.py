@@ -9,7 +9,8 @@ from rules.base import DONE, PREVIEW, Rule
 from rules.done.checks import is_recent
 from rules.finding import Finding
 from rules.model import DONE as DONE_STATE
-from rules.model import Focus, Item, Severity, Snapshot, normalize_name
+from rules.model import Focus, Item, Severity, normalize_name
+from rules.snapshot import Snapshot
 from rules.text import STATE_WORDS, join_words, who, whose_po
 
 

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from rules.base import PRIORITY, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import DEPENDS_ON, Focus, Severity, Snapshot, cross_team
+from rules.model import DEPENDS_ON, Focus, Severity, cross_team
+from rules.snapshot import Snapshot
 from rules.text import label, priority_text, settle, who, whose_po
 
 

@@ -6,7 +6,8 @@ from collections.abc import Collection, Iterator
 
 from rules.base import PRIORITY, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import DUPLICATES, Focus, Item, Severity, Snapshot
+from rules.model import DUPLICATES, Focus, Item, Severity
+from rules.snapshot import Snapshot
 from rules.text import label, possessive, priority_text, settle, team_named, team_po, who, whose_po
 
 

@@ -6,8 +6,9 @@ from collections.abc import Collection, Iterator
 
 from rules.base import PREVIEW, PRIORITY, Rule, focus_refs
 from rules.finding import Finding
-from rules.model import DEPENDS_ON, IN_PROGRESS, Focus, Item, Severity, Snapshot, cross_team
+from rules.model import DEPENDS_ON, IN_PROGRESS, Focus, Item, Severity, cross_team
 from rules.plans import date_verdict, in_current_iteration, plan_of
+from rules.snapshot import Snapshot
 from rules.text import label, possessive, settle, who, whose_po
 
 

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from rules.base import PRIORITY, Rule, focus_teams
 from rules.finding import Finding
-from rules.model import Focus, Item, Severity, Snapshot
+from rules.model import Focus, Item, Severity
+from rules.snapshot import Snapshot
 from rules.text import possessive, team_named
 
 _EXAMPLES = 3

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rules.base import CATEGORIES
-from rules.model import Severity, Snapshot
+from rules.model import Severity
+from rules.snapshot import Snapshot
 from service.config.schema import Config
 from service.reports import metrics
 from service.snapshot import load_snapshot

@@ -18,7 +18,8 @@ from typing import Any
 
 from rules.base import CATEGORIES, DEPENDENCIES, PRIORITY
 from rules.done.checks import judged_done, passes
-from rules.model import DEPENDS_ON, Item, Snapshot, cross_team, is_delivered
+from rules.model import DEPENDS_ON, Item, cross_team, is_delivered
+from rules.snapshot import Snapshot
 from service.store.models import Finding
 
 CLASH_CATEGORIES = (DEPENDENCIES, PRIORITY)

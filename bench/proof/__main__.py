@@ -1,6 +1,6 @@
 """`make proof`: break things on purpose and publish what poalign survives.
 
-python -m bench.proof                    # every scenario at full size (~15 min), writes docs/RELIABILITY.md
+python -m bench.proof                    # every scenario at full size (~9 min), writes docs/RELIABILITY.md
 python -m bench.proof --only crash       # one scenario (soak, crash, outage, database, hostile, security)
 python -m bench.proof --quick            # small sizes, to check the machinery; writes no document
 

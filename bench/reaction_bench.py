@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 from bench.figures import Figure
-from bench.webhook_bench import POALIGN, _free_port
+from bench.webhook_bench import POALIGN
 from rules.finding import fingerprint_of
 from service.demo import DEPENDENT, PREREQUISITE, DemoRun, _nodes
+from tests.support.net import free_port
 
 
 def _comment(run: DemoRun, fingerprint: str) -> str | None:
@@ -33,7 +34,7 @@ def _comment(run: DemoRun, fingerprint: str) -> str | None:
 def reaction(rounds: int = 20) -> list[Figure]:
     fingerprint = fingerprint_of("DEP001", [":".join(DEPENDENT), ":".join(PREREQUISITE)])
     with tempfile.TemporaryDirectory(prefix="poalign-reaction-bench-") as directory:
-        port = _free_port()
+        port = free_port()
         run = DemoRun(directory=Path(directory), port=port, say=lambda _text: None)
         server = None
         try:

@@ -30,6 +30,7 @@ from connectors.jira.webhook import sign
 from service.store.migrate import upgrade
 from service.store.models import InboundEvent
 from service.store.session import make_engine
+from tests.support.net import free_port
 
 SAMPLE = (
     Path(__file__).resolve().parents[1]
@@ -66,14 +67,6 @@ def _config(directory: Path) -> Path:
     path.write_text(yaml.safe_dump(config))
     (directory / ".env").write_text(f"BENCH_USER=bench@example.com\nBENCH_TOKEN=t\nBENCH_HOOK={SECRET}\n")
     return path
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ms(value: str) -> float:
@@ -114,7 +107,7 @@ def intake(seconds: int = 15, connections: int = 8) -> list[Figure]:
         config = _config(Path(directory))
         database = Path(directory) / "bench.db"
         upgrade(f"sqlite:///{database}")
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [POALIGN, "serve", "--config", str(config), "--port", str(port), "--no-scheduler", "--no-worker"],
             stdout=subprocess.DEVNULL,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,25 +38,11 @@ from service.store.models import Finding, InboundEvent, Iteration, JobRun, Sourc
 from service.store.session import make_engine, make_sessionmaker
 from tests.service.annotate_support import comments_by_marker
 from tests.service.sandbox_support import store_state
+from tests.support.net import free_port, wait_until
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
 DEFAULT_SCHEDULE = {"inbox_drain_seconds": 1, "annotate_seconds": 5, "incremental_sync_minutes": 1}
 CLOSED_PORT_HOOK = "http://127.0.0.1:9/webhooks/{kind}/{source}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(condition: Any, timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return False
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 
 from tests.service.reports.conftest import hostile, planted  # noqa: F401  (shared fixtures)
 from tests.support.chromium import ARGS, CHROMIUM  # noqa: F401  (kept importable from here)
+from tests.support.net import free_port
 
 # `browser` (one Chromium per session) is registered in tests/conftest.py from tests/support/chromium.py.
 
@@ -69,12 +69,6 @@ def distinct_colours(browser: Any, png: bytes, step: int = 7) -> int:
         )
     finally:
         page.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -24,11 +24,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,6 +47,7 @@ from service.runtime import Runtime
 from tests.browser.conftest import Dialogs
 from tests.security import hostile_world
 from tests.security.hostile_world import CHIEF, EXPECTED_FINDINGS, PRODUCT_OWNERS, SHOWN, TEAMS
+from tests.support.net import uvicorn_in_thread
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
 TOKEN_ENV = "POALIGN_SEC_HOSTILE_API_TOKEN"
@@ -334,25 +332,8 @@ def test_html_report_in_chromium_with_and_without_its_csp(
 
 
 def _serve(runtime: Runtime) -> Iterator[str]:
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    try:
+    with uvicorn_in_thread(create_app(runtime)) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture(scope="module")

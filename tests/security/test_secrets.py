@@ -19,7 +19,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from service.store.models import Iteration, Source, WorkItem
 from service.store.session import make_engine
 from tests.security.scan import Scanner, needles
 from tests.service.annotate_support import comments_by_marker
+from tests.support.net import free_port, wait_until
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
 
@@ -64,21 +64,6 @@ JIRA_USER = "sec-bot@example.com"
 PUBLIC = "93.184.215.14"
 # Variables a config names that are identities, not secrets: they show up as comment authors.
 IDENTITIES = {"POALIGN_JIRA_ACME_USER", "POALIGN_ADO_CONTOSO_WEBHOOK_USER"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(condition: Any, timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return False
 
 
 def public_resolver(host: str, port: int, *args: Any) -> list[tuple[Any, ...]]:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import base64
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from service.config.loader import parse_config
 from service.config.schema import WebhookConfig
 from service.runtime import Runtime
 from service.store.models import InboundEvent
+from tests.support.net import uvicorn_in_thread
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "vendor" / "samples"
 JIRA_BODY = (
@@ -258,25 +259,9 @@ def test_the_limiter_keeps_a_bounded_number_of_addresses() -> None:
 @pytest.fixture
 def serve_app() -> Iterator:  # type: ignore[type-arg]
     """uvicorn on a free loopback port in a thread (real HTTP/1.1 parsing, chunked bodies)."""
-    import uvicorn
+    with ExitStack() as stack:
 
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+        def start(app) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+            return "127.0.0.1", stack.enter_context(uvicorn_in_thread(app))
 
-    def start(app) -> tuple[str, int]:  # type: ignore[no-untyped-def]
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.02)
-        servers.append((server, thread))
-        return "127.0.0.1", port
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(10)
+        yield start

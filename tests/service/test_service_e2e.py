@@ -3,7 +3,6 @@ items within seconds, via `poalign serve` (webhook → durable inbox → re-read
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -22,23 +21,9 @@ from service.ingest import sync_all
 from service.store.models import Finding, InboundEvent
 from tests.service.annotate_support import ado_sprints, comments_by_marker, enable_writeback
 from tests.service.sandbox_support import wire
+from tests.support.net import free_port, wait_until
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(condition, timeout: float, step: float = 0.05) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return False
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.support.net import free_port
 
 HOW_TO_ENABLE = (
     "PostgreSQL tests need initdb and pg_ctl: install them with `apt-get install -y postgresql` "
@@ -31,12 +32,6 @@ def find_bin_dir() -> Path | None:
         if Path(directory, "initdb").exists() and Path(directory, "pg_ctl").exists():
             return Path(directory)
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PostgresServer:

@@ -207,7 +207,11 @@ def plan(
                 "body": None,
                 "label": annotation.label,
             }
-        elif annotation.external_id is None:
+            continue
+        # A comment whose finding is resolved, suppressed or below the threshold: one never posted, or
+        # one the config says to delete (or whose finding is gone), must be absent; else it says resolved.
+        row = by_id.get(annotation.finding_id or -1)
+        if annotation.external_id is None or config.writeback.on_resolved == "delete" or row is None:
             desired[(item_id, slot)] = {
                 "kind": "comment",
                 "finding_id": annotation.finding_id,
@@ -215,29 +219,19 @@ def plan(
                 "body": None,
                 "label": None,
             }
-        else:  # a comment that was delivered: its finding is resolved, suppressed or below the threshold
-            row = by_id.get(annotation.finding_id or -1)
-            if config.writeback.on_resolved == "delete" or row is None:
-                desired[(item_id, slot)] = {
-                    "kind": "comment",
-                    "finding_id": annotation.finding_id,
-                    "desired": "absent",
-                    "body": None,
-                    "label": None,
-                }
-            else:
-                item = session.get(WorkItem, item_id)
-                source = views.sources[item.source_id] if item else ""
-                body = _render(
-                    kinds.get(source, "jira"), deployments.get(source, True), views.view(row, resolved=True)
-                )
-                desired[(item_id, slot)] = {
-                    "kind": "comment",
-                    "finding_id": row.id,
-                    "desired": "resolved",
-                    "body": body,
-                    "label": None,
-                }
+        else:
+            item = session.get(WorkItem, item_id)
+            source = views.sources[item.source_id] if item else ""
+            body = _render(
+                kinds.get(source, "jira"), deployments.get(source, True), views.view(row, resolved=True)
+            )
+            desired[(item_id, slot)] = {
+                "kind": "comment",
+                "finding_id": row.id,
+                "desired": "resolved",
+                "body": body,
+                "label": None,
+            }
 
     changes: list[Change] = []
     keys = {item.id: (views.sources[item.source_id], item.key) for item in views.items.values()}

@@ -18,6 +18,7 @@ RUN mkdir -p service connectors rules \
  && pip uninstall -y poalign \
  && rm -rf service connectors rules
 
+# Only what production runs: the sandbox trackers (sandbox/, the poalign-sandbox distribution) stay out.
 COPY service ./service
 COPY connectors ./connectors
 COPY rules ./rules

@@ -7,10 +7,12 @@ DEMO_DIR ?= demo-out
 
 .PHONY: install test test-fast lint demo bench bench-quick bench-tools proof proof-quick clean
 
-$(STAMP): pyproject.toml
+# poalign and, beside it, the sandbox trackers (their own distribution, sandbox/pyproject.toml: the
+# tests, the demo and the benchmarks need them, the production image does not).
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' -e ./sandbox
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.figures import Figure
-from connectors.sandbox import SandboxServer
-from connectors.sandbox.config_out import write_config
-from connectors.sandbox.synth import synthetic_world
+from sandbox import SandboxServer
+from sandbox.config_out import write_config
+from sandbox.synth import synthetic_world
 from service.store.migrate import upgrade
 
 LATENCY_MS = 20.0

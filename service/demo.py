@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from connectors.annotations import fingerprint_in
 from connectors.jira.render import adf_text
-from connectors.sandbox import SandboxServer, World
-from connectors.sandbox.config_out import write_config
+from sandbox import SandboxServer, World
+from sandbox.config_out import write_config
 from service.annotate import deliver, deployments_of, plan, writers_for
 from service.config.loader import LoadedConfig, load_config
 from service.ingest import SyncResult, sync_all
@@ -36,7 +36,7 @@ DEPENDENT, PREREQUISITE = ("jira-acme", "SHOP-18"), ("ado-contoso", "5153")
 
 
 def demo_world_dir() -> Path:
-    return Path(str(resources.files("connectors.sandbox").joinpath("worlds", "demo")))
+    return Path(str(resources.files("sandbox").joinpath("worlds", "demo")))
 
 
 def free_port(preferred: int) -> int:

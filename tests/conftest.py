@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.sandbox.testing import prepare_ado_cache
+from sandbox.testing import prepare_ado_cache
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
 from tests.support.chromium import browser  # noqa: F401  (one Chromium per session, see there)

@@ -40,7 +40,7 @@ def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
         "connectors",
         "connectors/jira",
         "connectors/ado",
-        "connectors/sandbox",
+        "sandbox",
         "rules",
     ):
         (tmp_path / package).mkdir(parents=True, exist_ok=True)
@@ -71,7 +71,7 @@ def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
         (("connectors/bad.py", "import fastapi"), "connectors know no SQL"),
         (("connectors/bad.py", "import rules"), "service sits above"),
         (("rules/bad.py", "import service"), "service sits above"),
-        (("connectors/jira/bad.py", "import connectors.sandbox"), "tracker clients never depend"),
+        (("connectors/jira/bad.py", "import sandbox"), "tracker clients never depend"),
         (("service/store/bad.py", "import connectors"), "the store is the bottom"),
     ],
     ids=[

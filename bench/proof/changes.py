@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.sandbox import SandboxServer
-from connectors.sandbox.script import ScriptError
+from sandbox import SandboxServer
+from sandbox.script import ScriptError
 
 JIRA_SITE, ADO_ORG = "acme", "contoso"
 JIRA_PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")

@@ -26,8 +26,8 @@ import httpx
 import yaml
 from sqlalchemy import func, select
 
-from connectors.sandbox import SandboxServer, World
-from connectors.sandbox.config_out import write_config
+from sandbox import SandboxServer, World
+from sandbox.config_out import write_config
 from service.config.loader import LoadedConfig, load_config
 from service.demo import demo_world_dir
 from service.evaluate import Evaluator

@@ -28,7 +28,7 @@ from typing import Any
 
 import structlog
 
-from connectors.sandbox.testing import prepare_ado_cache
+from sandbox.testing import prepare_ado_cache
 from service import logs
 from service.store.migrate import upgrade
 from tests.hostile import budget

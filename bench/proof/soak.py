@@ -36,7 +36,7 @@ from bench.proof.common import (
     run_cli,
     wait_until,
 )
-from connectors.sandbox.faults import FaultConfig
+from sandbox.faults import FaultConfig
 from service.store.models import Annotation, InboundEvent, JobRun, Source
 from tests.service.sandbox_support import store_state
 

@@ -10,6 +10,7 @@ import typer
 
 from service.cli.check_cmd import _print_text
 from service.cli.common import console
+from service.cli.sandbox_cmd import require_sandbox
 
 
 def demo(
@@ -28,6 +29,7 @@ def demo(
     comments and labels written back, the service started, and a tracker change turned into comments
     through the webhook path. Then keeps serving the dashboard until Ctrl-C (or stops with --exit).
     """
+    require_sandbox()
     from sqlalchemy import select
 
     from service.demo import DemoRun, ServiceThread, free_port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import secrets
 import signal
 import threading
@@ -20,6 +21,15 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
+
+SANDBOX_INSTALL = "pip install -e ./sandbox  (from a poalign checkout; `make install` does it)"
+
+
+def require_sandbox() -> None:
+    """Exit 2 with the install command when the sandbox distribution is absent (the production image)."""
+    if importlib.util.find_spec("sandbox") is None:
+        fail(f"the sandbox trackers are not installed; install them with: {SANDBOX_INSTALL}")
+
 
 WEBHOOK_HELP = (
     "Send the trackers' webhooks to URL (repeatable). The URL may contain `{kind}` (jira or azure-devops), "
@@ -88,7 +98,8 @@ def serve(
     jira client), each ADO organization at `http://HOST:PORT/ORG` (the `base_url` for azure-devops),
     and the admin endpoint `/_sandbox` on either port (scripted changes, faults, request log).
     """
-    from connectors.sandbox import SandboxServer, World, WorldError
+    require_sandbox()
+    from sandbox import SandboxServer, World, WorldError
 
     if jira_mode is not None and jira_mode.lower() not in ("cloud", "datacenter"):
         fail("--jira-mode is cloud or datacenter")
@@ -162,7 +173,8 @@ def import_(
     """Lay out vendor samples as a world: the Jira archive as site `tidev` (Data Center), go-jira as
     `go-jira` (Cloud), each ADO demo template under the organization its links point at, the REST
     examples under `fabrikam`. Files are copied as they are; a SOURCES.md lists where each came from."""
-    from connectors.sandbox import World, WorldError, import_vendor_samples
+    require_sandbox()
+    from sandbox import World, WorldError, import_vendor_samples
 
     try:
         rep = import_vendor_samples(from_, to)

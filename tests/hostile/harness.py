@@ -26,10 +26,10 @@ from connectors.jira.fields import discover
 from connectors.jira.normalize import normalize_issue
 from connectors.model import ItemRecord
 from connectors.parsing import UnreadableItem
-from connectors.sandbox import SandboxServer, World, WorldError
-from connectors.sandbox.config_out import build_config
-from connectors.sandbox.jira_world import default_fields
-from connectors.sandbox.testing import running_sandbox, small_world
+from sandbox import SandboxServer, World, WorldError
+from sandbox.config_out import build_config
+from sandbox.jira_world import default_fields
+from sandbox.testing import running_sandbox, small_world
 from service.api.app import create_app
 from service.config.loader import ConfigError, parse_config
 from service.ingest import IngestContext, SyncResult, write_page

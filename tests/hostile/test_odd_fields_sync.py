@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from connectors.sandbox import World
-from connectors.sandbox.config_out import write_config
-from connectors.sandbox.jira_world import JiraLink
-from connectors.sandbox.testing import running_sandbox
+from sandbox import World
+from sandbox.config_out import write_config
+from sandbox.jira_world import JiraLink
+from sandbox.testing import running_sandbox
 from service.config.loader import load_config
 from service.demo import demo_world_dir
 from service.evaluate import Evaluator

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox import World, WorldError
+from sandbox import World, WorldError
 from tests.hostile import budget
 from tests.hostile.generators import WorldCase, base_world, world_cases
 from tests.hostile.harness import bad_outcomes, check_world, run_worlds

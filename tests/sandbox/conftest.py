@@ -1,4 +1,4 @@
-"""Sandbox test fixtures: the shared ones from connectors.sandbox.testing, plus the vendor-sample world."""
+"""Sandbox test fixtures: the shared ones from sandbox.testing, plus the vendor-sample world."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox import SandboxServer, World, import_vendor_samples
-from connectors.sandbox.testing import (  # noqa: F401 - fixtures, registered by being imported here
+from sandbox import SandboxServer, World, import_vendor_samples
+from sandbox.testing import (  # noqa: F401 - fixtures, registered by being imported here
     prepare_ado_cache,
     running_sandbox,
     sandbox,

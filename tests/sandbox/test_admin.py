@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from connectors.sandbox import SandboxServer, World
-from connectors.sandbox.script import ScriptError
-from connectors.sandbox.testing import jira_client, wit_client
+from sandbox import SandboxServer, World
+from sandbox.script import ScriptError
+from sandbox.testing import jira_client, wit_client
 
 
 def test_jira_changes_over_http(sandbox: SandboxServer) -> None:
@@ -131,7 +131,7 @@ def test_python_scripting_api(sandbox: SandboxServer) -> None:
 
 
 def test_process_mode_serves_from_a_child_with_the_same_surface(sandbox_ado_cache: Path) -> None:
-    from connectors.sandbox.testing import running_sandbox, small_world
+    from sandbox.testing import running_sandbox, small_world
 
     with running_sandbox(small_world(), process=True, latency_ms=1) as sb:
         assert sb.remote

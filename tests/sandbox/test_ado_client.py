@@ -15,9 +15,9 @@ from azure.devops.v7_1.work_item_tracking.models import (
     WorkItemBatchGetRequest,
 )
 
-from connectors.sandbox import SandboxServer
-from connectors.sandbox.synth import synthetic_world
-from connectors.sandbox.testing import running_sandbox, wit_client, work_client
+from sandbox import SandboxServer
+from sandbox.synth import synthetic_world
+from sandbox.testing import running_sandbox, wit_client, work_client
 
 PROJECT = "Project A"
 

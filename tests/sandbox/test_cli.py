@@ -13,9 +13,9 @@ import requests
 import yaml
 from typer.testing import CliRunner
 
-from connectors.sandbox import World
-from connectors.sandbox.config_out import build_config
-from connectors.sandbox.testing import small_world
+from sandbox import World
+from sandbox.config_out import build_config
+from sandbox.testing import small_world
 from service.cli.main import app
 from service.config.loader import load_config
 

@@ -10,8 +10,8 @@ import requests
 from azure.devops.exceptions import AzureDevOpsServiceError
 from jira import JIRAError
 
-from connectors.sandbox import FaultConfig, FaultInjector, SandboxServer
-from connectors.sandbox.testing import jira_client, wit_client
+from sandbox import FaultConfig, FaultInjector, SandboxServer
+from sandbox.testing import jira_client, wit_client
 
 REQUESTS = [("GET", f"/acme/rest/api/2/issue/PAY-{i}", "") for i in range(1, 200)] + [
     ("POST", "/contoso/Project A/_apis/wit/workItemsBatch", "")

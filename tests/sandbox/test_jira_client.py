@@ -9,9 +9,9 @@ import pytest
 import requests
 from jira import JIRA, JIRAError
 
-from connectors.sandbox import SandboxServer
-from connectors.sandbox.jira_ops import JiraOpError
-from connectors.sandbox.testing import jira_client
+from sandbox import SandboxServer
+from sandbox.jira_ops import JiraOpError
+from sandbox.testing import jira_client
 
 
 def raw(sb: SandboxServer) -> requests.Session:

@@ -25,8 +25,8 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from connectors.sandbox import SandboxServer
-from connectors.sandbox.testing import running_sandbox, small_world
+from sandbox import SandboxServer
+from sandbox.testing import running_sandbox, small_world
 
 from .conftest import SPECS
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from azure.devops.v7_1.work_item_tracking.models import TeamContext, Wiql, WorkItemBatchGetRequest
 
-from connectors.sandbox import SandboxServer, World
-from connectors.sandbox.testing import jira_client, wit_client
+from sandbox import SandboxServer, World
+from sandbox.testing import jira_client, wit_client
 
 from .conftest import SAMPLES
 

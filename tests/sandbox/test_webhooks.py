@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from azure.devops.v7_1.work_item_tracking.models import CommentCreate, JsonPatchOperation
 
-from connectors.sandbox import SandboxServer
-from connectors.sandbox.testing import jira_client, running_sandbox, small_world, wit_client
+from sandbox import SandboxServer
+from sandbox.testing import jira_client, running_sandbox, small_world, wit_client
 
 from .conftest import SAMPLES
 

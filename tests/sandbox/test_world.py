@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox import World, WorldError
-from connectors.sandbox.testing import running_sandbox, small_world
+from sandbox import World, WorldError
+from sandbox.testing import running_sandbox, small_world
 
 from .conftest import SAMPLES
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.sandbox import World, WorldError
-from connectors.sandbox.ado_world import iteration_timeframe
-from connectors.sandbox.testing import running_sandbox, wit_client
-from connectors.sandbox.world import shift_dates
+from sandbox import World, WorldError
+from sandbox.ado_world import iteration_timeframe
+from sandbox.testing import running_sandbox, wit_client
+from sandbox.world import shift_dates
 
 ANCHOR = date(2026, 3, 2)  # a Monday
 

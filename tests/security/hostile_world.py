@@ -25,7 +25,7 @@ import yaml
 
 from service.demo import demo_world_dir
 
-EXPECTED_FINDINGS = 24  # connectors/sandbox/worlds/demo/expected.yaml
+EXPECTED_FINDINGS = 24  # sandbox/worlds/demo/expected.yaml
 
 TEAMS = {
     "Payments": "Pay<script>window.__pwned=1</script>ments",

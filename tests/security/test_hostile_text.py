@@ -39,8 +39,8 @@ import yaml
 
 from connectors.display import BIDI_CONTROLS, displayable
 from connectors.jira.render import escape_wiki
-from connectors.sandbox import SandboxServer, World
-from connectors.sandbox.config_out import write_config
+from sandbox import SandboxServer, World
+from sandbox.config_out import write_config
 from service.api.app import create_app
 from service.config.loader import load_config
 from service.runtime import Runtime

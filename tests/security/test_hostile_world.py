@@ -30,9 +30,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.jira.render import adf_text
-from connectors.sandbox import SandboxServer, World
-from connectors.sandbox.config_out import write_config
-from connectors.sandbox.testing import running_sandbox
+from sandbox import SandboxServer, World
+from sandbox.config_out import write_config
+from sandbox.testing import running_sandbox
 from service.annotate import deliver, deployments_of, plan, writers_for
 from service.api.app import create_app
 from service.config.loader import LoadedConfig, load_config

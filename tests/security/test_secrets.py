@@ -32,8 +32,8 @@ import yaml
 from sqlalchemy import select
 
 from connectors.jira.webhook import sign
-from connectors.sandbox import SandboxServer, World
-from connectors.sandbox.config_out import write_config
+from sandbox import SandboxServer, World
+from sandbox.config_out import write_config
 from service import logs
 from service.config.loader import LoadedConfig, load_config
 from service.demo import DEPENDENT, PREREQUISITE, demo_world_dir

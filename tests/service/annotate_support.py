@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.annotations import fingerprint_in
 from connectors.jira.render import adf_text
-from connectors.sandbox import SandboxServer
+from sandbox import SandboxServer
 from service.config.loader import LoadedConfig, load_config
 from service.store.models import Link, Source, WorkItem
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.sandbox import SandboxServer
-from connectors.sandbox.config_out import write_config
-from connectors.sandbox.testing import running_sandbox, small_world
+from sandbox import SandboxServer
+from sandbox.config_out import write_config
+from sandbox.testing import running_sandbox, small_world
 from service.config.loader import LoadedConfig, load_config
 from service.store.models import Link, Source, WorkItem
 

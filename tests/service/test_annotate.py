@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.sandbox.testing import running_sandbox, small_world
 from rules.model import Severity
 from rules.registry import by_code
+from sandbox.testing import running_sandbox, small_world
 from service.annotate import AnnotateSummary, deliver, deployments_of, plan, writers_for
 from service.config.loader import LoadedConfig
 from service.evaluate import Evaluator

@@ -1,7 +1,7 @@
 """The bundled demo world, end to end: every planted problem is found, every look-alike stays silent,
 and nothing else is reported, by the evaluator and by `poalign check`, on SQLite and PostgreSQL.
 
-The world is served by the sandbox from the package data (connectors/sandbox/worlds/demo), synced
+The world is served by the sandbox from the package data (sandbox/worlds/demo), synced
 over HTTP with the official clients, and judged against its manifest, expected.yaml.
 """
 
@@ -21,18 +21,18 @@ import yaml
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from connectors.sandbox import World
-from connectors.sandbox.testing import running_sandbox
 from rules.engine import evaluate
 from rules.finding import Finding
 from rules.registry import RULES
+from sandbox import World
+from sandbox.testing import running_sandbox
 from service.cli.main import app
 from service.evaluate import Evaluator
 from service.ingest import sync_all
 from service.snapshot import load_snapshot
 from tests.service.sandbox_support import Wired, wire
 
-DEMO = Path(str(resources.files("connectors.sandbox") / "worlds" / "demo"))
+DEMO = Path(str(resources.files("sandbox") / "worlds" / "demo"))
 MANIFEST: dict[str, Any] = yaml.safe_load((DEMO / "expected.yaml").read_text(encoding="utf-8"))
 CHIEF_PO = "Sofia Lindqvist"
 POS = {"Payments": "Priya Natarajan", "Storefront": "Tom Becker", "Fulfilment": "Marta Kowalska"}

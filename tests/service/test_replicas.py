@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.sandbox.testing import running_sandbox, small_world
+from sandbox.testing import running_sandbox, small_world
 from service.store.models import InboundEvent, JobRun
 from service.store.session import make_engine, make_sessionmaker
 from tests.service.annotate_support import comments_by_marker

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.sandbox.testing import running_sandbox, small_world
+from sandbox.testing import running_sandbox, small_world
 from service.annotate import deliver, deployments_of, plan, writers_for
 from service.evaluate import Evaluator
 from service.ingest import sync_all

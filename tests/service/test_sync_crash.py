@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.sandbox.testing import running_sandbox, small_world
+from sandbox.testing import running_sandbox, small_world
 from service.ingest import sync_all
 from service.store.migrate import upgrade
 from service.store.models import WorkItem

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.sandbox import World, import_vendor_samples
-from connectors.sandbox.testing import running_sandbox
+from sandbox import World, import_vendor_samples
+from sandbox.testing import running_sandbox
 from service.evaluate import Evaluator
 from service.ingest import sync_all
 from service.store.models import Link, Source, WorkItem

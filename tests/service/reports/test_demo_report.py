@@ -1,6 +1,6 @@
 """The report on the bundled demo world: every decision on the agenda, counts right, changes tracked.
 
-The world (connectors/sandbox/worlds/demo, 24 planted findings in expected.yaml) is served by the
+The world (sandbox/worlds/demo, 24 planted findings in expected.yaml) is served by the
 sandbox, synced over HTTP with the official clients and evaluated; then Fulfilment pulls one item
 forward and Accounts drops another, and the next report says what got solved and what is new.
 """
@@ -19,8 +19,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.sandbox import SandboxServer, World
-from connectors.sandbox.testing import running_sandbox
+from sandbox import SandboxServer, World
+from sandbox.testing import running_sandbox
 from service.evaluate import Evaluator
 from service.ingest import sync_all
 from service.reports import create_report, render
@@ -28,7 +28,7 @@ from service.store.base import utcnow
 from service.store.models import Finding
 from tests.service.sandbox_support import Wired, wire
 
-DEMO = Path(str(resources.files("connectors.sandbox") / "worlds" / "demo"))
+DEMO = Path(str(resources.files("sandbox") / "worlds" / "demo"))
 MANIFEST: dict[str, Any] = yaml.safe_load((DEMO / "expected.yaml").read_text(encoding="utf-8"))
 CHIEF_PO = "Sofia Lindqvist"
 POS = {

@@ -2,7 +2,7 @@
 
 No pytest import at module level. Two ways to use it:
 
-1. As a pytest plugin: ``pytest_plugins = ["connectors.sandbox.testing"]`` in a ``conftest.py``
+1. As a pytest plugin: ``pytest_plugins = ["sandbox.testing"]`` in a ``conftest.py``
    registers the fixtures below (pytest imports this module and finds them).
 2. Plain helpers: ``running_sandbox(world)``, ``jira_client(sb)``, ``ado_connection(sb)``, …
 

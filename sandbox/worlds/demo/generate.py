@@ -3,7 +3,7 @@
 The world is plain vendor JSON (what the sandbox loads and what a real export looks like); this
 script is how it was written and how to change it: edit the tables, run
 
-    .venv/bin/python connectors/sandbox/worlds/demo/generate.py
+    .venv/bin/python sandbox/worlds/demo/generate.py
 
 and update expected.yaml and README.md to match. Every date is written for the week of
 ANCHOR (world.json); the sandbox moves them to the current week when it loads the world.
@@ -2195,7 +2195,7 @@ def _issue_ref(issue: Issue, numeric: dict[str, str]) -> dict[str, Any]:
 
 def write_jira(root: Path) -> None:
     site = root / "jira" / JIRA_SITE
-    from connectors.sandbox.jira_world import default_fields
+    from sandbox.jira_world import default_fields
 
     fields = default_fields()
     fields.append(_custom_field(10040, "Acceptance Criteria"))

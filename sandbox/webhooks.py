@@ -233,7 +233,7 @@ class WebhookEmitter:
 
 
 def jira_payload(emulator: Any, site: Any, ev: Any, now_ms: int) -> dict | None:
-    """The body Jira posts for one :class:`~connectors.sandbox.jira_ops.JiraEvent`."""
+    """The body Jira posts for one :class:`~sandbox.jira_ops.JiraEvent`."""
     from .jira_render import FieldSel
 
     rr = emulator.renderer(site)
@@ -306,7 +306,7 @@ def jira_payload(emulator: Any, site: Any, ev: Any, now_ms: int) -> dict | None:
 
 
 def ado_payload(emulator: Any, org: Any, ev: Any, emitter: WebhookEmitter, now: Any) -> dict:
-    """A service-hook envelope for one :class:`~connectors.sandbox.ado_ops.AdoEvent`."""
+    """A service-hook envelope for one :class:`~sandbox.ado_ops.AdoEvent`."""
     rr = emulator.renderer(org)
     wi = ev.item
     project = org.project(wi.project)

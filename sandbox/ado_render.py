@@ -15,9 +15,7 @@ from .util import dumps, stable_uuid
 
 @lru_cache(maxsize=1)
 def default_relation_types() -> list[dict]:
-    text = (
-        resources.files("connectors.sandbox").joinpath("data/ado_relation_types.json").read_text("utf-8-sig")
-    )
+    text = resources.files("sandbox").joinpath("data/ado_relation_types.json").read_text("utf-8-sig")
     return json.loads(text)["value"]
 
 

@@ -6,10 +6,10 @@ shapes, page caps and errors, and can be slowed down or failed on purpose.
 
 Public API::
 
-    from connectors.sandbox import SandboxServer, World, FaultConfig
+    from sandbox import SandboxServer, World, FaultConfig
     with SandboxServer(World.load(path)) as sb: ...
 
-See :mod:`connectors.sandbox.server` for the URL layout, :mod:`.admin` for the admin endpoint,
+See :mod:`sandbox.server` for the URL layout, :mod:`.admin` for the admin endpoint,
 :mod:`.world` for the world format and :mod:`.testing` for test fixtures.
 """
 

@@ -12,7 +12,7 @@ URL layout: one uvicorn server per emulator, each on its own port, both in one e
 thread. Jira sites are served under a path prefix (``http://127.0.0.1:P/<site>``, a Data Center
 style context path; a world with one site is also served at the root); ADO organizations at
 ``http://127.0.0.1:Q/<org>`` like ``dev.azure.com/<org>``. ``/_sandbox/...`` on either port is the
-admin endpoint (see :mod:`connectors.sandbox.admin`).
+admin endpoint (see :mod:`sandbox.admin`).
 """
 
 from __future__ import annotations

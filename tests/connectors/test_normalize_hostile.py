@@ -28,7 +28,7 @@ from connectors.parsing import UnreadableItem, parse_date, parse_datetime
 from tests.hostile import budget
 from tests.hostile.strings import HOSTILE
 
-DEMO = Path(__file__).resolve().parents[2] / "connectors" / "sandbox" / "worlds" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "sandbox" / "worlds" / "demo"
 JIRA = [json.loads(p.read_text()) for p in sorted((DEMO / "jira" / "acme" / "issues").glob("*.json"))]
 ADO = [
     json.loads(p.read_text())

@@ -42,7 +42,7 @@ ADO_CLI = (
 )
 ADO_DEMO = SAMPLES / "ado" / "workitems" / "azure-devops-demo-generator"
 ADO_SPECS = SAMPLES / "ado" / "workitems" / "vsts-rest-api-specs" / "wit-7.1"
-DEMO_WORLD = ROOT / "connectors" / "sandbox" / "worlds" / "demo"
+DEMO_WORLD = ROOT / "sandbox" / "worlds" / "demo"
 SEED = 20_260_309
 
 

@@ -16,7 +16,8 @@ See :mod:`sandbox.server` for the URL layout, :mod:`.admin` for the admin endpoi
 from .faults import FAULT_KINDS, FaultConfig, FaultInjector, RequestLog, RequestLogEntry
 from .server import DEFAULT_TOKEN, DEFAULT_WEBHOOK_SECRET, SandboxServer, source_name
 from .vendor_import import import_vendor_samples
-from .world import LoadReport, World, WorldError
+from .world import World
+from .world_files import LoadReport, WorldError
 
 __all__ = [
     "DEFAULT_TOKEN",

@@ -278,7 +278,7 @@ def build_admin(state: Any) -> Starlette:
         )
 
     async def clock(request: Request) -> dict:
-        from .util import parse_ts
+        from .formats import parse_ts
 
         b = await body(request)
         when = parse_ts(b["now"]) if b.get("now") else None

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .util import slug
+from .formats import slug
 from .world import World
 
 

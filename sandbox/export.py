@@ -28,10 +28,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .ado_render import AdoRenderer
-from .ado_world import AdoOrg, AdoProject
-from .jira_render import FieldSel, JiraRenderer
-from .jira_world import JiraSite
+from .ado.org import AdoOrg, AdoProject
+from .ado.resource_json import AdoRenderer
+from .jira.field_select import FieldSel
+from .jira.issue_json import JiraRenderer
+from .jira.site import JiraSite
 
 
 def _write(path: Path, data: Any) -> None:

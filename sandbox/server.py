@@ -24,189 +24,26 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .admin import build_admin
-from .ado_app import AdoEmulator
-from .ado_render import identity
-from .faults import FaultConfig, FaultInjector, RequestLog, RequestLogEntry
-from .jira_app import JiraEmulator, make_user
-from .script import AdoScript, JiraScript
-from .util import slug, utcnow
-from .webhooks import Target, WebhookEmitter, ado_payload, jira_payload
+from .deliveries import Target, WebhookEmitter
+from .faults import FaultConfig, RequestLog
+from .formats import slug
+from .remote import RemoteFaults, RemoteRequestLog, RemoteScript
+from .state import SandboxState
 from .world import World
 
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's documented default, not a secret
+
+
 DEFAULT_WEBHOOK_SECRET = "sandbox-webhook-secret"  # noqa: S105
 
 
 def source_name(kind: str, tenant: str) -> str:
     """The poalign source name ``--config-out`` gives a Jira site / ADO organization."""
     return f"{'jira' if kind == 'jira' else 'ado'}-{slug(tenant)}"
-
-
-class SandboxState:
-    """Everything the emulators share: the world, auth, faults, the log, webhooks, the clock."""
-
-    def __init__(
-        self,
-        world: World,
-        *,
-        token: str,
-        jira_mode: str | None,
-        host: str,
-        jira_faults: FaultConfig,
-        ado_faults: FaultConfig,
-        emitter: WebhookEmitter,
-        source_names: Callable[[str, str], str],
-    ) -> None:
-        self.world = world
-        self.token = token
-        self.jira_mode = jira_mode
-        self.host = host
-        self.jira_port = 0
-        self.ado_port = 0
-        self.request_log = RequestLog()
-        self.faults = {"jira": FaultInjector(jira_faults), "ado": FaultInjector(ado_faults)}
-        self.webhooks = emitter
-        self.source_names = source_names
-        self._offset = timedelta()
-        self._frozen: datetime | None = None
-        self._users: dict[tuple[str, str], dict] = {}
-        self._identities: dict[str, dict] = {}
-        self._known_fields: dict[str, dict[str, str]] = {}
-        self._comment_index: dict[str, dict[str, str]] = {}
-        self.jira_emulator = JiraEmulator(self, self.faults["jira"], self.request_log)
-        self.ado_emulator = AdoEmulator(self, self.faults["ado"], self.request_log)
-        self.admin = build_admin(self)
-        self._export_hook: Callable[[str], Path] | None = None
-
-    # -- clock -----------------------------------------------------------------------------
-    def now(self) -> datetime:
-        if self._frozen is not None:
-            return self._frozen
-        return utcnow() + self._offset
-
-    def set_now(self, when: datetime | None, frozen: bool = False) -> None:
-        if when is None:
-            self._offset, self._frozen = timedelta(), None
-        elif frozen:
-            self._frozen = when
-        else:
-            self._frozen = None
-            self._offset = when - utcnow()
-
-    # -- urls ------------------------------------------------------------------------------
-    @property
-    def jira_root(self) -> str:
-        return f"http://{_url_host(self.host)}:{self.jira_port}"
-
-    @property
-    def ado_root(self) -> str:
-        return f"http://{_url_host(self.host)}:{self.ado_port}"
-
-    def jira_site_url(self, site: str) -> str:
-        return f"{self.jira_root}/{site}"
-
-    def ado_org_url(self, org: str) -> str:
-        return f"{self.ado_root}/{org}"
-
-    # -- identities --------------------------------------------------------------------------
-    def jira_user(self, email_or_name: str, tz: str = "UTC") -> dict:
-        k = (email_or_name, tz)
-        u = self._users.get(k)
-        if u is None:
-            u = self._users[k] = make_user(email_or_name, tz)
-        return u
-
-    def ado_identity(self, name: str = "Sandbox User") -> dict:
-        ident = self._identities.get(name)
-        if ident is None:
-            email = (
-                "sandbox@sandbox.invalid"
-                if name == "Sandbox User"
-                else (f"{name.lower().replace(' ', '.')}@sandbox.invalid")
-            )
-            ident = self._identities[name] = identity(name, email, self.ado_root)
-        return ident
-
-    def known_fields(self, org: Any) -> dict[str, str]:
-        from .wiql import known_fields
-
-        kf = self._known_fields.get(org.name)
-        if kf is None:
-            kf = self._known_fields[org.name] = known_fields(org)
-        return kf
-
-    def comment_index(self, site: Any) -> dict[str, str]:
-        return self._comment_index.setdefault(site.name, {})
-
-    # -- scripting / events --------------------------------------------------------------------
-    def jira_script(self, site: str | None = None) -> JiraScript:
-        return JiraScript(self, self.world.jira_site(site))
-
-    def ado_script(self, org: str | None = None) -> AdoScript:
-        return AdoScript(self, self.world.ado_org(org))
-
-    def emit_jira(self, emulator: JiraEmulator, site: Any, events: Iterable[Any]) -> None:
-        idx = self.comment_index(site)
-        for ev in events:
-            if ev.comment is not None and ev.issue is not None and ev.name == "comment_created":
-                idx[str(ev.comment.get("id"))] = ev.issue.id
-        if not self.webhooks.enabled:
-            return
-        ms = int(self.now().timestamp() * 1000)
-        for ev in events:
-            payload = jira_payload(emulator, site, ev, ms)
-            if payload is not None:
-                self.webhooks.submit("jira", site.name, ev.name, payload, ev.flow)
-
-    def emit_ado(self, emulator: AdoEmulator, org: Any, events: Iterable[Any]) -> None:
-        events = list(events)
-        kf = self._known_fields.get(org.name)
-        if kf is not None:
-            for ev in events:
-                for k in ev.item.fields:
-                    kf.setdefault(k.lower(), k)
-        if not self.webhooks.enabled:
-            return
-        for ev in events:
-            self.webhooks.submit(
-                "ado", org.name, ev.name, ado_payload(emulator, org, ev, self.webhooks, self.now())
-            )
-
-    # -- admin ASGI --------------------------------------------------------------------------
-    def info(self) -> dict:
-        return {
-            "jira": {
-                n: {
-                    "url": self.jira_site_url(n),
-                    "mode": self.jira_emulator.mode(s),
-                    "source": self.source_names("jira", n),
-                }
-                for n, s in self.world.jira.items()
-            },
-            "ado": {
-                n: {
-                    "url": self.ado_org_url(n),
-                    "source": self.source_names("ado", n),
-                    "projects": sorted(p.name for p in o.projects.values()),
-                }
-                for n, o in self.world.ado.items()
-            },
-            "counts": self.world.counts(),
-        }
-
-    def export(self, path: str) -> Path:
-        return self.world.export(path)
-
-
-def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "", "::"):  # noqa: S104 - a display rule, not a bind
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -541,13 +378,13 @@ class SandboxServer:
     @property
     def requests(self) -> RequestLog:
         if self._proc is not None:
-            return _RemoteRequestLog(self)
+            return RemoteRequestLog(self)
         return self.state.request_log
 
     @property
     def faults(self) -> dict[str, Any]:
         if self._proc is not None:
-            return {"jira": _RemoteFaults(self, "jira"), "ado": _RemoteFaults(self, "ado")}
+            return {"jira": RemoteFaults(self, "jira"), "ado": RemoteFaults(self, "ado")}
         return self.state.faults
 
     @property
@@ -583,13 +420,13 @@ class SandboxServer:
     def jira(self, site: str | None = None) -> Any:
         """Scripted changes on a Jira site, run in the server loop (see :class:`JiraScript`)."""
         if self._proc is not None:
-            return _RemoteScript(self, "jira", self.world.jira_site(site).name)
+            return RemoteScript(self, "jira", self.world.jira_site(site).name)
         return _Proxy(self, self.state.jira_script(site))
 
     def ado(self, org: str | None = None) -> Any:
         """Scripted changes in an ADO organization (see :class:`AdoScript`)."""
         if self._proc is not None:
-            return _RemoteScript(self, "ado", self.world.ado_org(org).name)
+            return RemoteScript(self, "ado", self.world.ado_org(org).name)
         return _Proxy(self, self.state.ado_script(org))
 
     def set_now(self, when: datetime | None, frozen: bool = False) -> None:
@@ -617,71 +454,6 @@ class SandboxServer:
         if self._proc is not None:
             return self._admin("GET", "/info")
         return self.call(self.state.info)
-
-
-class _RemoteRequestLog(RequestLog):
-    """The child process's request log, fetched through the admin endpoint on each read."""
-
-    def __init__(self, server: SandboxServer) -> None:
-        super().__init__()
-        self._server = server
-
-    @property
-    def entries(self) -> list[RequestLogEntry]:
-        return [RequestLogEntry(**d) for d in self._server._admin("GET", "/requests")]
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def clear(self) -> None:
-        self._server._admin("DELETE", "/requests")
-
-
-class _RemoteFaults:
-    def __init__(self, server: SandboxServer, emulator: str) -> None:
-        self._server = server
-        self._emulator = emulator
-
-    @property
-    def config(self) -> FaultConfig:
-        return FaultConfig.from_dict(self._server._admin("GET", "/faults")[self._emulator])
-
-    def configure(self, **changes: Any) -> FaultConfig:
-        return FaultConfig.from_dict(self._server._admin("PUT", f"/faults/{self._emulator}", json=changes))
-
-    def inject(self, kind: str, count: int = 1, path: str | None = None, method: str | None = None) -> None:
-        self._server._admin(
-            "POST",
-            f"/faults/{self._emulator}/inject",
-            json={"kind": kind, "count": count, "path": path, "method": method},
-        )
-
-    def reset(self, config: FaultConfig | None = None) -> None:
-        self._server._admin("DELETE", f"/faults/{self._emulator}")
-        if config is not None:
-            self.configure(**config.to_dict())
-
-
-class _RemoteScript:
-    """JiraScript/AdoScript methods called in the child process through ``/_sandbox/script``."""
-
-    def __init__(self, server: SandboxServer, kind: str, tenant: str) -> None:
-        self._server = server
-        self._kind = kind
-        self._tenant = tenant
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name in ("issue", "item", "project"):
-            raise AttributeError(f"{name} is not available with process=True (the world lives in the child)")
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._server._admin(
-                "POST",
-                f"/script/{self._kind}/{self._tenant}",
-                json={"method": name, "args": list(args), "kwargs": kwargs},
-            )["result"]
-
-        return call
 
 
 class _Proxy:

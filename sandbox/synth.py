@@ -14,10 +14,15 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import ado_world as aw
-from . import jira_world as jw
-from .util import ado_ts, agile_ts, jira_ts, stable_uuid
-from .world import LoadReport, World
+from .ado.classification import build_tree
+from .ado.org import AdoOrg, AdoProject, Team, WorkItem
+from .ado.work_item_types import type_states
+from .formats import ado_ts, agile_ts, jira_ts, stable_uuid
+from .jira.defaults import DEFAULT_ISSUE_TYPES, DEFAULT_LINK_TYPES
+from .jira.site import JiraLink, JiraSite
+from .jira.vendor_json import finish_site, ingest_issue
+from .world import World
+from .world_files import LoadReport
 
 _KEYS = ["PAY", "SHOP", "CORE", "DATA", "WEB", "APP", "OPS", "SEC", "UX", "API"]
 _JIRA_STATUSES = [
@@ -72,12 +77,12 @@ def synthetic_world(
     jira_refs: list[tuple[str, str]] = []  # (site base url, key)
     # -- ADO first (Jira remote links point at its items) --------------------------------------
     for oi, (org_name, nproj) in enumerate(ado_orgs.items()):
-        org = aw.AdoOrg(name=org_name)
+        org = AdoOrg(name=org_name)
         world.ado[org_name] = org
         next_id = 1000 * (oi + 1)
         for pi in range(nproj):
             pname = f"Project {chr(65 + pi)}" if nproj > 1 else "Project"
-            proj = aw.AdoProject(
+            proj = AdoProject(
                 name=pname, id=stable_uuid("ado-project", org_name, pname), org=org_name, process="Agile"
             )
             org.projects[pname.lower()] = proj
@@ -94,11 +99,11 @@ def synthetic_world(
                         },
                     }
                 )
-            proj.iterations = aw.build_tree(org, proj, "iteration", it_raw, set())
+            proj.iterations = build_tree(org, proj, "iteration", it_raw, set())
             ar_raw = {"children": [{"name": t} for t in teams]}
-            proj.areas = aw.build_tree(org, proj, "area", ar_raw, set())
-            proj.types = aw.type_states("Agile", {})
-            dt = aw.Team(
+            proj.areas = build_tree(org, proj, "area", ar_raw, set())
+            proj.types = type_states("Agile", {})
+            dt = Team(
                 id=stable_uuid("ado-team", org_name, pname, f"{pname} Team"),
                 name=f"{pname} Team",
                 description="The default project team.",
@@ -108,7 +113,7 @@ def synthetic_world(
             )
             proj.teams[dt.name.lower()] = dt
             for t in teams:
-                tm = aw.Team(
+                tm = Team(
                     id=stable_uuid("ado-team", org_name, pname, t),
                     name=t,
                     area_paths=[(f"{pname}\\{t}", True)],
@@ -157,7 +162,7 @@ def synthetic_world(
                     )
                 if kind in parents:
                     parents[kind].append(wid)
-                wi = aw.WorkItem(id=wid, rev=1, fields=fields, relations=rels, project=pname)
+                wi = WorkItem(id=wid, rev=1, fields=fields, relations=rels, project=pname)
                 wi.fields["System.Id"] = wid
                 wi.fields["System.Rev"] = 1
                 wi.changed = changed
@@ -189,10 +194,8 @@ def synthetic_world(
     # -- Jira ----------------------------------------------------------------------------------
     pidx = 0
     for si, (site_name, deployment) in enumerate(jira_sites.items()):
-        site = jw.JiraSite(
-            name=site_name, deployment=deployment, base_url=f"https://{site_name}.atlassian.net"
-        )
-        site.link_types = [dict(t) for t in jw.DEFAULT_LINK_TYPES]
+        site = JiraSite(name=site_name, deployment=deployment, base_url=f"https://{site_name}.atlassian.net")
+        site.link_types = [dict(t) for t in DEFAULT_LINK_TYPES]
         site.priorities = [dict(p) for p in _PRIOS]
         for s in _JIRA_STATUSES:
             site.statuses[s["id"]] = dict(s)
@@ -223,7 +226,7 @@ def synthetic_world(
                 "name": f"{key.title()} team",
                 "lead": {"displayName": f"{key.title()} PO"},
                 "versions": versions,
-                "issueTypes": [dict(t) for t in jw.DEFAULT_ISSUE_TYPES],
+                "issueTypes": [dict(t) for t in DEFAULT_ISSUE_TYPES],
             }
             site.boards[board] = {"id": board, "name": f"{key} board", "type": "scrum", "projectKey": key}
             sprint_ids = []
@@ -254,7 +257,7 @@ def synthetic_world(
                 st = rnd.choice(_JIRA_STATUSES)
                 cat = st["statusCategory"]["key"]
                 fields: dict[str, Any] = {
-                    "issuetype": dict(jw.DEFAULT_ISSUE_TYPES[0 if is_epic else 1]),
+                    "issuetype": dict(DEFAULT_ISSUE_TYPES[0 if is_epic else 1]),
                     "project": {"id": pid, "key": key, "name": f"{key.title()} team"},
                     "summary": f"{'Epic' if is_epic else 'Story'} {ikey}",
                     "status": dict(st),
@@ -281,7 +284,7 @@ def synthetic_world(
                     if n % 2:
                         fields["closedSprints"] = [] if rnd.random() < 0.5 else [{"id": sprint_ids[1]}]
                         fields["sprint"] = {"id": sprint_ids[2 + rnd.randrange(4)]}
-                issue = jw.ingest_issue(site, _agile(raw, site))
+                issue = ingest_issue(site, _agile(raw, site))
                 if ado_refs and n % 9 == 4:
                     o, p, wid = ado_refs[rnd.randrange(len(ado_refs))]
                     issue.remote_links.append(
@@ -301,7 +304,7 @@ def synthetic_world(
             b = site.by_key[keys[(i + (len(keys) // 2 if cross_links else 1)) % len(keys)]]
             if a.id != b.id:
                 site.add_link(
-                    jw.JiraLink(
+                    JiraLink(
                         id=site.new_link_id(),
                         type=dict(site.link_types[0]),
                         source_id=a.id,
@@ -310,7 +313,7 @@ def synthetic_world(
                         dest_key=b.key,
                     )
                 )
-        jw.finish_site(site)
+        finish_site(site)
     # ADO hyperlinks to Jira issues
     if jira_refs:
         for org in world.ado.values():
@@ -319,13 +322,13 @@ def synthetic_world(
                     base, k = jira_refs[rnd.randrange(len(jira_refs))]
                     wi.relations.append({"rel": "Hyperlink", "url": f"{base}/browse/{k}"})
     for org in world.ado.values():
-        from .ado_ops import assign_watermarks
+        from .ado.ops import assign_watermarks
 
         assign_watermarks(org)
     return world
 
 
-def _agile(raw: dict, site: jw.JiraSite) -> dict:
+def _agile(raw: dict, site: JiraSite) -> dict:
     """Fill the sprint ids of the agile ``sprint``/``closedSprints`` references from the registry."""
     f = raw["fields"]
     if isinstance(f.get("sprint"), dict):

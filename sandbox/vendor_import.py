@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .util import read_json_file
+from .formats import read_json_file
 
 _ORG_URL = re.compile(r"https://dev\.azure\.com/([^/]+)/")
 
@@ -89,7 +89,7 @@ def _demo_template(t: Path) -> tuple[str, str]:
 
 
 def _vsts_examples(src: Path, dst_org: Path, rep: ImportReport, root: Path) -> None:
-    from .world import _comments_in, _work_items_in
+    from .ado.org_folder import comments_in, work_items_in
 
     snaps: dict[int, list[tuple[int, int, dict, str, str | None]]] = collections.defaultdict(list)
     comments: list[tuple[dict, str]] = []
@@ -99,10 +99,10 @@ def _vsts_examples(src: Path, dst_org: Path, rep: ImportReport, root: Path) -> N
         data = read_json_file(f)
         rel = str(f.relative_to(root))
         params = data.get("parameters") or {} if isinstance(data, dict) else {}
-        for w in _work_items_in(data):
+        for w in work_items_in(data):
             order += 1
             snaps[int(w["id"])].append((int(w.get("rev") or 1), order, w, rel, params.get("project")))
-        for c in _comments_in(data):
+        for c in comments_in(data):
             comments.append((c, rel))
         if (
             "classificationnodes" in f.parent.name.lower()

@@ -28,7 +28,7 @@ from connectors.model import ItemRecord
 from connectors.parsing import UnreadableItem
 from sandbox import SandboxServer, World, WorldError
 from sandbox.config_out import build_config
-from sandbox.jira_world import default_fields
+from sandbox.jira.defaults import default_fields
 from sandbox.testing import running_sandbox, small_world
 from service.api.app import create_app
 from service.config.loader import ConfigError, parse_config

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from sandbox import World
 from sandbox.config_out import write_config
-from sandbox.jira_world import JiraLink
+from sandbox.jira.site import JiraLink
 from sandbox.testing import running_sandbox
 from service.config.loader import load_config
 from service.demo import demo_world_dir

@@ -10,7 +10,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from sandbox import SandboxServer
-from sandbox.jira_ops import JiraOpError
+from sandbox.jira.ops import JiraOpError
 from sandbox.testing import jira_client
 
 

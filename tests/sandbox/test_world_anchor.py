@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from sandbox import World, WorldError
-from sandbox.ado_world import iteration_timeframe
+from sandbox.ado.classification import iteration_timeframe
 from sandbox.testing import running_sandbox, wit_client
-from sandbox.world import shift_dates
+from sandbox.world_files import shift_dates
 
 ANCHOR = date(2026, 3, 2)  # a Monday
 

@@ -2195,7 +2195,7 @@ def _issue_ref(issue: Issue, numeric: dict[str, str]) -> dict[str, Any]:
 
 def write_jira(root: Path) -> None:
     site = root / "jira" / JIRA_SITE
-    from sandbox.jira_world import default_fields
+    from sandbox.jira.defaults import default_fields
 
     fields = default_fields()
     fields.append(_custom_field(10040, "Acceptance Criteria"))

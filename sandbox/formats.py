@@ -1,4 +1,4 @@
-"""Small pure helpers shared by the sandbox emulators (time formats, JSON, ids).
+"""Small pure helpers shared by the sandbox emulators: time formats, JSON, ids, secrets.
 
 Nothing here is imported by the real connectors: the sandbox must stay a separate
 implementation of the wire, or it would only ever agree with itself.

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .util import ado_ts, dumps, stable_uuid
+from .formats import ado_ts, dumps, stable_uuid
 
 RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -233,8 +233,8 @@ class WebhookEmitter:
 
 
 def jira_payload(emulator: Any, site: Any, ev: Any, now_ms: int) -> dict | None:
-    """The body Jira posts for one :class:`~sandbox.jira_ops.JiraEvent`."""
-    from .jira_render import FieldSel
+    """The body Jira posts for one :class:`~sandbox.jira.ops.JiraEvent`."""
+    from .jira.field_select import FieldSel
 
     rr = emulator.renderer(site)
     cloud = rr.cloud
@@ -306,7 +306,7 @@ def jira_payload(emulator: Any, site: Any, ev: Any, now_ms: int) -> dict | None:
 
 
 def ado_payload(emulator: Any, org: Any, ev: Any, emitter: WebhookEmitter, now: Any) -> dict:
-    """A service-hook envelope for one :class:`~sandbox.ado_ops.AdoEvent`."""
+    """A service-hook envelope for one :class:`~sandbox.ado.ops.AdoEvent`."""
     rr = emulator.renderer(org)
     wi = ev.item
     project = org.project(wi.project)

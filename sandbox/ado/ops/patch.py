@@ -1,110 +1,26 @@
-"""Writes to a sandbox ADO organization, with the service's rules and side effects.
-
-JSON Patch (``add``/``replace``/``remove``/``test``) on ``/fields/…``, ``/relations/…`` and
-``/rev``; a failed ``test`` rejects the whole patch with 412. ``add`` on ``System.Tags`` appends
-(it never removes a tag), ``replace`` sets the exact list, ``remove`` clears it. States, area and
-iteration paths are validated like the service does (unless ``bypassRules``). A link is kept on
-both ends (adding a Child to A gives B a Parent) and both items get a new revision. Every
-revision gets an organization-wide watermark, which is what the reporting revisions API pages on.
+"""A JSON Patch on a work item (create or update): field rules, derived fields, relations kept on
+both ends, and a ``test /rev`` that rejects the whole patch.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from .ado_render import default_relation_types, markdown_to_html, relation_meta
-from .ado_world import WORKITEM_URL, AdoOrg, AdoProject, WorkItem
-from .util import ado_ts, parse_ts
-
-READ_ONLY = {
-    "system.id",
-    "system.rev",
-    "system.teamproject",
-    "system.watermark",
-    "system.authorizeddate",
-    "system.reviseddate",
-    "system.commentcount",
-    "system.areaid",
-    "system.iterationid",
-    "system.nodename",
-    "system.personid",
-    "system.authorizedas",
-}
-BYPASS_WRITABLE = {"system.changeddate", "system.createddate", "system.changedby", "system.createdby"}
-
-
-class AdoOpError(Exception):
-    def __init__(self, status: int, message: str, type_key: str = "WorkItemTrackingException") -> None:
-        super().__init__(status, message)
-        self.status = status
-        self.message = message
-        self.type_key = type_key
-
-
-@dataclass
-class AdoEvent:
-    org: str
-    name: (
-        str  # workitem.created | workitem.updated | workitem.deleted | workitem.restored | workitem.commented
-    )
-    item: WorkItem
-    update_index: int | None = None  # index into item.revisions of the revision this event is about
-    comment: dict | None = None
-    actor: dict | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def normalize_tags(value: Any) -> str:
-    if value is None:
-        return ""
-    parts = [p.strip() for p in str(value).split(";")]
-    seen: dict[str, str] = {}
-    for p in parts:
-        if p and p.lower() not in seen:
-            seen[p.lower()] = p
-    return "; ".join(seen.values())
-
-
-def _stamp(org: AdoOrg, wi: WorkItem | None, now: datetime) -> datetime:
-    if wi is not None and wi.changed is not None and now <= wi.changed:
-        now = wi.changed + timedelta(milliseconds=1)
-    return now
-
-
-def commit_revision(
-    org: AdoOrg,
-    wi: WorkItem,
-    fields: dict,
-    relations: list[dict],
-    actor: dict | None,
-    now: datetime,
-    first: bool = False,
-) -> int:
-    """Store a new revision (copy-on-write: older revisions keep their dicts)."""
-    now = _stamp(org, wi, now)
-    ts = ado_ts(now)
-    if not first:
-        wi.rev += 1
-    fields["System.Rev"] = wi.rev
-    fields["System.ChangedDate"] = ts
-    fields["System.AuthorizedDate"] = ts
-    fields["System.RevisedDate"] = "9999-01-01T00:00:00Z"
-    if actor is not None:
-        fields["System.ChangedBy"] = actor
-        fields["System.AuthorizedAs"] = actor
-    wm = org.next_watermark()
-    fields["System.Watermark"] = wm
-    wi.fields = fields
-    wi.relations = relations
-    wi.changed = now
-    wi.revisions.append({"rev": wi.rev, "fields": fields, "relations": relations, "watermark": wm})
-    org.rev_log.append((wm, wi.id, len(wi.revisions) - 1))
-    wi.version += 1
-    org.version += 1
-    return len(wi.revisions) - 1
+from ...formats import ado_ts
+from ..org import AdoOrg, AdoProject, WorkItem
+from ..resource_json import relation_meta
+from ..vendor_json import WORKITEM_URL
+from .revisions import (
+    BYPASS_WRITABLE,
+    READ_ONLY,
+    AdoEvent,
+    AdoOpError,
+    commit_revision,
+    normalize_tags,
+    stamp,
+)
 
 
 def _category(project: AdoProject, wi_type: str, state: str) -> str | None:
@@ -206,7 +122,7 @@ def apply_patch(
             "InvalidArgumentValueException",
         )
     creating = wi is None
-    now = _stamp(org, wi, now)
+    now = stamp(org, wi, now)
     if creating:
         t = next((x for x in project.types if x.lower() == (new_type or "").lower()), None)
         if t is None:
@@ -465,142 +381,3 @@ def apply_patch(
         oidx = commit_revision(org, other, o_fields, o_rel, actor, now)
         events.append(AdoEvent(org.name, "workitem.updated", other, oidx, actor=actor))
     return wi, events  # type: ignore[return-value]
-
-
-def delete_item(
-    org: AdoOrg, wi: WorkItem, actor: dict | None, now: datetime, destroy: bool = False
-) -> list[AdoEvent]:
-    project = org.project(wi.project)
-    org.items.pop(wi.id, None)
-    if project:
-        project.item_ids.discard(wi.id)
-    wi.deleted_by = (actor or {}).get("displayName") if isinstance(actor, dict) else str(actor or "")
-    wi.deleted_date = ado_ts(_stamp(org, wi, now))
-    wm = org.next_watermark()
-    tomb = dict(wi.fields)
-    tomb["System.IsDeleted"] = True
-    tomb["System.ChangedDate"] = wi.deleted_date  # the deletion is the item's newest change
-    wi.revisions.append(
-        {"rev": wi.rev, "fields": tomb, "relations": wi.relations, "watermark": wm, "deleted": True}
-    )
-    org.rev_log.append((wm, wi.id, len(wi.revisions) - 1))
-    if not destroy:
-        org.recycle[wi.id] = wi
-    wi.version += 1
-    org.version += 1
-    return [AdoEvent(org.name, "workitem.deleted", wi, actor=actor)]
-
-
-def restore_item(org: AdoOrg, wi: WorkItem, actor: dict | None, now: datetime) -> list[AdoEvent]:
-    org.recycle.pop(wi.id, None)
-    org.items[wi.id] = wi
-    project = org.project(wi.project)
-    if project:
-        project.item_ids.add(wi.id)
-    wi.deleted_by = wi.deleted_date = None
-    fields = dict(wi.fields)
-    fields.pop("System.IsDeleted", None)
-    idx = commit_revision(org, wi, fields, list(wi.relations), actor, now)
-    return [AdoEvent(org.name, "workitem.restored", wi, idx, actor=actor)]
-
-
-def add_comment(
-    org: AdoOrg, wi: WorkItem, text: str, fmt: str, actor: dict | None, now: datetime
-) -> tuple[dict, list[AdoEvent]]:
-    if not str(text or "").strip():
-        raise AdoOpError(400, "VS402625: Comment text cannot be empty.", "InvalidArgumentValueException")
-    now = _stamp(org, wi, now)
-    ts = ado_ts(now)
-    c = {
-        "workItemId": wi.id,
-        "id": org.new_comment_id(),
-        "version": 1,
-        "text": text,
-        "format": fmt,
-        "renderedText": markdown_to_html(text) if fmt == "markdown" else text,
-        "createdBy": actor,
-        "createdDate": ts,
-        "modifiedBy": actor,
-        "modifiedDate": ts,
-        "isDeleted": False,
-    }
-    wi.comments.append(c)
-    fields = dict(wi.fields)
-    fields["System.History"] = c["renderedText"]
-    fields["System.CommentCount"] = int(fields.get("System.CommentCount") or 0) + 1
-    idx = commit_revision(org, wi, fields, list(wi.relations), actor, now)
-    return c, [
-        AdoEvent(org.name, "workitem.commented", wi, idx, comment=c, actor=actor),
-        AdoEvent(org.name, "workitem.updated", wi, idx, comment=c, actor=actor),
-    ]
-
-
-def find_comment(wi: WorkItem, cid: int) -> dict:
-    for c in wi.comments:
-        if int(c["id"]) == int(cid):
-            return c
-    raise AdoOpError(
-        404, f"VS402612: The comment {cid} of work item {wi.id} does not exist.", "CommentNotFoundException"
-    )
-
-
-def update_comment(org: AdoOrg, wi: WorkItem, cid: int, text: str, actor: dict | None, now: datetime) -> dict:
-    c = find_comment(wi, cid)
-    if c.get("isDeleted"):
-        raise AdoOpError(
-            404,
-            f"VS402612: The comment {cid} of work item {wi.id} does not exist.",
-            "CommentNotFoundException",
-        )
-    c["text"] = text
-    c["renderedText"] = markdown_to_html(text) if c.get("format") == "markdown" else text
-    c["version"] = int(c.get("version", 1)) + 1
-    c["modifiedBy"] = actor
-    c["modifiedDate"] = ado_ts(now)
-    wi.version += 1
-    return c
-
-
-def delete_comment(org: AdoOrg, wi: WorkItem, cid: int, actor: dict | None, now: datetime) -> None:
-    c = find_comment(wi, cid)
-    c["isDeleted"] = True
-    c["modifiedBy"] = actor
-    c["modifiedDate"] = ado_ts(now)
-    wi.version += 1
-
-
-def assign_watermarks(org: AdoOrg) -> None:
-    """Give every loaded revision a watermark in ChangedDate order (what reporting revisions pages on)."""
-    entries = []
-    for wi in org.items.values():
-        for i, r in enumerate(wi.revisions):
-            d = parse_ts(r["fields"].get("System.ChangedDate"))
-            entries.append((d.timestamp() if d else 0.0, wi.id, r["rev"], wi, i))
-    for wi in org.recycle.values():
-        for i, r in enumerate(wi.revisions):
-            d = parse_ts(r["fields"].get("System.ChangedDate"))
-            entries.append((d.timestamp() if d else 0.0, wi.id, r["rev"], wi, i))
-    entries.sort(key=lambda e: (e[0], e[1], e[2]))
-    org.rev_log = []
-    for _ts, _id, _rev, wi, i in entries:
-        wm = org.next_watermark()
-        wi.revisions[i]["watermark"] = wm
-        org.rev_log.append((wm, wi.id, i))
-        if i == len(wi.revisions) - 1:
-            wi.fields.setdefault("System.Watermark", wm)
-
-
-__all__ = [
-    "AdoEvent",
-    "AdoOpError",
-    "add_comment",
-    "apply_patch",
-    "assign_watermarks",
-    "default_relation_types",
-    "delete_comment",
-    "delete_item",
-    "find_comment",
-    "normalize_tags",
-    "restore_item",
-    "update_comment",
-]

@@ -9,8 +9,9 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
-from .ado_world import AdoOrg, AdoProject, Node, Team, WorkItem, ado_date, iteration_timeframe
-from .util import dumps, stable_uuid
+from ..formats import dumps, stable_uuid
+from .classification import ado_date, iteration_timeframe
+from .org import AdoOrg, AdoProject, Node, Team, WorkItem
 
 
 @lru_cache(maxsize=1)

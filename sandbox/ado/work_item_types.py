@@ -1,0 +1,201 @@
+"""Work item types, their states and state categories per process template (Agile, Scrum, CMMI,
+Basic), and the guesses made for types and states a world uses but does not declare.
+"""
+
+from __future__ import annotations
+
+# Work item types and their states per process template (state -> category).
+PROCESS_TYPES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
+    "Agile": {
+        "Epic": [
+            ("New", "Proposed", "b2b2b2"),
+            ("Active", "InProgress", "007acc"),
+            ("Resolved", "Resolved", "ff9d00"),
+            ("Closed", "Completed", "339933"),
+            ("Removed", "Removed", "ffffff"),
+        ],
+        "Feature": [
+            ("New", "Proposed", "b2b2b2"),
+            ("Active", "InProgress", "007acc"),
+            ("Resolved", "Resolved", "ff9d00"),
+            ("Closed", "Completed", "339933"),
+            ("Removed", "Removed", "ffffff"),
+        ],
+        "User Story": [
+            ("New", "Proposed", "b2b2b2"),
+            ("Active", "InProgress", "007acc"),
+            ("Resolved", "Resolved", "ff9d00"),
+            ("Closed", "Completed", "339933"),
+            ("Removed", "Removed", "ffffff"),
+        ],
+        "Task": [
+            ("New", "Proposed", "b2b2b2"),
+            ("Active", "InProgress", "007acc"),
+            ("Closed", "Completed", "339933"),
+            ("Removed", "Removed", "ffffff"),
+        ],
+        "Bug": [
+            ("New", "Proposed", "b2b2b2"),
+            ("Active", "InProgress", "007acc"),
+            ("Resolved", "Resolved", "ff9d00"),
+            ("Closed", "Completed", "339933"),
+        ],
+        "Issue": [("Active", "Proposed", "007acc"), ("Closed", "Completed", "339933")],
+    },
+    "Scrum": {
+        "Epic": [
+            ("New", "Proposed", "b2b2b2"),
+            ("In Progress", "InProgress", "007acc"),
+            ("Done", "Completed", "339933"),
+            ("Removed", "Removed", "ffffff"),
+        ],
+        "Feature": [
+            ("New", "Proposed", "b2b2b2"),
+            ("In Progress", "InProgress", "007acc"),
+            ("Done", "Completed", "339933"),
+            ("Removed", "Removed", "ffffff"),
+        ],
+        "Product Backlog Item": [
+            ("New", "Proposed", "b2b2b2"),
+            ("Approved", "Proposed", "5688e0"),
+            ("Committed", "InProgress", "007acc"),
+            ("Done", "Completed", "339933"),
+            ("Removed", "Removed", "ffffff"),
+        ],
+        "Task": [
+            ("To Do", "Proposed", "b2b2b2"),
+            ("In Progress", "InProgress", "007acc"),
+            ("Done", "Completed", "339933"),
+            ("Removed", "Removed", "ffffff"),
+        ],
+        "Bug": [
+            ("New", "Proposed", "b2b2b2"),
+            ("Approved", "Proposed", "5688e0"),
+            ("Committed", "InProgress", "007acc"),
+            ("Done", "Completed", "339933"),
+            ("Removed", "Removed", "ffffff"),
+        ],
+        "Impediment": [("Open", "Proposed", "b2b2b2"), ("Closed", "Completed", "339933")],
+    },
+    "Basic": {
+        "Epic": [
+            ("To Do", "Proposed", "b2b2b2"),
+            ("Doing", "InProgress", "007acc"),
+            ("Done", "Completed", "339933"),
+        ],
+        "Issue": [
+            ("To Do", "Proposed", "b2b2b2"),
+            ("Doing", "InProgress", "007acc"),
+            ("Done", "Completed", "339933"),
+        ],
+        "Task": [
+            ("To Do", "Proposed", "b2b2b2"),
+            ("Doing", "InProgress", "007acc"),
+            ("Done", "Completed", "339933"),
+        ],
+    },
+    "CMMI": {
+        "Epic": [
+            ("Proposed", "Proposed", "b2b2b2"),
+            ("Active", "InProgress", "007acc"),
+            ("Resolved", "Resolved", "ff9d00"),
+            ("Closed", "Completed", "339933"),
+        ],
+        "Feature": [
+            ("Proposed", "Proposed", "b2b2b2"),
+            ("Active", "InProgress", "007acc"),
+            ("Resolved", "Resolved", "ff9d00"),
+            ("Closed", "Completed", "339933"),
+        ],
+        "Requirement": [
+            ("Proposed", "Proposed", "b2b2b2"),
+            ("Active", "InProgress", "007acc"),
+            ("Resolved", "Resolved", "ff9d00"),
+            ("Closed", "Completed", "339933"),
+        ],
+        "Task": [
+            ("Proposed", "Proposed", "b2b2b2"),
+            ("Active", "InProgress", "007acc"),
+            ("Resolved", "Resolved", "ff9d00"),
+            ("Closed", "Completed", "339933"),
+        ],
+        "Bug": [
+            ("Proposed", "Proposed", "b2b2b2"),
+            ("Active", "InProgress", "007acc"),
+            ("Resolved", "Resolved", "ff9d00"),
+            ("Closed", "Completed", "339933"),
+        ],
+    },
+}
+
+
+# Types every process has besides its backlog types.
+COMMON_TYPES = {
+    "Test Case": [
+        ("Design", "Proposed", "b2b2b2"),
+        ("Ready", "InProgress", "007acc"),
+        ("Closed", "Completed", "339933"),
+    ],
+    "Shared Steps": [("Active", "InProgress", "007acc"), ("Closed", "Completed", "339933")],
+    "Test Plan": [("Active", "InProgress", "007acc"), ("Inactive", "Completed", "339933")],
+    "Test Suite": [
+        ("In Planning", "Proposed", "b2b2b2"),
+        ("In Progress", "InProgress", "007acc"),
+        ("Completed", "Completed", "339933"),
+    ],
+}
+
+
+TYPE_CATEGORIES = {
+    "Epic": "Microsoft.EpicCategory",
+    "Feature": "Microsoft.FeatureCategory",
+    "User Story": "Microsoft.RequirementCategory",
+    "Product Backlog Item": "Microsoft.RequirementCategory",
+    "Requirement": "Microsoft.RequirementCategory",
+    "Issue": "Microsoft.RequirementCategory",
+    "Task": "Microsoft.TaskCategory",
+    "Bug": "Microsoft.BugCategory",
+    "Test Case": "Microsoft.TestCaseCategory",
+    "Shared Steps": "Microsoft.SharedStepCategory",
+    "Impediment": "Microsoft.HiddenCategory",
+}
+
+
+def guess_category(state: str) -> str:
+    s = state.lower()
+    if s in ("done", "closed", "completed", "inactive", "resolved and closed"):
+        return "Completed"
+    if s in ("removed", "cut", "abandoned", "cancelled", "canceled"):
+        return "Removed"
+    if s in ("resolved",):
+        return "Resolved"
+    if s in ("new", "to do", "proposed", "approved", "design", "open", "in planning"):
+        return "Proposed"
+    return "InProgress"
+
+
+def guess_process(type_names: set[str]) -> str:
+    if "Product Backlog Item" in type_names:
+        return "Scrum"
+    if "Requirement" in type_names:
+        return "CMMI"
+    if "User Story" in type_names:
+        return "Agile"
+    if "Issue" in type_names and not type_names & {"Feature", "Bug"}:
+        return "Basic"
+    return "Agile"
+
+
+def type_states(process: str, observed: dict[str, set[str]]) -> dict[str, list[dict]]:
+    base = dict(PROCESS_TYPES.get(process, PROCESS_TYPES["Agile"]))
+    base.update(COMMON_TYPES)
+    out: dict[str, list[dict]] = {}
+    for t, states in base.items():
+        out[t] = [{"name": n, "color": c, "category": cat} for n, cat, c in states]
+    for t, states in observed.items():
+        lst = out.setdefault(t, [])
+        known = {s["name"].lower() for s in lst}
+        for s in sorted(states):
+            if s.lower() not in known:
+                lst.append({"name": s, "color": "b2b2b2", "category": guess_category(s)})
+    return out

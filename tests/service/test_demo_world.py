@@ -8,7 +8,6 @@ over HTTP with the official clients, and judged against its manifest, expected.y
 from __future__ import annotations
 
 import json
-import runpy
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -158,15 +157,14 @@ def test_poalign_check_lists_the_planted_problems_grouped_by_pair_of_teams(demo:
     assert f"{len(findings)} open finding(s); 0 new, 0 resolved since last run." in text.output
 
 
-def test_the_world_files_are_what_generate_py_writes(tmp_path: Path) -> None:
-    generator = runpy.run_path(str(DEMO / "generate.py"), run_name="demo_world_generator")
-    generator["write_jira"](tmp_path)
-    generator["write_ado"](tmp_path)
-    written = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*.json")}
-    committed = {
-        p.relative_to(DEMO): p.read_bytes() for sub in ("jira", "ado") for p in (DEMO / sub).rglob("*.json")
-    }
-    assert sorted(written) == sorted(committed)
-    assert [name for name, body in written.items() if committed[name] != body] == []
-    anchor = json.loads((DEMO / "world.json").read_text())["anchor_date"]
-    assert generator["ANCHOR"].isoformat() == anchor
+def test_the_tracker_files_keep_one_json_layout() -> None:
+    """The files are the world and are edited by hand (its README): one layout keeps diffs readable."""
+    files = [p for sub in ("jira", "ado") for p in sorted((DEMO / sub).rglob("*.json"))]
+    assert len(files) > 100
+    laid_out_otherwise = [
+        str(p.relative_to(DEMO))
+        for p in files
+        if p.read_text(encoding="utf-8")
+        != json.dumps(json.loads(p.read_text(encoding="utf-8")), ensure_ascii=False, indent=1) + "\n"
+    ]
+    assert laid_out_otherwise == []

@@ -43,6 +43,7 @@ never in the request log.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -54,7 +55,7 @@ from .faults import FaultConfig
 from .script import ScriptError
 
 
-def build_admin(state: Any) -> Starlette:
+def build_admin(state: Any) -> Callable[[dict, Any, Any], Awaitable[None]]:
     async def body(request: Request) -> dict:
         raw = await request.body()
         if not raw:

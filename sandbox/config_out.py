@@ -166,15 +166,19 @@ def build_config(
                 teams.append(t)
         else:
             org = world.ado[tenant]
-            for proj in sorted(org.projects.values(), key=lambda x: x.name):
-                others = [x for x in proj.teams.values() if not x.is_default]
-                for tm in sorted(proj.teams.values(), key=lambda x: (not x.is_default, x.name)):
-                    scope: dict[str, Any] = {"project": proj.name}
-                    if not (tm.is_default and others) and tm.default_area and tm.default_area != proj.name:
+            for project in sorted(org.projects.values(), key=lambda x: x.name):
+                others = [x for x in project.teams.values() if not x.is_default]
+                for tm in sorted(project.teams.values(), key=lambda x: (not x.is_default, x.name)):
+                    scope: dict[str, Any] = {"project": project.name}
+                    if not (tm.is_default and others) and tm.default_area and tm.default_area != project.name:
                         scope["area_path"] = tm.default_area
                     scope["team"] = tm.name
                     teams.append(
-                        {"name": team_name(tm.name, f"{tenant} {proj.name}"), "source": name, "scope": scope}
+                        {
+                            "name": team_name(tm.name, f"{tenant} {project.name}"),
+                            "source": name,
+                            "scope": scope,
+                        }
                     )
     cfg: dict[str, Any] = {"database": {"url": database_url}}
     chief = wp.get("chief_product_owner")

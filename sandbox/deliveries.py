@@ -31,9 +31,12 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .formats import ado_ts, dumps, stable_uuid
+
+if TYPE_CHECKING:  # imported when the first delivery goes out
+    import httpx
 
 RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -107,7 +110,7 @@ class WebhookEmitter:
         self._workers: dict[str, asyncio.Task] = {}
         self._pending = 0
         self._idle: asyncio.Event | None = None
-        self._client = None
+        self._client: httpx.AsyncClient | None = None
         self._ids = itertools.count(1)
         self._notification = itertools.count(1)
         self.enabled = bool(self.targets)
@@ -186,8 +189,9 @@ class WebhookEmitter:
             if attempt and d.kind == "jira":
                 headers["X-Atlassian-Webhook-Retry"] = str(attempt)
             d.attempts = attempt + 1
+            assert self._client is not None, "the worker opens the client before its first delivery"
             try:
-                r = await self._client.post(d.url, content=d.body, headers=headers)  # type: ignore[union-attr]
+                r = await self._client.post(d.url, content=d.body, headers=headers)
                 d.status = r.status_code
                 d.error = None
                 if r.status_code not in RETRY_STATUSES:

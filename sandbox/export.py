@@ -147,13 +147,13 @@ def export_ado_org(org: AdoOrg, d: Path) -> None:
                     pd / "comments" / f"{wid}.json", {"totalCount": len(cs), "count": len(cs), "comments": cs}
                 )
     for wi in org.recycle.values():
-        p = org.project(wi.project)
-        if p is None:
+        home = org.project(wi.project)
+        if home is None:
             continue
         data = rr.work_item_dict(wi, None, "relations")
         data["deletedBy"] = wi.deleted_by
         data["deletedDate"] = wi.deleted_date
-        _write(d / _safe(p.name) / "recyclebin" / f"{wi.id}.json", data)
+        _write(d / _safe(home.name) / "recyclebin" / f"{wi.id}.json", data)
 
 
 def export_world(world: Any, root: Path) -> Path:

@@ -36,8 +36,6 @@ from .state import SandboxState
 from .world import World
 
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's documented default, not a secret
-
-
 DEFAULT_WEBHOOK_SECRET = "sandbox-webhook-secret"  # noqa: S105
 
 
@@ -202,8 +200,8 @@ class SandboxServer:
             while not all(s.started for s in servers):
                 if any(t.done() for t in tasks):
                     for t in tasks:
-                        if t.done() and t.exception():
-                            raise t.exception()  # type: ignore[misc]
+                        if t.done() and (exc := t.exception()):
+                            raise exc
                     raise RuntimeError("a sandbox server stopped during start-up")
                 await asyncio.sleep(0.005)
             self._ready.set()

@@ -25,7 +25,7 @@ from .world import World
 from .world_files import LoadReport
 
 _KEYS = ["PAY", "SHOP", "CORE", "DATA", "WEB", "APP", "OPS", "SEC", "UX", "API"]
-_JIRA_STATUSES = [
+_JIRA_STATUSES: list[dict[str, Any]] = [
     {
         "id": "10000",
         "name": "To Do",
@@ -87,7 +87,7 @@ def synthetic_world(
             )
             org.projects[pname.lower()] = proj
             teams = [f"{pname} Team {t}" for t in ("North", "South")]
-            it_raw = {"children": []}
+            it_raw: dict[str, list[dict[str, Any]]] = {"children": []}
             for s in range(1, 7):
                 start = monday + timedelta(days=14 * (s - 3))
                 it_raw["children"].append(
@@ -197,8 +197,8 @@ def synthetic_world(
         site = JiraSite(name=site_name, deployment=deployment, base_url=f"https://{site_name}.atlassian.net")
         site.link_types = [dict(t) for t in DEFAULT_LINK_TYPES]
         site.priorities = [dict(p) for p in _PRIOS]
-        for s in _JIRA_STATUSES:
-            site.statuses[s["id"]] = dict(s)
+        for status in _JIRA_STATUSES:
+            site.statuses[status["id"]] = dict(status)
         world.jira[site_name] = site
         base_id = 10000 * (si + 1)
         next_issue = base_id
@@ -256,7 +256,7 @@ def synthetic_world(
                 updated = now - timedelta(minutes=rnd.randrange(60 * 24 * 60))
                 st = rnd.choice(_JIRA_STATUSES)
                 cat = st["statusCategory"]["key"]
-                fields: dict[str, Any] = {
+                fields = {
                     "issuetype": dict(DEFAULT_ISSUE_TYPES[0 if is_epic else 1]),
                     "project": {"id": pid, "key": key, "name": f"{key.title()} team"},
                     "summary": f"{'Epic' if is_epic else 'Story'} {ikey}",
@@ -300,17 +300,17 @@ def synthetic_world(
         # Blocks links, some across projects
         keys = [i.key for i in site.issues.values() if i.type_name != "Epic"]
         for i in range(0, len(keys) - 1, 6):
-            a = site.by_key[keys[i]]
-            b = site.by_key[keys[(i + (len(keys) // 2 if cross_links else 1)) % len(keys)]]
-            if a.id != b.id:
+            src = site.by_key[keys[i]]
+            dst = site.by_key[keys[(i + (len(keys) // 2 if cross_links else 1)) % len(keys)]]
+            if src.id != dst.id:
                 site.add_link(
                     JiraLink(
                         id=site.new_link_id(),
                         type=dict(site.link_types[0]),
-                        source_id=a.id,
-                        source_key=a.key,
-                        dest_id=b.id,
-                        dest_key=b.key,
+                        source_id=src.id,
+                        source_key=src.key,
+                        dest_id=dst.id,
+                        dest_key=dst.key,
                     )
                 )
         finish_site(site)

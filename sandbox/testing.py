@@ -97,7 +97,7 @@ def jira_client(
     url = sb.jira_urls[site]
     token = token if token is not None else sb.token
     auth = auth or ("basic" if sb.jira_mode(site) == "cloud" else "bearer")
-    opts = {"rest_api_version": rest_api_version}
+    opts: dict[str, Any] = {"rest_api_version": rest_api_version}
     if auth == "basic":
         return JIRA(
             server=url, basic_auth=(user, token), max_retries=max_retries, timeout=timeout, options=opts
@@ -132,7 +132,7 @@ def work_client(sb: SandboxServer, org: str | None = None) -> Any:
 try:  # pragma: no cover - exercised by the test suite itself
     import pytest as _pytest
 except ImportError:  # pragma: no cover
-    _pytest = None  # type: ignore[assignment]
+    _pytest = None  # type: ignore[assignment]  # optional: the helpers above work without pytest
 
 if _pytest is not None:
 

@@ -105,8 +105,6 @@ def read_json(f: Path, shift: int = 0) -> Any:
 
 
 _DATE_ONLY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-
-
 _TIMESTAMP_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?=T\d{2}:\d{2})")
 
 

@@ -13,7 +13,6 @@ from .org import AdoOrg
 
 MAX_API = (7, 2)
 
-
 # (id, area, resourceName, routeTemplate, resourceVersion)
 LOCATIONS = [
     ("e81700f7-3be2-46de-8624-2eb35882fcaa", "Location", "ResourceAreas", "_apis/{resource}/{areaId}", 1),
@@ -142,8 +141,6 @@ LOCATIONS = [
     ),
     ("7a4d9ee9-3433-4347-b47a-7a80f1cf307e", "core", "teams", "_apis/{resource}", 3),
 ]
-
-
 AREAS = {
     "wit": "5264459e-e5e0-4bd8-b118-0985e68a4ec5",
     "work": "1d4f49f9-02b9-4e26-b826-2cdb6195f2a9",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Any
+from typing import Any, overload
 
 from starlette.requests import Request
 
@@ -82,7 +82,12 @@ class AdoHandlers(Emulator):
                 400, "VS402352: The request body is not valid JSON.", "InvalidArgumentValueException"
             ) from None
 
+    @overload
+    def project_or_404(self, org: AdoOrg, name: str) -> AdoProject: ...
+    @overload
+    def project_or_404(self, org: AdoOrg, name: str | None) -> AdoProject | None: ...
     def project_or_404(self, org: AdoOrg, name: str | None) -> AdoProject | None:
+        """The project a route names (404 when it does not exist); None for organization-wide routes."""
         if name is None:
             return None
         p = org.project(name)
@@ -141,6 +146,23 @@ class AdoHandlers(Emulator):
             v = list(v.split(","))
         out = tuple(x.strip() for x in v if x and x.strip())
         return out or None
+
+    def _delete_ref(self, org: AdoOrg, wi: WorkItem, with_resource: bool) -> dict:
+        rr = self.renderer(org)
+        p = org.project(wi.project)
+        out: dict[str, Any] = {
+            "id": wi.id,
+            "code": 200,
+            "deletedBy": wi.deleted_by,
+            "deletedDate": wi.deleted_date,
+            "name": wi.fields.get("System.Title"),
+            "project": wi.project,
+            "type": wi.type_name,
+            "url": f"{rr.project_base(p) if p else rr.base}/_apis/wit/recyclebin/{wi.id}",
+        }
+        if with_resource:
+            out["resource"] = rr.work_item_dict(wi, None, "relations")
+        return out
 
     def _as_of(self, wi: WorkItem, when: str | None) -> dict | None:
         if not when:

@@ -122,9 +122,9 @@ class AdoHistoryRoutes(AdoHandlers):
                 if d is not None and d < start_dt:
                     continue
             snap = {"rev": r["rev"], "fields": r["fields"], "relations": r["relations"]}
-            d = rr.work_item_dict(wi, fields, "none", snapshot=snap)
-            d.pop("url", None)
-            out.append(dumps(d))
+            item = rr.work_item_dict(wi, fields, "none", snapshot=snap)
+            item.pop("url", None)
+            out.append(dumps(item))
         is_last = pos >= len(log)
         if is_last and log:
             last_wm = max(last_wm, log[-1][0])
@@ -141,13 +141,13 @@ class AdoHistoryRoutes(AdoHandlers):
         p = self.project_or_404(org, project)
         rr = self.renderer(org)
         ids = request.query_params.get("ids")
-        items = [w for w in org.recycle.values() if w.project.lower() == p.name.lower()]  # type: ignore[union-attr]
+        items = [w for w in org.recycle.values() if w.project.lower() == p.name.lower()]
         if ids:
             want = {int(x) for x in ids.split(",") if x.strip().isdigit()}
             vals = [self._delete_ref(org, w, False) for w in items if w.id in want]
         else:
             vals = [
-                {"id": w.id, "url": f"{rr.project_base(p)}/_apis/wit/recyclebin/{w.id}"}  # type: ignore[arg-type]
+                {"id": w.id, "url": f"{rr.project_base(p)}/_apis/wit/recyclebin/{w.id}"}
                 for w in sorted(items, key=lambda w: w.id)
             ]
         return json_response({"count": len(vals), "value": vals})
@@ -162,11 +162,11 @@ class AdoHistoryRoutes(AdoHandlers):
 
     async def recycle_get(self, request: Request, org: AdoOrg, project: str, id: str) -> Response:
         p = self.project_or_404(org, project)
-        return json_response(self._delete_ref(org, self._recycled(org, p, id), True))  # type: ignore[arg-type]
+        return json_response(self._delete_ref(org, self._recycled(org, p, id), True))
 
     async def recycle_restore(self, request: Request, org: AdoOrg, project: str, id: str) -> Response:
         p = self.project_or_404(org, project)
-        wi = self._recycled(org, p, id)  # type: ignore[arg-type]
+        wi = self._recycled(org, p, id)
         b = await self.body(request)
         if not isinstance(b, dict) or b.get("IsDeleted", b.get("isDeleted")) is not False:
             raise api_error(
@@ -181,6 +181,6 @@ class AdoHistoryRoutes(AdoHandlers):
 
     async def recycle_destroy(self, request: Request, org: AdoOrg, project: str, id: str) -> Response:
         p = self.project_or_404(org, project)
-        wi = self._recycled(org, p, id)  # type: ignore[arg-type]
+        wi = self._recycled(org, p, id)
         org.recycle.pop(wi.id, None)
         return empty(204)

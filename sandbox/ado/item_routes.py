@@ -11,7 +11,7 @@ from ..formats import ado_ts, dumps
 from ..http import json_response
 from . import ops, wiql_eval, wiql_parse
 from .handler_base import AdoHandlers, api_error, collection_json
-from .org import AdoOrg, AdoProject, WorkItem
+from .org import AdoOrg, AdoProject
 
 
 class AdoItemRoutes(AdoHandlers):
@@ -300,23 +300,6 @@ class AdoItemRoutes(AdoHandlers):
         if (qp.get("suppressNotifications") or "").lower() != "true":
             self.emit(org, events)
         return json_response(self.renderer(org).work_item_dict(new, None, "relations"))
-
-    def _delete_ref(self, org: AdoOrg, wi: WorkItem, with_resource: bool) -> dict:
-        rr = self.renderer(org)
-        p = org.project(wi.project)
-        out: dict[str, Any] = {
-            "id": wi.id,
-            "code": 200,
-            "deletedBy": wi.deleted_by,
-            "deletedDate": wi.deleted_date,
-            "name": wi.fields.get("System.Title"),
-            "project": wi.project,
-            "type": wi.type_name,
-            "url": f"{rr.project_base(p) if p else rr.base}/_apis/wit/recyclebin/{wi.id}",
-        }
-        if with_resource:
-            out["resource"] = rr.work_item_dict(wi, None, "relations")
-        return out
 
     async def delete_item(
         self, request: Request, org: AdoOrg, id: str, project: str | None = None

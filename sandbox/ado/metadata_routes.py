@@ -40,17 +40,17 @@ class AdoMetadataRoutes(AdoHandlers):
 
     async def types(self, request: Request, org: AdoOrg, project: str) -> Response:
         p = self.project_or_404(org, project)
-        vals = [self._type_json(org, p, t) for t in p.types]  # type: ignore[union-attr,arg-type]
+        vals = [self._type_json(org, p, t) for t in p.types]
         return json_response({"count": len(vals), "value": vals})
 
     async def type(self, request: Request, org: AdoOrg, project: str, type: str) -> Response:
         p = self.project_or_404(org, project)
-        return json_response(self._type_json(org, p, self._type_name(p, type)))  # type: ignore[arg-type]
+        return json_response(self._type_json(org, p, self._type_name(p, type)))
 
     async def type_states(self, request: Request, org: AdoOrg, project: str, type: str) -> Response:
         p = self.project_or_404(org, project)
-        name = self._type_name(p, type)  # type: ignore[arg-type]
-        vals = p.states_of(name)  # type: ignore[union-attr]
+        name = self._type_name(p, type)
+        vals = p.states_of(name)
         return json_response({"count": len(vals), "value": vals})
 
     async def type_categories(self, request: Request, org: AdoOrg, project: str) -> Response:
@@ -59,7 +59,7 @@ class AdoMetadataRoutes(AdoHandlers):
         p = self.project_or_404(org, project)
         rr = self.renderer(org)
         cats: dict[str, list[str]] = {}
-        for t in p.types:  # type: ignore[union-attr]
+        for t in p.types:
             cats.setdefault(TYPE_CATEGORIES.get(t, "Microsoft.HiddenCategory"), []).append(t)
         vals = []
         for ref, ts in sorted(cats.items()):
@@ -69,14 +69,13 @@ class AdoMetadataRoutes(AdoHandlers):
                     "referenceName": ref,
                     "defaultWorkItemType": {
                         "name": ts[0],
-                        "url": f"{rr.project_base(p)}/_apis/wit/workItemTypes/"  # type: ignore[arg-type]
-                        f"{quote(ts[0])}",
+                        "url": f"{rr.project_base(p)}/_apis/wit/workItemTypes/{quote(ts[0])}",
                     },
                     "workItemTypes": [
-                        {"name": t, "url": f"{rr.project_base(p)}/_apis/wit/workItemTypes/{quote(t)}"}  # type: ignore[arg-type]
+                        {"name": t, "url": f"{rr.project_base(p)}/_apis/wit/workItemTypes/{quote(t)}"}
                         for t in ts
                     ],
-                    "url": f"{rr.project_base(p)}/_apis/wit/workItemTypeCategories/{ref}",  # type: ignore[arg-type]
+                    "url": f"{rr.project_base(p)}/_apis/wit/workItemTypeCategories/{ref}",
                 }
             )
         return json_response({"count": len(vals), "value": vals})
@@ -89,7 +88,8 @@ class AdoMetadataRoutes(AdoHandlers):
         p = self.project_or_404(org, project)
         rr = self.renderer(org)
         depth = self._depth(request)
-        vals = [rr.node(p, p.areas, depth), rr.node(p, p.iterations, depth)]  # type: ignore[arg-type,union-attr]
+        assert p.areas is not None and p.iterations is not None, "every loaded project has both trees"
+        vals = [rr.node(p, p.areas, depth), rr.node(p, p.iterations, depth)]
         return json_response({"count": len(vals), "value": vals})
 
     async def node(self, request: Request, org: AdoOrg, project: str, group: str, path: str = "") -> Response:
@@ -102,16 +102,16 @@ class AdoMetadataRoutes(AdoHandlers):
                 "InvalidArgumentValueException",
             )
         structure = "area" if g == "areas" else "iteration"
-        root = p.areas if structure == "area" else p.iterations  # type: ignore[union-attr]
+        root = p.areas if structure == "area" else p.iterations
         node = root
         if path:
-            full = p.name + "\\" + path.replace("/", "\\")  # type: ignore[union-attr]
-            node = p.node_by_path(structure, full)  # type: ignore[union-attr]
+            full = p.name + "\\" + path.replace("/", "\\")
+            node = p.node_by_path(structure, full)
         if node is None:
             raise api_error(
                 404, f"VS402485: The node {path} does not exist.", "ClassificationNodeNotFoundException"
             )
-        return json_response(self.renderer(org).node(p, node, self._depth(request)))  # type: ignore[arg-type]
+        return json_response(self.renderer(org).node(p, node, self._depth(request)))
 
     async def relation_types(self, request: Request, org: AdoOrg) -> Response:
         from .resource_json import relation_meta

@@ -76,7 +76,7 @@ def finish_project(
         with reading(files.get("teams", Path(proj.name)), "teams"):
             _teams_from_list(org, proj, team_list, conf, files)
     if not proj.teams:
-        t = Team(
+        default_team = Team(
             id=stable_uuid("ado-team", org.name, proj.name, f"{proj.name} Team"),
             name=f"{proj.name} Team",
             description="The default project team.",
@@ -84,7 +84,7 @@ def finish_project(
             area_paths=[(proj.name, True)],
             default_area=proj.name,
         )
-        proj.teams[t.name.lower()] = t
+        proj.teams[default_team.name.lower()] = default_team
 
 
 def _truthy(v: Any) -> bool:

@@ -25,7 +25,7 @@ class AdoTeamRoutes(AdoHandlers):
 
     async def team_iterations(self, request: Request, org: AdoOrg, project: str, team: str) -> Response:
         p = self.project_or_404(org, project)
-        t = self.team_or_404(p, team)  # type: ignore[arg-type]
+        t = self.team_or_404(p, team)
         tf = (request.query_params.get("$timeframe") or "").lower()
         if tf and tf not in ("current", "past", "future"):
             raise api_error(
@@ -35,38 +35,40 @@ class AdoTeamRoutes(AdoHandlers):
             )
         now = self.state.now()
         rr = self.renderer(org)
-        nodes = self._team_nodes(p, t)  # type: ignore[arg-type]
+        nodes = self._team_nodes(p, t)
         if tf:
             nodes = [n for n in nodes if iteration_timeframe(n, now) == tf]
-        vals = [rr.team_iteration(p, t, n, now) for n in nodes]  # type: ignore[arg-type]
+        vals = [rr.team_iteration(p, t, n, now) for n in nodes]
         return json_response({"count": len(vals), "value": vals})
 
     async def team_iterations_default(self, request: Request, org: AdoOrg, project: str) -> Response:
         p = self.project_or_404(org, project)
-        return await self.team_iterations(request, org, project, p.default_team().name)  # type: ignore[union-attr]
+        default = p.default_team()
+        assert default is not None, "loading gives every project a team"
+        return await self.team_iterations(request, org, project, default.name)
 
     async def team_iteration(
         self, request: Request, org: AdoOrg, project: str, team: str, iid: str
     ) -> Response:
         p = self.project_or_404(org, project)
-        t = self.team_or_404(p, team)  # type: ignore[arg-type]
-        for n in self._team_nodes(p, t):  # type: ignore[arg-type]
+        t = self.team_or_404(p, team)
+        for n in self._team_nodes(p, t):
             if n.identifier == iid.lower() or str(n.id) == iid:
-                return json_response(self.renderer(org).team_iteration(p, t, n, self.state.now()))  # type: ignore[arg-type]
+                return json_response(self.renderer(org).team_iteration(p, t, n, self.state.now()))
         raise api_error(404, f"The iteration {iid} is not selected for team {t.name}.", "IterationNotFound")
 
     async def team_field_values(self, request: Request, org: AdoOrg, project: str, team: str) -> Response:
         p = self.project_or_404(org, project)
-        t = self.team_or_404(p, team)  # type: ignore[arg-type]
+        t = self.team_or_404(p, team)
         rr = self.renderer(org)
-        url = f"{rr.project_base(p)}/{t.id}/_apis/work/teamsettings/teamfieldvalues"  # type: ignore[arg-type]
+        url = f"{rr.project_base(p)}/{t.id}/_apis/work/teamsettings/teamfieldvalues"
         return json_response(
             {
                 "field": {
                     "referenceName": "System.AreaPath",
                     "url": f"{rr.base}/_apis/wit/fields/System.AreaPath",
                 },
-                "defaultValue": t.default_area or p.name,  # type: ignore[union-attr]
+                "defaultValue": t.default_area or p.name,
                 "values": [{"value": a, "includeChildren": c} for a, c in t.area_paths],
                 "url": url,
                 "_links": {"self": {"href": url}},
@@ -75,17 +77,20 @@ class AdoTeamRoutes(AdoHandlers):
 
     async def team_field_values_default(self, request: Request, org: AdoOrg, project: str) -> Response:
         p = self.project_or_404(org, project)
-        return await self.team_field_values(request, org, project, p.default_team().name)  # type: ignore[union-attr]
+        default = p.default_team()
+        assert default is not None, "loading gives every project a team"
+        return await self.team_field_values(request, org, project, default.name)
 
     async def team_settings(self, request: Request, org: AdoOrg, project: str, team: str) -> Response:
         p = self.project_or_404(org, project)
-        t = self.team_or_404(p, team)  # type: ignore[arg-type]
+        t = self.team_or_404(p, team)
         rr = self.renderer(org)
-        root = p.iterations  # type: ignore[union-attr]
-        url = f"{rr.project_base(p)}/{t.id}/_apis/work/teamsettings"  # type: ignore[arg-type]
+        root = p.iterations
+        assert root is not None, "every loaded project has an iteration tree"
+        url = f"{rr.project_base(p)}/{t.id}/_apis/work/teamsettings"
         return json_response(
             {
-                "backlogIteration": {"id": root.identifier, "name": root.name, "path": "", "url": url},  # type: ignore[union-attr]
+                "backlogIteration": {"id": root.identifier, "name": root.name, "path": "", "url": url},
                 "bugsBehavior": "asRequirements",
                 "workingDays": ["monday", "tuesday", "wednesday", "thursday", "friday"],
                 "backlogVisibilities": {
@@ -101,7 +106,9 @@ class AdoTeamRoutes(AdoHandlers):
 
     async def team_settings_default(self, request: Request, org: AdoOrg, project: str) -> Response:
         p = self.project_or_404(org, project)
-        return await self.team_settings(request, org, project, p.default_team().name)  # type: ignore[union-attr]
+        default = p.default_team()
+        assert default is not None, "loading gives every project a team"
+        return await self.team_settings(request, org, project, default.name)
 
     async def projects(self, request: Request, org: AdoOrg) -> Response:
         rr = self.renderer(org)
@@ -110,17 +117,17 @@ class AdoTeamRoutes(AdoHandlers):
 
     async def project(self, request: Request, org: AdoOrg, pid: str) -> Response:
         p = self.project_or_404(org, pid)
-        return json_response(self.renderer(org).project(p, full=True))  # type: ignore[arg-type]
+        return json_response(self.renderer(org).project(p, full=True))
 
     async def teams(self, request: Request, org: AdoOrg, pid: str) -> Response:
         p = self.project_or_404(org, pid)
         rr = self.renderer(org)
-        vals = [rr.team_ref(p, t) for t in p.teams.values()]  # type: ignore[union-attr,arg-type]
+        vals = [rr.team_ref(p, t) for t in p.teams.values()]
         return json_response({"count": len(vals), "value": vals})
 
     async def team(self, request: Request, org: AdoOrg, pid: str, tid: str) -> Response:
         p = self.project_or_404(org, pid)
-        return json_response(self.renderer(org).team_ref(p, self.team_or_404(p, tid)))  # type: ignore[arg-type]
+        return json_response(self.renderer(org).team_ref(p, self.team_or_404(p, tid)))
 
     async def all_teams(self, request: Request, org: AdoOrg) -> Response:
         rr = self.renderer(org)

@@ -39,7 +39,6 @@ _TOKEN = re.compile(
     re.X,
 )
 
-
 DATE_FIELDS = {
     "system.changeddate",
     "system.createddate",
@@ -54,8 +53,6 @@ DATE_FIELDS = {
     "microsoft.vsts.scheduling.finishdate",
     "microsoft.vsts.scheduling.duedate",
 }
-
-
 CORE_FIELDS = {
     "System.Id",
     "System.Rev",
@@ -192,7 +189,7 @@ class _Parser:
     def parse(self) -> WiqlQuery:
         self.expect("select")
         select = [self.field(self.next())]
-        while self.peek() and self.peek()[1] == ",":  # type: ignore[index]
+        while (nxt := self.peek()) and nxt[1] == ",":
             self.next()
             select.append(self.field(self.next()))
         self.expect("from")
@@ -218,7 +215,7 @@ class _Parser:
                 if self.kw("asc", "desc"):
                     desc = self.next()[1].lower() == "desc"
                 order.append((f, desc))
-                if self.peek() and self.peek()[1] == ",":  # type: ignore[index]
+                if (nxt := self.peek()) and nxt[1] == ",":
                     self.next()
                     continue
                 break
@@ -227,10 +224,10 @@ class _Parser:
             self.next()
             t = self.next()
             as_of = parse_ts(_unq(t[1]))
-        if self.peek() is not None:
+        if (extra := self.peek()) is not None:
             raise WiqlError(
-                f"TF51006: The query has an unexpected token. The error is caused by «{self.peek()[1]}»."
-            )  # type: ignore[index]
+                f"TF51006: The query has an unexpected token. The error is caused by «{extra[1]}»."
+            )
         projects = None
         top = where.args if isinstance(where, Bool) and where.op == "AND" else [where] if where else []
         for c in top:
@@ -253,7 +250,7 @@ class _Parser:
         return args[0] if len(args) == 1 else Bool("AND", args)
 
     def not_expr(self) -> Any:
-        if self.kw("not") and not (self.peek(1) and self.peek(1)[0] == "word"):  # type: ignore[index]
+        if self.kw("not") and not ((after := self.peek(1)) and after[0] == "word"):
             self.next()
             return Bool("NOT", [self.not_expr()])
         t = self.peek()
@@ -343,12 +340,12 @@ class _Parser:
                         f"The error is caused by «'{v}'».",
                         "InvalidQueryTextException",
                     )
-                d = parse_ts(v)
-                if d is None:
+                when = parse_ts(v)
+                if when is None:
                     raise WiqlError(
                         f"TF51012: The value '{v}' is not a valid date.", "InvalidQueryTextException"
                     )
-                return ("datetime" if has_time else "date", d)
+                return ("datetime" if has_time else "date", when)
             return v
         if t[0] == "num":
             return float(t[1]) if "." in t[1] else int(t[1])

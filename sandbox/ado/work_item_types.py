@@ -127,8 +127,6 @@ PROCESS_TYPES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
         ],
     },
 }
-
-
 # Types every process has besides its backlog types.
 COMMON_TYPES = {
     "Test Case": [
@@ -144,7 +142,6 @@ COMMON_TYPES = {
         ("Completed", "Completed", "339933"),
     ],
 }
-
 
 TYPE_CATEGORIES = {
     "Epic": "Microsoft.EpicCategory",
@@ -192,10 +189,10 @@ def type_states(process: str, observed: dict[str, set[str]]) -> dict[str, list[d
     out: dict[str, list[dict]] = {}
     for t, states in base.items():
         out[t] = [{"name": n, "color": c, "category": cat} for n, cat, c in states]
-    for t, states in observed.items():
+    for t, seen in observed.items():
         lst = out.setdefault(t, [])
         known = {s["name"].lower() for s in lst}
-        for s in sorted(states):
+        for s in sorted(seen):
             if s.lower() not in known:
                 lst.append({"name": s, "color": "b2b2b2", "category": guess_category(s)})
     return out

@@ -206,6 +206,8 @@ class JiraAgileRoutes(JiraHandlers):
             (i for i in site.issues.values() if i.fields.get(rf)), key=lambda i: str(i.fields[rf])
         )
         pos = ranked.index(anchor) if anchor in ranked else len(ranked)
+        lo: str | None  # the ranks to fit between; None is an open end
+        hi: str | None
         if before:
             lo = str(ranked[pos - 1].fields[rf]) if pos > 0 else None
             hi = str(anchor.fields.get(rf) or "")

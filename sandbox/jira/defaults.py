@@ -8,42 +8,29 @@ from __future__ import annotations
 from typing import Any
 
 SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
-
-
 EPIC_LINK_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-link"
-
-
 RANK_SCHEMA = "com.pyxis.greenhopper.jira:gh-lexo-rank"
-
-
 STORY_POINTS_SCHEMAS = (
     "com.atlassian.jira.plugin.system.customfieldtypes:float",
     "com.pyxis.greenhopper.jira:jsw-story-points",
 )
-
-
 FLAGGED_SCHEMA = "com.atlassian.jira.plugin.system.customfieldtypes:multicheckboxes"
 
-
-STATUS_CATEGORIES = [
+STATUS_CATEGORIES: list[dict[str, Any]] = [
     {"id": 1, "key": "undefined", "colorName": "medium-gray", "name": "No Category"},
     {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
     {"id": 4, "key": "indeterminate", "colorName": "yellow", "name": "In Progress"},
     {"id": 3, "key": "done", "colorName": "green", "name": "Done"},
 ]
-
-
 _CAT_BY_KEY = {c["key"]: c for c in STATUS_CATEGORIES}
 
-
-DEFAULT_STATUSES = [
+DEFAULT_STATUSES: list[dict[str, Any]] = [
     {"id": "10000", "name": "To Do", "description": "", "statusCategory": _CAT_BY_KEY["new"]},
     {"id": "3", "name": "In Progress", "description": "", "statusCategory": _CAT_BY_KEY["indeterminate"]},
     {"id": "10001", "name": "Done", "description": "", "statusCategory": _CAT_BY_KEY["done"]},
 ]
 
-
-DEFAULT_PRIORITIES = [
+DEFAULT_PRIORITIES: list[dict[str, Any]] = [
     {"id": "1", "name": "Highest"},
     {"id": "2", "name": "High"},
     {"id": "3", "name": "Medium"},
@@ -51,24 +38,21 @@ DEFAULT_PRIORITIES = [
     {"id": "5", "name": "Lowest"},
 ]
 
-
-DEFAULT_RESOLUTIONS = [
+DEFAULT_RESOLUTIONS: list[dict[str, Any]] = [
     {"id": "10000", "name": "Done", "description": "Work has been completed on this issue."},
     {"id": "10001", "name": "Won't Do", "description": "This issue won't be actioned."},
     {"id": "10002", "name": "Duplicate", "description": "The problem is a duplicate of an existing issue."},
     {"id": "10003", "name": "Cannot Reproduce", "description": "All attempts at reproducing failed."},
 ]
 
-
-DEFAULT_LINK_TYPES = [
+DEFAULT_LINK_TYPES: list[dict[str, Any]] = [
     {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
     {"id": "10001", "name": "Cloners", "inward": "is cloned by", "outward": "clones"},
     {"id": "10002", "name": "Duplicate", "inward": "is duplicated by", "outward": "duplicates"},
     {"id": "10003", "name": "Relates", "inward": "relates to", "outward": "relates to"},
 ]
 
-
-DEFAULT_ISSUE_TYPES = [
+DEFAULT_ISSUE_TYPES: list[dict[str, Any]] = [
     {"id": "10000", "name": "Epic", "subtask": False, "hierarchyLevel": 1},
     {"id": "10001", "name": "Story", "subtask": False, "hierarchyLevel": 0},
     {"id": "10002", "name": "Task", "subtask": False, "hierarchyLevel": 0},

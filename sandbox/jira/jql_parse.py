@@ -35,7 +35,6 @@ _TOKEN = re.compile(
     re.X,
 )
 
-
 _FIELDS = {
     "project": "project",
     "key": "key",
@@ -63,8 +62,6 @@ _FIELDS = {
     "fixversion": "fixVersion",
     "rank": "rank",
 }
-
-
 # real Jira fields the sandbox does not evaluate (answered with a clear 400)
 _KNOWN_UNSUPPORTED = {
     "summary",
@@ -96,10 +93,7 @@ DATE_FIELDS = {"updated", "created", "resolutiondate", "duedate"}
 
 _ORDERABLE = {"updated", "created", "key", "id", "priority", "duedate", "resolutiondate", "rank"}
 
-
 _DATE_FORMATS = ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d")
-
-
 _PERIOD = re.compile(r"^([+-]?)\s*((?:\d+\s*[wdhm]\s*)+)$")
 
 
@@ -213,14 +207,13 @@ class _Parser:
                 if self.kw("asc", "desc"):
                     desc = self.next()[1].lower() == "desc"
                 order.append((name, desc))
-                if self.peek() and self.peek()[1] == ",":  # type: ignore[index]
+                if (nxt := self.peek()) and nxt[1] == ",":
                     self.next()
                     continue
                 break
-        if self.peek() is not None:
-            t = self.peek()
+        if (extra := self.peek()) is not None:
             raise JqlError(
-                f"Error in the JQL Query: Expecting operator but got '{t[1]}'. "  # type: ignore[index]
+                f"Error in the JQL Query: Expecting operator but got '{extra[1]}'. "
                 "The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', "
                 "'IS' and 'IS NOT'."
             )
@@ -230,14 +223,14 @@ class _Parser:
 
     def or_expr(self) -> Any:
         args = [self.and_expr()]
-        while self.kw("or") or (self.peek() and self.peek()[1] == "||"):  # type: ignore[index]
+        while self.kw("or") or ((nxt := self.peek()) and nxt[1] == "||"):
             self.next()
             args.append(self.and_expr())
         return args[0] if len(args) == 1 else BoolOp("OR", args)
 
     def and_expr(self) -> Any:
         args = [self.not_expr()]
-        while self.kw("and") or (self.peek() and self.peek()[1] == "&&"):  # type: ignore[index]
+        while self.kw("and") or ((nxt := self.peek()) and nxt[1] == "&&"):
             self.next()
             args.append(self.not_expr())
         return args[0] if len(args) == 1 else BoolOp("AND", args)
@@ -339,12 +332,9 @@ class _Parser:
             # relative periods like '-4w 2d' come in several word tokens
             while (
                 name in DATE_FIELDS
-                and self.peek()
-                and self.peek()[0] == "word"
-                and re.fullmatch(  # type: ignore[index]
-                    r"\d+[wdhm]",
-                    self.peek()[1],  # type: ignore[index]
-                )
+                and (ahead := self.peek())
+                and ahead[0] == "word"
+                and re.fullmatch(r"\d+[wdhm]", ahead[1])
             ):
                 v += " " + self.next()[1]
         else:

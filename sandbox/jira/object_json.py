@@ -91,7 +91,7 @@ class JiraObjectRenderer:
             }
         return o
 
-    def ref(self, issue_id: str, key: str, snapshot: dict | None, ver: str) -> dict:
+    def ref(self, issue_id: str, key: str | None, snapshot: dict | None, ver: str) -> dict:
         """The reduced issue Jira embeds in links, parents and sub-tasks."""
         live = self.site.issues.get(issue_id) or (self.site.by_key.get(key) if key else None)
         if live is not None:

@@ -41,14 +41,13 @@ class JiraSearchRoutes(JiraHandlers):
             expand = b.get("expand")
             if isinstance(expand, list):
                 expand = ",".join(expand)
-            props = b.get("properties")
             return {
                 "jql": b.get("jql"),
                 "startAt": b.get("startAt"),
                 "maxResults": b.get("maxResults"),
                 "fields": fields,
                 "expand": [expand] if expand else None,
-                "properties": props,
+                "properties": b.get("properties"),
                 "nextPageToken": b.get("nextPageToken"),
                 "reconcileIssues": b.get("reconcileIssues"),
                 "fieldsByKeys": b.get("fieldsByKeys"),

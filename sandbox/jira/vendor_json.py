@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import UTC, datetime
 from typing import Any
 
-from ..formats import jira_ts, parse_ts, stable_uuid
+from ..formats import jira_ts, stable_uuid
 from .defaults import DEFAULT_LINK_TYPES, DEFAULT_PRIORITIES, DEFAULT_RESOLUTIONS, DEFAULT_STATUSES
 from .site import JiraIssue, JiraLink, JiraSite
 
 _SPRINT_STR = re.compile(r"\[(.*)\]\s*$", re.S)
-
-
 _SPRINT_KV = re.compile(r"(\w+)=(.*?)(?=,\w+=|$)", re.S)
 
 
@@ -132,7 +131,7 @@ def ingest_issue(site: JiraSite, raw: dict, origin: str = "") -> JiraIssue:
     fields.pop("watches", None)
     fields.pop("lastViewed", None)
     if "updated" not in fields:
-        fields["updated"] = fields.get("created") or jira_ts(parse_ts("2024-01-01T00:00:00Z"))  # type: ignore[arg-type]
+        fields["updated"] = fields.get("created") or jira_ts(datetime(2024, 1, 1, tzinfo=UTC))
     if "created" not in fields:
         fields["created"] = fields["updated"]
     # the priority / status / project objects are kept as the tracker sent them

@@ -123,7 +123,7 @@ def apply_patch(
         )
     creating = wi is None
     now = stamp(org, wi, now)
-    if creating:
+    if wi is None:
         t = next((x for x in project.types if x.lower() == (new_type or "").lower()), None)
         if t is None:
             raise AdoOpError(
@@ -151,7 +151,7 @@ def apply_patch(
         wid = wi.id
     old_fields = dict(fields)
     explicit: set[str] = set()
-    reciprocal: list[tuple[str, int, dict | None]] = []  # (op, target, relation)
+    reciprocal: list[tuple[str, int, dict]] = []  # (op, target, relation)
     meta = relation_meta(org)
     for op in ops:
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
@@ -162,7 +162,7 @@ def apply_patch(
             )
         verb = str(op["op"]).lower()
         path = str(op["path"])
-        value = op.get("value")
+        value: Any = op.get("value")  # JSON: any type, checked per path below
         if verb not in ("add", "replace", "remove", "test"):
             raise AdoOpError(
                 400,
@@ -328,7 +328,7 @@ def apply_patch(
         _check_rules(org, project, wid or -1, fields)
     _derived(project, old_fields, fields, now, explicit)
     _set_parent_field(fields, relations)
-    changed = creating or fields != wi.fields or relations != wi.relations  # type: ignore[union-attr]
+    changed = wi is None or fields != wi.fields or relations != wi.relations
     if validate_only:
         preview = WorkItem(
             id=wid or 0,
@@ -339,7 +339,7 @@ def apply_patch(
         )
         return preview, []
     events: list[AdoEvent] = []
-    if creating:
+    if wi is None:
         wid = org.new_id()
         fields["System.Id"] = wid
         wi = WorkItem(id=wid, rev=1, fields=fields, relations=relations, project=project.name)
@@ -348,8 +348,8 @@ def apply_patch(
         idx = commit_revision(org, wi, fields, relations, actor, now, first=True)
         events.append(AdoEvent(org.name, "workitem.created", wi, idx, actor=actor))
     elif changed:
-        idx = commit_revision(org, wi, fields, relations, actor, now)  # type: ignore[arg-type]
-        events.append(AdoEvent(org.name, "workitem.updated", wi, idx, actor=actor))  # type: ignore[arg-type]
+        idx = commit_revision(org, wi, fields, relations, actor, now)
+        events.append(AdoEvent(org.name, "workitem.updated", wi, idx, actor=actor))
     # the other end of each work item link gets the opposite relation and its own revision
     for verb, target, r in reciprocal:
         other = org.items.get(target)
@@ -358,7 +358,7 @@ def apply_patch(
             continue
         o_rel = list(other.relations)
         if verb == "add":
-            if any(x.get("rel") == opp and x.get("target") == wi.id for x in o_rel):  # type: ignore[union-attr]
+            if any(x.get("rel") == opp and x.get("target") == wi.id for x in o_rel):
                 continue
             o_rel.append(
                 {
@@ -370,14 +370,14 @@ def apply_patch(
                         else {}
                     ),
                 }
-            )  # type: ignore[union-attr]
+            )
         else:
             before = len(o_rel)
-            o_rel = [x for x in o_rel if not (x.get("rel") == opp and x.get("target") == wi.id)]  # type: ignore[union-attr]
+            o_rel = [x for x in o_rel if not (x.get("rel") == opp and x.get("target") == wi.id)]
             if len(o_rel) == before:
                 continue
         o_fields = dict(other.fields)
         _set_parent_field(o_fields, o_rel)
         oidx = commit_revision(org, other, o_fields, o_rel, actor, now)
         events.append(AdoEvent(org.name, "workitem.updated", other, oidx, actor=actor))
-    return wi, events  # type: ignore[return-value]
+    return wi, events

@@ -25,8 +25,6 @@ READ_ONLY = {
     "system.personid",
     "system.authorizedas",
 }
-
-
 BYPASS_WRITABLE = {"system.changeddate", "system.createddate", "system.changedby", "system.createdby"}
 
 

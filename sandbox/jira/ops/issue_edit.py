@@ -5,6 +5,7 @@ through a transition.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -75,6 +76,9 @@ def edit_issue(
     old_parents = site.parent_ids(issue)
     comments_to_add: list[Any] = []
     links_to_add: list[dict] = []
+    cur: Any  # a field's value before and after: its type depends on the field
+    new: Any
+    old: Any
     for fid, verb, val in ops:
         name_map = site.field_by_name()
         fid = name_map.get(fid.lower(), fid) if fid.lower() in ("sprint", "epic link", "rank") else fid
@@ -130,9 +134,10 @@ def edit_issue(
                 )
         elif fid in ("fixVersions", "versions", "components"):
             cur = list(f.get(fid) or [])
+            res: Callable[[Any], dict]
             if fid == "components":
 
-                def res(r: Any) -> dict:
+                def component(r: Any) -> dict:
                     comps = (site.projects.get(issue.project_key) or {}).get("components") or []
                     r = {"name": r} if isinstance(r, str) else r
                     for c in comps:
@@ -144,10 +149,14 @@ def edit_issue(
                             "components": f"Component name '{r.get('name') or r.get('id')}' is not valid"
                         },
                     )
+
+                res = component
             else:
 
-                def res(r: Any, _fid: str = fid) -> dict:
+                def version(r: Any, _fid: str = fid) -> dict:
                     return _resolve_version(site, issue, r, _fid)
+
+                res = version
 
             if verb == "set":
                 new = [res(r) for r in (val or [])]

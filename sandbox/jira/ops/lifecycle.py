@@ -47,10 +47,10 @@ def delete_issue(
         if p is not None:
             touch(site, p, False)
     for cid in list(site.children_of(issue.id)):
-        c = site.issues.get(cid)
-        if c is not None and c.epic_key == issue.key:
-            c.epic_snapshot = {"id": issue.id, "key": issue.key, "fields": issue.snapshot_fields()}
-            touch(site, c, False)
+        child = site.issues.get(cid)
+        if child is not None and child.epic_key == issue.key:
+            child.epic_snapshot = {"id": issue.id, "key": issue.key, "fields": issue.snapshot_fields()}
+            touch(site, child, False)
     site.deleted[issue.id] = snapshot
     site.version += 1
     events.insert(0, JiraEvent(site.name, "jira:issue_deleted", snapshot, "issue_deleted", user=actor))

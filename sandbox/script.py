@@ -4,13 +4,16 @@ Used by the admin endpoint (``/_sandbox/...``), by ``SandboxServer.jira()`` / ``
 and by the demo. Every change goes through the same code as the REST API, so it bumps revisions,
 records changelogs/updates and sends the webhooks. Changes are made as a separate user
 ("Sandbox Admin") unless ``actor`` says otherwise, so echo guards see someone else's edit.
+
+One script per tracker (:class:`.jira.script.JiraScript`, :class:`.ado.script.AdoScript`); this
+module holds what both share.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-UNSET: Any = object()
+UNSET: Any = object()  # "not given", where None means "clear the field"
 
 
 class ScriptError(ValueError):

@@ -17,13 +17,12 @@ Layout (see DESIGN.md, "Sandbox trackers and the world format")::
     DIR/ado/<org>/<project>/iterations.json / Iterations.json, areas.json
     DIR/ado/<org>/<project>/teams.json, Teams/Teams.json, TeamIterationMap.json, TeamArea.json
     DIR/poalign.yaml                       optional: teams, POs and policy for this world
-    DIR/world.json                         optional: {"anchor_date": "YYYY-MM-DD"} (see below)
+    DIR/world.json                         optional: {"anchor_date": "YYYY-MM-DD"}: the dates move
+                                           on load (see :mod:`.world_files`)
 
 Files are found recursively, so the vendors' own layouts load as they are. A file that is not
 valid JSON stops the load with an error naming it; JSON that is not recognised is listed in
 ``World.report.ignored`` with the reason.
-
-Dates may move on load: see :mod:`.world_files` (``world.json``'s anchor date).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.store.base import utcnow
@@ -78,8 +78,8 @@ def depth(session: Session) -> int:
 def purge(session: Session, older_than_days: int) -> int:
     cutoff = utcnow() - timedelta(days=older_than_days)
     result = session.execute(
-        InboundEvent.__table__.delete().where(
-            InboundEvent.status.in_(("done", "ignored")), InboundEvent.received_at < cutoff
-        )
+        delete(InboundEvent)
+        .where(InboundEvent.status.in_(("done", "ignored")), InboundEvent.received_at < cutoff)
+        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.annotations import FindingView, ItemView
@@ -27,8 +25,13 @@ from rules.registry import by_code
 from service.config.loader import LoadedConfig
 from service.config.schema import Config
 from service.mapping import CATEGORY_LABELS
+from service.store import annotations as outbox
+from service.store import findings as stored_findings
+from service.store import items as stored_items
+from service.store import runs, teams
 from service.store.base import utcnow
-from service.store.models import Annotation, Finding, Source, Team, WorkItem
+from service.store.findings import FindingFilter
+from service.store.models import FINDING_STATUSES, Annotation, Finding, WorkItem
 
 
 @dataclass(frozen=True)
@@ -77,25 +80,12 @@ class _Views:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.sources = {row.id: row.name for row in session.scalars(select(Source))}
-        self.teams = {row.id: (row.name, row.product_owner) for row in session.scalars(select(Team))}
+        self.sources = runs.source_names(session)
+        self.teams = {row.id: (row.name, row.product_owner) for row in teams.by_id(session).values()}
         self.items: dict[str, WorkItem] = {}
 
     def load_items(self, refs: set[str]) -> None:
-        by_source: dict[str, list[str]] = defaultdict(list)
-        for ref in refs - set(self.items):
-            source, _, key = ref.partition(":")
-            by_source[source].append(key)
-        names = {name: source_id for source_id, name in self.sources.items()}
-        for source, keys in by_source.items():
-            if source not in names:
-                continue
-            for start in range(0, len(keys), 500):
-                query = select(WorkItem).where(
-                    WorkItem.source_id == names[source], WorkItem.key.in_(keys[start : start + 500])
-                )
-                for item in self.session.scalars(query):
-                    self.items[f"{source}:{item.key}"] = item
+        self.items.update(stored_items.by_refs(self.session, refs - set(self.items)))
 
     def view(self, row: Finding, *, resolved: bool = False) -> FindingView:
         items = []
@@ -154,19 +144,13 @@ def plan(
     source_ids = {name: source_id for source_id, name in views.sources.items()}
     wanted_sources = {source_ids[name] for name in sources if name in source_ids}
 
-    findings = session.scalars(
-        select(Finding).where(Finding.status.in_(("open", "resolved", "suppressed")))
-    ).all()
+    findings = stored_findings.matching(session, FindingFilter(statuses=FINDING_STATUSES))
     active = [row for row in findings if _wants_writeback(row, threshold)]
     views.load_items({ref for row in active for ref in row.subjects})
-    existing = {
-        (row.item_id, row.slot): row
-        for row in session.scalars(
-            select(Annotation)
-            .join(WorkItem, WorkItem.id == Annotation.item_id)
-            .where(WorkItem.source_id.in_(wanted_sources))
-        )
-    }
+    existing = outbox.on_sources(session, wanted_sources)
+    # Both names are bound by several loops below; the later lookups may find nothing.
+    row: Finding | None
+    annotation: Annotation | None
 
     desired: dict[tuple[int, str], dict[str, Any]] = {}
     for row in active:
@@ -220,7 +204,7 @@ def plan(
                 "label": None,
             }
         else:
-            item = session.get(WorkItem, item_id)
+            item = stored_items.by_id(session, item_id)
             source = views.sources[item.source_id] if item else ""
             body = _render(
                 kinds.get(source, "jira"), deployments.get(source, True), views.view(row, resolved=True)
@@ -256,7 +240,7 @@ def plan(
         if annotation.status != "pending":
             annotation.status, annotation.attempts, annotation.next_attempt_at = "pending", 0, None
         if item_id not in keys:
-            item = session.get(WorkItem, item_id)
+            item = stored_items.by_id(session, item_id)
             if item is not None:
                 keys[item_id] = (views.sources[item.source_id], item.key)
         source, key = keys.get(item_id, ("?", "?"))

@@ -29,7 +29,7 @@ from rules.registry import RULES
 from service.cli.main import app
 from service.evaluate import Evaluator
 from service.ingest import sync_all
-from service.snapshot import load_snapshot
+from service.rule_inputs import load_snapshot
 from tests.service.sandbox_support import Wired, wire
 
 DEMO = Path(str(resources.files("connectors.sandbox") / "worlds" / "demo"))

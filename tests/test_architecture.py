@@ -87,6 +87,9 @@ def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
         (("service/runtime/bad.py", "import service.api"), "inside the service"),
         (("service/store/bad.py", "import service.ingest"), "inside the service"),
         (("service/process/bad.py", "import service.annotate"), "inside the service"),
+        (("bench/bad.py", "import tests"), "the bench never imports the tests"),
+        (("testkit/bad.py", "import bench"), "the bench never imports the tests"),
+        (("bench/bad.py", "import pytest"), "the bench and the test kit run without pytest"),
     ],
     ids=[
         "rules-sqlalchemy",
@@ -99,6 +102,9 @@ def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
         "runtime-api",
         "store-ingest",
         "process-annotate",
+        "bench-tests",
+        "testkit-bench",
+        "bench-pytest",
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(

@@ -23,8 +23,8 @@ from connectors.webhooks import WebhookPayloadError
 from service.process import drain
 from service.store.migrate import upgrade
 from service.store.models import InboundEvent, WorkItem
-from tests.hostile import budget
-from tests.hostile.generators import (
+from testkit.hostile import budget
+from testkit.hostile.generators import (
     ADO_HOOKS,
     JIRA_HOOKS,
     WebhookCase,
@@ -34,7 +34,7 @@ from tests.hostile.generators import (
     load_json,
     webhook_cases,
 )
-from tests.hostile.harness import WebhookRig, bad_outcomes, post_webhook, run_webhooks, webhook_rig
+from testkit.hostile.harness import WebhookRig, bad_outcomes, post_webhook, run_webhooks, webhook_rig
 
 SCALE = 10.0 if budget.PROOF else 1.0
 _recorded: set[str] = set()

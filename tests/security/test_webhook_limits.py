@@ -24,7 +24,7 @@ from service.config.schema import WebhookConfig
 from service.runtime import Runtime
 from service.store.models import InboundEvent
 from service.webhook_limits import WebhookLimiter
-from tests.support.net import uvicorn_in_thread
+from testkit.net import uvicorn_in_thread
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "vendor" / "samples"
 JIRA_BODY = (

@@ -33,8 +33,10 @@ from connectors.sandbox.testing import prepare_ado_cache
 from service import logs
 from service.store.migrate import upgrade
 from testkit.hostile import budget, config_cases
-from testkit.hostile.generators import tracker_cases, webhook_cases, world_cases
 from testkit.hostile.harness import Outcome, TrackerStore, run_tracker, run_webhooks, run_worlds, webhook_rig
+from testkit.hostile.tracker_cases import tracker_cases
+from testkit.hostile.webhook_cases import webhook_cases
+from testkit.hostile.world_cases import world_cases
 
 MINIMUM_INPUTS = 1_000
 BAD = {"5xx": "5xx", "crash": "crashes", "unnamed": "unnamed_errors", "wrong": "wrong"}

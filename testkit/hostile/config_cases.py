@@ -2,7 +2,7 @@
 the file, the line and the key, never a traceback. Thrown by tests/hostile/test_config_inputs.py and
 by the proof (bench/proof/hostile.py).
 
-Each case is a valid config changed in one way (a wrong type, an unknown or missing key, a bad
+Each case is the valid config of valid_config.yaml changed in one way (a wrong type, an unknown or missing key, a bad
 literal, a number out of range, an inline secret, YAML syntax errors, tabs, control characters,
 bytes that are not UTF-8, alias bombs and self-references, deep nesting, binary junk, a huge file)
 or a harmless change that must still load (a BOM, CRLF line ends). The expected line is found with
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import random
-import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,193 +20,29 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel
 
 from service.config.loader import ConfigError, ConfigProblem, load_config, parse_config
-from service.config.schema import Config
 from testkit.hostile import budget
+from testkit.hostile.config_paths import (
+    dotted,
+    dump,
+    get,
+    has_upper_bound,
+    is_model,
+    leaves,
+    line_of,
+    put,
+    schema_at,
+)
 
 SEED = 20_240_917
 SECRET = "s3cr3t-Value-that-must-not-echo"
-BASE: dict[str, Any] = {
-    "database": {"url": "sqlite:///poalign.db"},
-    "chief_product_owner": "Chief PO",
-    "sources": [
-        {
-            "name": "jira-main",
-            "kind": "jira",
-            "url": "https://acme.atlassian.net",
-            "deployment": "cloud",
-            "auth": {"scheme": "basic", "user_env": "POALIGN_JIRA_USER", "token_env": "POALIGN_JIRA_TOKEN"},
-            "webhook": {"secret_env": "POALIGN_JIRA_HOOK", "max_body_bytes": 500000},
-            "aliases": ["https://jira.acme.example"],
-            "fields": {"story_points": "customfield_10016"},
-            "timeout_seconds": 20.0,
-            "concurrency": 4,
-            "max_retries": 3,
-            "page_size": 100,
-            "lookback_minutes": 2,
-            "remote_links": True,
-            "writeback": {"enabled": True, "dry_run": False, "writes_per_minute": 60},
-        },
-        {
-            "name": "ado-main",
-            "kind": "azure-devops",
-            "url": "https://dev.azure.com/acme",
-            "auth": {"scheme": "basic", "token_env": "POALIGN_ADO_TOKEN"},
-            "webhook": {"username_env": "POALIGN_ADO_HOOK_USER", "password_env": "POALIGN_ADO_HOOK_PASSWORD"},
-        },
-    ],
-    "teams": [
-        {"name": "Payments", "product_owner": "Alice", "source": "jira-main", "scope": {"project": "PAY"}},
-        {
-            "name": "Shop",
-            "product_owner": "Sam",
-            "source": "jira-main",
-            "scope": {"project": "SHOP", "jql": "component = web"},
-        },
-        {
-            "name": "Platform",
-            "product_owner": "Bob",
-            "source": "ado-main",
-            "scope": {"project": "Fabrikam", "area_path": "Fabrikam\\Platform", "team": "Platform"},
-        },
-    ],
-    "policy": {
-        "definition_of_done": [
-            {"check": "resolution_in", "values": ["Done", "Fixed"], "name": "resolved"},
-            {"check": "field_present", "field": "story_points", "applies_to": ["story"]},
-        ],
-        "teams": {"Payments": {"definition_of_done": [{"check": "no_open_children"}]}},
-        "priority_scale": {"jira": {"Highest": 1, "High": 2, "Medium": 3, "Low": 4, "Lowest": 5}},
-        "planning_horizon_days": 42,
-        "priority_gap": 2,
-        "top_priority_share": 0.3,
-        "committed_range": 2,
-        "escalation_days": 14,
-        "suppress_label": "poalign-accepted",
-        "rules": {"DEP001": {"enabled": True, "severity": "high"}},
-    },
-    "writeback": {
-        "enabled": False,
-        "dry_run": False,
-        "label_prefix": "poalign-",
-        "on_resolved": "note",
-        "writes_per_minute": 120,
-        "min_severity": "low",
-    },
-    "schedule": {
-        "incremental_sync_minutes": 15,
-        "full_sync_cron": "0 2 * * *",
-        "inbox_drain_seconds": 2,
-        "annotate_seconds": 30,
-        "report_cron": "0 8 * * mon",
-        "retention_days": 90,
-        "timezone": "Europe/Berlin",
-    },
-    "reports": {
-        "title": "PO sync",
-        "deliver_to": [{"kind": "slack", "url_env": "POALIGN_SLACK_URL", "allow_private_network": False}],
-    },
-    "api": {"token_env": "POALIGN_API_TOKEN"},
-}
+BASE: dict[str, Any] = yaml.safe_load(
+    Path(__file__).with_name("valid_config.yaml").read_text(encoding="utf-8")
+)
 
-Path_ = tuple[str | int, ...]
 # Whole-file problems have no line: the file is missing, unreadable, or too large.
 FILE_LEVEL = ("file not found", "cannot read", "bytes, more than a config can be")
-
-
-def dump(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=4096)
-
-
-# -- what the schema expects at a path (independent of the loader) --------------------------------
-
-
-def _unwrap(annotation: Any) -> Any:
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = args[0] if len(args) == 1 else annotation
-            if len(args) != 1:
-                return annotation
-        else:
-            return annotation
-
-
-def schema_at(path: Path_) -> Any:
-    """The (unwrapped) annotation the schema has for a path of keys and indexes."""
-    annotation: Any = Config
-    for part in path:
-        annotation = _unwrap(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            annotation = annotation.model_fields[str(part)].annotation
-        elif typing.get_origin(annotation) is list:
-            annotation = typing.get_args(annotation)[0]
-        elif typing.get_origin(annotation) is dict:
-            annotation = typing.get_args(annotation)[1]
-        else:
-            raise KeyError(path)
-    return _unwrap(annotation)
-
-
-def is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-def has_upper_bound(path: Path_) -> bool:
-    parent = schema_at(path[:-1])
-    metadata = parent.model_fields[str(path[-1])].metadata if is_model(parent) else []
-    return any(hasattr(m, "le") or hasattr(m, "lt") for m in metadata)
-
-
-def leaves(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
-    yield path, value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from leaves(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from leaves(item, (*path, index))
-
-
-def get(data: Any, path: Path_) -> Any:
-    for part in path:
-        data = data[part]
-    return data
-
-
-def put(data: Any, path: Path_, value: Any) -> None:
-    get(data, path[:-1])[path[-1]] = value
-
-
-def line_of(text: str, path: Path_) -> int:
-    """The 1-based line where `path` is written, from PyYAML's node marks (the nearest written
-    ancestor when the path itself is missing)."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    line = 1
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == part), None)
-            if match is None:
-                return line
-            line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
-def dotted(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 # -- the cases -------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@ POALIGN_PROOF=1), and no kind is a token gesture."""
 from __future__ import annotations
 
 from testkit.hostile import budget, config_cases
-from testkit.hostile.generators import Secrets, count, tracker_cases, webhook_cases, world_cases
+from testkit.hostile.budget import count
+from testkit.hostile.tracker_cases import tracker_cases
+from testkit.hostile.webhook_cases import Secrets, webhook_cases
+from testkit.hostile.world_cases import world_cases
 
 
 def test_the_hostile_suites_generate_at_least_a_thousand_inputs() -> None:

@@ -16,7 +16,7 @@ from service.store.models import Link, Source, WorkItem
 
 def store_state(
     factory: sessionmaker[Session],
-) -> tuple[set[tuple[str, str, str, bool]], set[tuple[str, ...]]]:
+) -> tuple[set[tuple[str, str, str, bool]], set[tuple[str, str, str, str]]]:
     """What a sync wrote: items (source, id, digest, deleted), links."""
     with factory() as session:
         names = {row.id: row.name for row in session.scalars(select(Source))}
@@ -26,7 +26,7 @@ def store_state(
                 select(WorkItem.source_id, WorkItem.external_id, WorkItem.record_hash, WorkItem.deleted)
             )
         }
-        keys = dict(session.execute(select(WorkItem.id, WorkItem.key)).all())  # type: ignore[arg-type]
+        keys = dict(session.execute(select(WorkItem.id, WorkItem.key)).all())
         links = {
             (str(keys[origin]), kind, str(origin_is_from), other_ref)
             for origin, kind, origin_is_from, other_ref in session.execute(
@@ -46,8 +46,8 @@ def comments_by_marker(sandbox: SandboxServer) -> Counter[tuple[str, str, str]]:
                 fingerprint = fingerprint_in(adf_text(body) if isinstance(body, dict) else str(body))
                 if fingerprint:
                     found[(f"jira-{site}", issue.key, fingerprint)] += 1
-    for org, data in sandbox.world.ado.items():
-        for item_id, item in data.items.items():
+    for org, org_data in sandbox.world.ado.items():
+        for item_id, item in org_data.items.items():
             for comment in item.comments:
                 fingerprint = fingerprint_in(str(comment.get("text")))
                 if fingerprint and not comment.get("isDeleted"):

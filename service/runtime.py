@@ -10,8 +10,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service import logs
-from service.api.intake import IntakeWriter
-from service.api.ratelimit import WebhookLimiter
 from service.config.loader import LoadedConfig, env
 from service.config.schema import Config, SourceConfig
 from service.evaluate import Evaluator
@@ -19,7 +17,9 @@ from service.ingest import IngestContext
 from service.logs import get_logger
 from service.metrics import Metrics
 from service.sources import Connector, make_connector, settings_for
+from service.store.inbox_writer import IntakeWriter
 from service.store.session import checkpoint, make_engine, make_sessionmaker
+from service.webhook_limits import WebhookLimiter
 
 log = get_logger(__name__)
 

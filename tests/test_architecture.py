@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,22 +34,31 @@ def test_contracts_hold_for_the_real_code() -> None:
     assert "broken" not in result.stdout.split("Contracts:")[-1].replace("0 broken", "")
 
 
+def _contract_modules(config: dict[str, Any]) -> set[str]:
+    """Every module of ours that a contract names: a layers contract needs each of its layers to exist."""
+    roots = set(config["root_packages"])
+    names: set[str] = set()
+    for contract in config["contracts"]:
+        containers = contract.get("containers", [""])
+        for layer in contract.get("layers", []):
+            for tail in re.split(r"[|:]", layer):
+                names.update(f"{container}.{tail.strip()}".strip(".") for container in containers)
+        for key in ("source_modules", "forbidden_modules"):
+            names.update(module for module in contract.get(key, []) if module.split(".")[0] in roots)
+    return names
+
+
 def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
     """Packages named like ours with one forbidden import, checked against our real contracts."""
-    for package in (
-        "service",
-        "service/store",
-        "connectors",
-        "connectors/jira",
-        "connectors/ado",
-        "connectors/sandbox",
-        "rules",
-    ):
-        (tmp_path / package).mkdir(parents=True, exist_ok=True)
-        (tmp_path / package / "__init__.py").write_text("")
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    for module in _contract_modules(config):
+        parts = module.split(".")
+        for depth in range(1, len(parts) + 1):
+            package = tmp_path.joinpath(*parts[:depth])
+            package.mkdir(exist_ok=True)
+            (package / "__init__.py").touch()
     module, statement = violation
     (tmp_path / module).write_text(statement + "\n")
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
     lines = [
         "[importlinter]",
         f"root_packages =\n    {chr(10).join('    ' + p for p in config['root_packages']).strip()}",
@@ -73,6 +84,12 @@ def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
         (("rules/bad.py", "import service"), "service sits above"),
         (("connectors/jira/bad.py", "import connectors.sandbox"), "tracker clients never depend"),
         (("service/store/bad.py", "import connectors"), "the store is the bottom"),
+        (("service/runtime/bad.py", "import service.api"), "inside the service"),
+        (("service/store/bad.py", "import service.ingest"), "inside the service"),
+        (("service/process/bad.py", "import service.annotate"), "inside the service"),
+        (("bench/bad.py", "import tests"), "the bench never imports the tests"),
+        (("testkit/bad.py", "import bench"), "the bench never imports the tests"),
+        (("bench/bad.py", "import pytest"), "the bench and the test kit run without pytest"),
     ],
     ids=[
         "rules-sqlalchemy",
@@ -82,6 +99,12 @@ def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
         "rules-service",
         "client-sandbox",
         "store-connectors",
+        "runtime-api",
+        "store-ingest",
+        "process-annotate",
+        "bench-tests",
+        "testkit-bench",
+        "bench-pytest",
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(

@@ -16,10 +16,10 @@ from connectors.ado import webhook as ado
 from connectors.jira import webhook as jira
 from connectors.webhooks import WebhookEvent, WebhookPayloadError
 from service.api.deps import RuntimeDep
-from service.api.ratelimit import retry_after
 from service.config.schema import WebhookConfig
 from service.logs import get_logger
 from service.runtime import Runtime
+from service.webhook_limits import retry_after
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])

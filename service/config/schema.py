@@ -58,7 +58,7 @@ class WebhookConfig(Strict):
     password_env: EnvName | None = Field(None, description="ADO service hook basic-auth password")
     header: str | None = Field(None, description="ADO: name of a custom header carrying secret_env's value")
     max_body_bytes: int = Field(1_000_000, gt=0)
-    # Token buckets (service.api.ratelimit); the defaults only ever stop a flood: one process takes in
+    # Token buckets (service.webhook_limits); the defaults only ever stop a flood: one process takes in
     # about 2,000 deliveries/s, and a tracker sends far fewer.
     rate_limit_per_second: float = Field(
         5000.0, gt=0, le=1_000_000, description="verified deliveries per second accepted from this source"

@@ -25,7 +25,7 @@ from connectors.jira.links import issue_link, remote_link
 from connectors.jira.normalize import normalize_issue
 from connectors.model import ItemRecord
 from connectors.parsing import UnreadableItem, parse_date, parse_datetime
-from tests.hostile import budget
+from testkit.hostile import budget
 from tests.hostile.strings import HOSTILE
 
 DEMO = Path(__file__).resolve().parents[2] / "connectors" / "sandbox" / "worlds" / "demo"

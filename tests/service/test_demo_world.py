@@ -30,7 +30,7 @@ from service.cli.main import app
 from service.evaluate import Evaluator
 from service.ingest import sync_all
 from service.rule_inputs import load_snapshot
-from tests.service.sandbox_support import Wired, wire
+from testkit.wiring import Wired, wire
 
 DEMO = Path(str(resources.files("connectors.sandbox") / "worlds" / "demo"))
 MANIFEST: dict[str, Any] = yaml.safe_load((DEMO / "expected.yaml").read_text(encoding="utf-8"))

@@ -17,7 +17,7 @@ from service.runtime import Runtime
 from service.scheduler import DrainWorker
 from service.store import inbox
 from service.store.models import Finding, InboundEvent, JobRun, WorkItem
-from tests.service.sandbox_support import wire
+from testkit.wiring import wire
 
 OWNED = frozenset({"poalign-dependency-clash", "poalign-priority-conflict", "poalign-dod-gap"})
 

@@ -20,8 +20,8 @@ from sqlalchemy.exc import DataError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.errors import TrackerError
-from connectors.model import ItemRecord, Page
 from connectors.parsing import mapping, parse_datetime
+from connectors.records import ItemRecord, Page
 from connectors.retry import CallStats
 from service.config.loader import LoadedConfig
 from service.logs import get_logger, redact

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from connectors.model import ItemRecord
+from connectors.records import ItemRecord
 from service.config.schema import Config, SourceConfig, TeamConfig
 from service.sources import SourceRef
 

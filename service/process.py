@@ -22,7 +22,8 @@ from connectors.ado import webhook as ado_webhook
 from connectors.annotations import fingerprint_in
 from connectors.errors import TrackerError
 from connectors.jira import webhook as jira_webhook
-from connectors.webhooks import WebhookEvent, WebhookPayloadError
+from connectors.parsing import WebhookPayloadError
+from connectors.records import WebhookEvent
 from service.ingest import SyncResult, refresh_members, write_page
 from service.logs import get_logger, redact
 from service.mapping import owned_labels

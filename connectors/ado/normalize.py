@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.linkwords import meaning_of
-from connectors.model import ItemRecord, ItemType, IterationRecord, LinkKind, LinkRecord, StateCategory
 from connectors.parsing import (
     UnreadableItem,
     entries,
@@ -18,6 +17,7 @@ from connectors.parsing import (
     text,
     whole,
 )
+from connectors.records import ItemRecord, ItemType, IterationRecord, LinkKind, LinkRecord, StateCategory
 
 # The category names the work-item-type states API returns.
 CATEGORY: Mapping[str, StateCategory] = {

@@ -17,9 +17,9 @@ from typing import Any
 
 from connectors.ado.client import MAX_BATCH, MAX_WIQL_RESULTS, AdoClient
 from connectors.ado.normalize import iterations_from_nodes, normalize_work_item
-from connectors.model import ItemRecord, IterationRecord, Page
 from connectors.parsing import UnreadableItem, entries, mapping, parse_datetime, text
 from connectors.pool import map_ordered, map_unordered
+from connectors.records import ItemRecord, IterationRecord, Page
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 

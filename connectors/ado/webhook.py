@@ -14,7 +14,8 @@ import hmac
 import math
 from typing import Any
 
-from connectors.webhooks import WebhookEvent, WebhookPayloadError, load_json, token
+from connectors.parsing import WebhookPayloadError, load_json, token
+from connectors.records import WebhookEvent
 
 EVENTS = frozenset(
     {"workitem.created", "workitem.updated", "workitem.deleted", "workitem.restored", "workitem.commented"}

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.linkwords import LinkMeaning, meaning_of
-from connectors.model import LinkRecord
 from connectors.parsing import mapping, text
+from connectors.records import LinkRecord
 
 
 def issue_link(entry: dict[str, Any]) -> LinkRecord | None:

@@ -9,7 +9,6 @@ from typing import Any
 
 from connectors.jira.fields import FieldMap
 from connectors.jira.links import issue_link
-from connectors.model import ItemRecord, ItemType, IterationRecord, LinkRecord, StateCategory
 from connectors.parsing import (
     UnreadableItem,
     entries,
@@ -19,6 +18,7 @@ from connectors.parsing import (
     parse_datetime,
     text,
 )
+from connectors.records import ItemRecord, ItemType, IterationRecord, LinkRecord, StateCategory
 
 _CATEGORY: Mapping[str, StateCategory] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 _TYPES: Mapping[str, ItemType] = {

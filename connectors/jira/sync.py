@@ -20,9 +20,9 @@ from connectors.jira.client import JiraClient
 from connectors.jira.fields import FieldMap, discover
 from connectors.jira.links import remote_link
 from connectors.jira.normalize import normalize_issue
-from connectors.model import ItemRecord, LinkRecord, Page
 from connectors.parsing import UnreadableItem, parse_date, text
 from connectors.pool import map_ordered
+from connectors.records import ItemRecord, LinkRecord, Page
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 

@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.webhooks import WebhookEvent, WebhookPayloadError, load_json, token
+from connectors.parsing import WebhookPayloadError, load_json, token
+from connectors.records import WebhookEvent
 
 ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 COMMENT_EVENTS = frozenset({"comment_created", "comment_updated", "comment_deleted"})

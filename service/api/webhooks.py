@@ -14,7 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.ado import webhook as ado
 from connectors.jira import webhook as jira
-from connectors.webhooks import WebhookEvent, WebhookPayloadError
+from connectors.parsing import WebhookPayloadError
+from connectors.records import WebhookEvent
 from service.api.deps import RuntimeDep
 from service.api.ratelimit import retry_after
 from service.config.schema import WebhookConfig

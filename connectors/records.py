@@ -90,10 +90,23 @@ class Page:
     iterations: tuple[IterationRecord, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class CommentRef:
-    """A comment poalign keeps on an item: the tracker's id and the marker that identifies it."""
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A delivery, reduced to what processing needs.
 
-    comment_id: str
-    body: str
-    marker: str | None = None
+    `items` are the keys/ids whose current state must be re-read (payloads can be partial or stale);
+    `deleted` the ones the tracker says are gone. `changed_fields` and `actor` feed the echo guard.
+    """
+
+    delivery_id: str
+    event_type: str
+    items: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    changed_fields: tuple[str, ...] = ()
+    actor: str | None = None
+    comment_author: str | None = None
+    comment_body: str | None = None
+    timestamp_ms: int | None = None
+    ignored: bool = False
+    labels_added: tuple[str, ...] = ()
+    labels_removed: tuple[str, ...] = ()

@@ -80,7 +80,7 @@ def state_category(
     work_item_type: str, state: str, categories: Mapping[tuple[str, str], str]
 ) -> StateCategory:
     category = categories.get((work_item_type, state))
-    if category in CATEGORY:
+    if category is not None and category in CATEGORY:
         return CATEGORY[category]
     return _FALLBACK_STATES.get(state.strip().lower(), "todo")
 
@@ -102,9 +102,9 @@ def relation_link(relation: Mapping[str, Any]) -> LinkRecord | None:
         match = _WORK_ITEM_URL.search(url)
         if not match:
             return None
-        kind, origin_is_from = known
+        relation_kind, origin_is_from = known
         return LinkRecord(
-            kind=kind,
+            kind=relation_kind,
             raw_type=text(attributes.get("name")) or rel,
             origin_is_from=origin_is_from,
             other_key=match.group(1),

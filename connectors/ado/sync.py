@@ -140,8 +140,8 @@ class AdoConnector:
                 fields = mapping(mapping(revision).get("fields"))
                 item_id = mapping(revision).get("id") or fields.get("System.Id")
                 if isinstance(item_id, int) and not isinstance(item_id, bool):
-                    changed = parse_datetime(fields.get("System.ChangedDate")) or start
-                    latest[item_id] = (changed, fields.get("System.IsDeleted") is True)
+                    when = parse_datetime(fields.get("System.ChangedDate")) or start
+                    latest[item_id] = (when, fields.get("System.IsDeleted") is True)
             following = text(page.get("continuationToken"))
             # A feed that says "more" without moving its position would loop forever: stop instead.
             if page.get("isLastBatch") is not False or not following or following == position:

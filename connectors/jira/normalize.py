@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -91,7 +91,7 @@ def current_sprint(fields: Mapping[str, Any], field_map: FieldMap) -> IterationR
     )
 
 
-def _release(versions: Iterable[Any], release_dates: Mapping[str, date]) -> tuple[str | None, date | None]:
+def _release(versions: Any, release_dates: Mapping[str, date]) -> tuple[str | None, date | None]:
     """The earliest-dated fix version (the release the work must make), else the first named one."""
     dated: list[tuple[date, str]] = []
     names: list[str] = []

@@ -74,8 +74,10 @@ def wiki(view: FindingView) -> str:
 def adf_text(node: Any) -> str:
     """All text of an ADF document (to find our marker in comments read back from Cloud)."""
     if isinstance(node, dict):
-        own = node.get("text") if isinstance(node.get("text"), str) else ""
-        return own + "".join(adf_text(child) for child in node.get("content") or ())
+        own = node.get("text")
+        return (own if isinstance(own, str) else "") + "".join(
+            adf_text(child) for child in node.get("content") or ()
+        )
     if isinstance(node, list):
         return "".join(adf_text(child) for child in node)
     return node if isinstance(node, str) else ""

@@ -37,6 +37,15 @@ def load_json(body: bytes | str) -> object:
         raise WebhookPayloadError("body is not JSON we can read: it nests too deeply") from None
 
 
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, whatever the case of its name (Starlette's Headers matches any case itself)."""
+    value = headers.get(name)
+    if value is None:
+        wanted = name.lower()
+        value = next((given for key, given in headers.items() if key.lower() == wanted), None)
+    return value
+
+
 def token(value: object, limit: int) -> str | None:
     """A string field we store and match on (event type, delivery id): printable text, at most `limit`
     characters; None for anything else. Control characters and unpaired surrogates never come from a

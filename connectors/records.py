@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -88,6 +88,18 @@ class Page:
     watermark: datetime | None = None
     deleted_ids: tuple[str, ...] = ()
     iterations: tuple[IterationRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class FullSync:
+    """A full read: every key the tracker lists now, then the pages with the details.
+
+    The listing comes first and complete: it is the progress total, and a stored key missing from it is
+    gone (a search has no tombstones).
+    """
+
+    keys: frozenset[str]
+    pages: Iterator[Page]
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from connectors.ado import webhook as ado_webhook
 from connectors.annotations import fingerprint_in
 from connectors.errors import TrackerError
-from connectors.jira import webhook as jira_webhook
 from connectors.parsing import WebhookPayloadError
 from connectors.records import WebhookEvent
+from connectors.registry import tracker
 from service.ingest import SyncResult, refresh_members, write_page
 from service.logs import get_logger, redact
 from service.mapping import owned_labels
@@ -67,10 +66,11 @@ def is_echo(event: WebhookEvent, owned: frozenset[str]) -> bool:
     return bool(labels)
 
 
-def parse(kind: str, row: InboundEvent) -> WebhookEvent:
-    if kind == "jira":
-        return jira_webhook.parse(row.body, dict(row.headers or {}))
-    return ado_webhook.parse(row.body)
+def event_of(row: InboundEvent, kind: str | None) -> WebhookEvent:
+    """The stored delivery as an event, parsed by the receiver of its source's kind."""
+    if kind is None:
+        raise WebhookPayloadError("its source is no longer configured")
+    return tracker(kind).webhooks.parse(row.body, dict(row.headers or {}))
 
 
 @dataclass
@@ -100,7 +100,7 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
         for row in events:
             source = names.get(row.source_id, "?")
             try:
-                event = parse(kinds.get(source, "jira"), row)
+                event = event_of(row, kinds.get(source))
             except WebhookPayloadError as error:  # stored before a parser change, or corrupted: keep, skip
                 outcome[row.id] = ("ignored", f"unreadable: {error}")
                 continue

@@ -6,6 +6,7 @@ wiki markup is escaped; ADF text nodes are literal by construction.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -69,6 +70,13 @@ def wiki(view: FindingView) -> str:
         lines += ["", f"_{escape_wiki(view.escalation_text)}_"]
     lines += ["", f"{escape_wiki(FOOTER)} {{{{{marker(view.fingerprint)}}}}}"]
     return "\n".join(lines)
+
+
+class JiraRenderer:
+    """connectors.base.CommentRenderer: ADF (as JSON text) unless the site is Data Center."""
+
+    def comment(self, view: FindingView, deployment: str | None) -> str:
+        return wiki(view) if deployment == "datacenter" else json.dumps(adf(view), sort_keys=True)
 
 
 def adf_text(node: Any) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
+
+from connectors.parsing import WebhookPayloadError
 
 StateCategory = Literal["todo", "in_progress", "done", "removed"]
 ItemType = Literal["epic", "feature", "story", "task", "bug", "other"]
@@ -122,3 +125,21 @@ class WebhookEvent:
     ignored: bool = False
     labels_added: tuple[str, ...] = ()
     labels_removed: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        """The event as ASCII JSON text, so any store keeps it: a body's NUL or lone surrogate becomes an
+        escape (PostgreSQL refuses both as text)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return json.dumps(fields, ensure_ascii=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> WebhookEvent:
+        """The event `to_json` wrote, or a WebhookPayloadError for text it did not write."""
+        try:
+            data = json.loads(text)
+            fields: dict[str, Any] = {
+                name: tuple(v) if isinstance(v, list) else v for name, v in data.items()
+            }
+            return cls(**fields)
+        except (ValueError, TypeError, AttributeError, RecursionError) as error:
+            raise WebhookPayloadError(f"stored event is unreadable: {error}") from None

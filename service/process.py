@@ -1,6 +1,7 @@
 """Drain the webhook inbox: re-read what events touched, store it, judge it, write back.
 
-Payloads can be partial, stale or out of order, so they only say *which* items to re-read; the
+Each delivery was parsed once, at intake, and its event stored beside the body. Payloads can be
+partial, stale or out of order, so events only say *which* items to re-read; the
 current state always comes from the tracker, and the store's guard keeps an older version from
 overwriting a newer one. Events caused by poalign's own writes (its labels/tags, its marked comments)
 are recognised by content and dropped: they must not trigger another round.
@@ -67,7 +68,10 @@ def is_echo(event: WebhookEvent, owned: frozenset[str]) -> bool:
 
 
 def event_of(row: InboundEvent, kind: str | None) -> WebhookEvent:
-    """The stored delivery as an event, parsed by the receiver of its source's kind."""
+    """The event parsed at intake. A row stored without one (before the inbox kept events) is parsed
+    from its body now, by the receiver of its source's kind."""
+    if row.event is not None:
+        return WebhookEvent.from_json(row.event)
     if kind is None:
         raise WebhookPayloadError("its source is no longer configured")
     return tracker(kind).webhooks.parse(row.body, dict(row.headers or {}))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.records import WebhookEvent
 from service.store import inbox
 
 MAX_BATCH = 500
@@ -24,8 +25,7 @@ MAX_BATCH = 500
 @dataclass
 class Pending:
     source_id: int
-    delivery_id: str
-    event_type: str
+    event: WebhookEvent
     headers: dict[str, str]
     body: bytes
     done: Future[bool] = field(default_factory=Future)
@@ -38,11 +38,9 @@ class IntakeWriter:
         self._thread = threading.Thread(target=self._run, name="poalign-intake", daemon=True)
         self._thread.start()
 
-    async def store(
-        self, source_id: int, delivery_id: str, event_type: str, headers: dict[str, str], body: bytes
-    ) -> bool:
+    async def store(self, source_id: int, event: WebhookEvent, headers: dict[str, str], body: bytes) -> bool:
         """True when this delivery is new, False for a duplicate; after the commit that made it durable."""
-        pending = Pending(source_id, delivery_id, event_type, headers, body)
+        pending = Pending(source_id, event, headers, body)
         self._queue.put(pending)
         return await asyncio.wrap_future(pending.done)
 
@@ -73,7 +71,14 @@ class IntakeWriter:
                 created = inbox.enqueue_many(
                     session,
                     [
-                        (item.source_id, item.delivery_id, item.event_type, item.headers, item.body)
+                        (
+                            item.source_id,
+                            item.event.delivery_id,
+                            item.event.event_type,
+                            item.headers,
+                            item.body,
+                            item.event.to_json(),
+                        )
                         for item in batch
                     ],
                 )
@@ -83,6 +88,6 @@ class IntakeWriter:
             return
         seen: set[tuple[int, str]] = set()
         for item in batch:
-            key = (item.source_id, item.delivery_id)
+            key = (item.source_id, item.event.delivery_id)
             item.done.set_result(key in created and key not in seen)
             seen.add(key)

@@ -1,7 +1,8 @@
 """Webhook intake: verify the raw body, store it once in the durable inbox, answer 202. Nothing else.
 
 One route per registered tracker kind, `/webhooks/<kind>/{source}`, served by that kind's receiver
-(connectors.base.WebhookReceiver). Processing happens later (service.jobs drains the inbox), so a slow
+(connectors.base.WebhookReceiver), which also parses the delivery: its event is stored with the body,
+so the drain never parses it again. Processing happens later (service.jobs drains the inbox), so a slow
 tracker or evaluation never makes the tracker time out and retry. Refused requests store nothing. Bad
 input gets a 4xx, never a 5xx. Floods get 429 with Retry-After: per client address before the body is
 read, per source after the signature is verified (service.api.ratelimit; limits in each source's
@@ -99,11 +100,7 @@ async def _accept(
 ) -> JSONResponse:
     try:
         new = await runtime.intake.store(
-            runtime.context.source_ids[source],
-            event.delivery_id,
-            event.event_type,
-            dict(request.headers),
-            body,
+            runtime.context.source_ids[source], event, dict(request.headers), body
         )
     except SQLAlchemyError as error:
         log.error("webhook.store_failed", source=source, error=type(error).__name__)

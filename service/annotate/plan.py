@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from connectors.annotations import FindingView, ItemView
+from connectors.registry import tracker
 from rules.model import Severity
 from rules.registry import by_code
 from service.config.loader import LoadedConfig
@@ -113,30 +114,26 @@ class _Views:
         )
 
 
-def _render(kind: str, cloud: bool, view: FindingView) -> str:
-    """The body as the tracker will get it, serialized (ADF as JSON text), for storage and hashing."""
-    from connectors.ado.render import markdown
-    from connectors.jira.render import adf, wiki
-
-    if kind == "azure-devops":
-        return markdown(view)
-    return json.dumps(adf(view), sort_keys=True) if cloud else wiki(view)
-
-
 def plan(
     session: Session,
     loaded: LoadedConfig,
     *,
-    deployments: dict[str, bool] | None = None,
+    deployments: Mapping[str, str | None] | None = None,
     only_sources: Sequence[str] = (),
 ) -> list[Change]:
     """Bring the outbox in line with the findings; returns the writes still to deliver.
 
-    `deployments` says per Jira source whether it is Cloud (ADF) or Data Center (wiki markup).
+    `deployments` says per source what its tracker is (Jira: cloud or datacenter), which decides the
+    comment format; a source not in it gets its kind's default.
     """
     config = loaded.config
     deployments = deployments or {}
     kinds = {source.name: source.kind for source in config.sources}
+
+    def render(source: str, view: FindingView) -> str:
+        """The body as the tracker will get it, as text (stored, hashed, handed to the writer)."""
+        return tracker(kinds[source]).renderer.comment(view, deployments.get(source))
+
     sources = {name for name in kinds if not only_sources or name in only_sources}
     threshold = Severity.parse(config.writeback.min_severity)
     prefix = config.writeback.label_prefix
@@ -159,8 +156,7 @@ def plan(
             item = views.items.get(ref)
             if item is None or item.deleted or item.source_id not in wanted_sources:
                 continue
-            source = views.sources[item.source_id]
-            body = _render(kinds[source], deployments.get(source, True), view)
+            body = render(views.sources[item.source_id], view)
             desired[(item.id, f"comment:{row.fingerprint}")] = {
                 "kind": "comment",
                 "finding_id": row.id,
@@ -205,10 +201,8 @@ def plan(
             }
         else:
             item = stored_items.by_id(session, item_id)
-            source = views.sources[item.source_id] if item else ""
-            body = _render(
-                kinds.get(source, "jira"), deployments.get(source, True), views.view(row, resolved=True)
-            )
+            assert item is not None  # annotations go with their item (ON DELETE CASCADE)
+            body = render(views.sources[item.source_id], views.view(row, resolved=True))
             desired[(item_id, slot)] = {
                 "kind": "comment",
                 "finding_id": row.id,

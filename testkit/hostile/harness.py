@@ -24,8 +24,8 @@ from sqlalchemy import select
 from connectors.ado.normalize import normalize_work_item
 from connectors.jira.fields import discover
 from connectors.jira.normalize import normalize_issue
-from connectors.model import ItemRecord
 from connectors.parsing import UnreadableItem
+from connectors.records import ItemRecord
 from connectors.sandbox import SandboxServer, World, WorldError
 from connectors.sandbox.config_out import build_config
 from connectors.sandbox.jira_world import default_fields

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from connectors.ado import webhook as ado
 from connectors.jira import webhook as jira
-from connectors.webhooks import WebhookPayloadError
+from connectors.parsing import WebhookPayloadError
 from service.process import drain
 from service.store.migrate import upgrade
 from service.store.models import InboundEvent, WorkItem

@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.records import WebhookEvent
 from connectors.sandbox.testing import running_sandbox, small_world
-from connectors.webhooks import WebhookEvent
 from service.ingest import sync_all
 from service.process import drain, is_echo
 from service.runtime import Runtime

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 
-.PHONY: install test test-fast lint demo bench bench-quick bench-tools proof proof-quick clean
+.PHONY: install test test-fast lint typecheck demo bench bench-quick bench-tools proof proof-quick clean
 
 # poalign and, beside it, the sandbox trackers (their own distribution, sandbox/pyproject.toml: the
 # tests, the demo and the benchmarks need them, the production image does not).
@@ -21,6 +21,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+
+# Not part of lint yet: the errors it reports are being fixed package by package.
+typecheck: $(STAMP)
+	$(BIN)/mypy rules connectors service
 
 # The whole suite, on SQLite and on a throwaway PostgreSQL server (skipped with a message when the
 # machine has no initdb/pg_ctl; .ci/run installs them so CI always runs them).

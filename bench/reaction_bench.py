@@ -17,7 +17,7 @@ from bench.figures import Figure
 from bench.webhook_bench import POALIGN
 from rules.finding import fingerprint_of
 from service.demo import DEPENDENT, PREREQUISITE, DemoRun, _nodes
-from tests.support.net import free_port
+from testkit.net import free_port
 
 
 def _comment(run: DemoRun, fingerprint: str) -> str | None:

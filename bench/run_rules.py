@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bench.rules_pure import TODAY, generate
 from service.config.schema import Config
 from service.evaluate import Evaluator
-from service.snapshot import load_snapshot
+from service.rule_inputs import load_snapshot
 from service.store.items import CHANGE_COUNTER, allocate_change_seq
 from service.store.models import Counter, Iteration, Link, Source, Team, WorkItem
 from service.store.session import make_engine, make_sessionmaker

@@ -30,7 +30,7 @@ from connectors.jira.webhook import sign
 from service.store.migrate import upgrade
 from service.store.models import InboundEvent
 from service.store.session import make_engine
-from tests.support.net import free_port
+from testkit.net import free_port
 
 SAMPLE = (
     Path(__file__).resolve().parents[1]

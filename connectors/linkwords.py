@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from connectors.model import LinkKind
+from connectors.records import LinkKind
 
 # "A <phrase> B" means A depends on B.
 _DEPENDENT = re.compile(

@@ -1,4 +1,5 @@
-"""Date and time parsing for the formats both trackers write, and type-safe readers of tracker JSON.
+"""Date and time parsing for the formats both trackers write, and type-safe readers of tracker JSON
+(items and webhook bodies).
 
 Tracker JSON is not always what the docs say: a field can be null, absent, a string where an object
 was expected, or a number that is NaN. The readers below turn anything unexpected into "unknown"
@@ -7,6 +8,7 @@ was expected, or a number that is NaN. The readers below turn anything unexpecte
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -18,6 +20,41 @@ _EMPTY: Mapping[str, Any] = {}
 class UnreadableItem(ValueError):
     """Tracker JSON that cannot become a record at all (no id or key); the message says what is missing.
     The sync skips such an item and logs it; every other oddity becomes None."""
+
+
+class WebhookPayloadError(ValueError):
+    """The body is not a webhook payload we can read; the message says what is missing."""
+
+
+def load_json(body: bytes | str) -> object:
+    """The body as JSON, or a WebhookPayloadError saying why not (including nesting that would exhaust
+    the parser's stack: a few hundred kilobytes of '[' are enough)."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise WebhookPayloadError(f"body is not JSON: {error}") from None
+    except RecursionError:
+        raise WebhookPayloadError("body is not JSON we can read: it nests too deeply") from None
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, whatever the case of its name (Starlette's Headers matches any case itself)."""
+    value = headers.get(name)
+    if value is None:
+        wanted = name.lower()
+        value = next((given for key, given in headers.items() if key.lower() == wanted), None)
+    return value
+
+
+def token(value: object, limit: int) -> str | None:
+    """A string field we store and match on (event type, delivery id): printable text, at most `limit`
+    characters; None for anything else. Control characters and unpaired surrogates never come from a
+    real tracker, and the store cannot hold them (PostgreSQL refuses NUL, UTF-8 refuses surrogates)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value or not value.isprintable():
+        return None
+    return value[:limit]
 
 
 # Azure DevOps writes 9999-01-01T00:00:00Z for "no date" (and .NET's DateTime.MinValue, year 1, turns

@@ -38,18 +38,30 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _migrate(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode changes a table by copying it and dropping the original; while foreign keys are on,
+        # SQLite runs the ON DELETE CASCADE of every referencing row on that DROP. (Outside a
+        # transaction, or the pragma does nothing.)
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    _configure(connection)
+    with context.begin_transaction():
+        context.run_migrations()
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(connection)
         return
     engine = make_engine(_url(), process="migrate")
     with engine.connect() as connection:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(connection)
     engine.dispose()
 
 

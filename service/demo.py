@@ -19,8 +19,6 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from connectors.annotations import fingerprint_in
-from connectors.jira.render import adf_text
 from sandbox import SandboxServer, World
 from sandbox.config_out import write_config
 from service.annotate import deliver, deployments_of, plan, writers_for
@@ -101,19 +99,32 @@ class DemoRun:
             runtime.close()
         return results
 
-    def comments_on(self, source: str, key: str) -> set[str]:
-        assert self.sandbox is not None
-        kind, _, tenant = source.partition("-")
-        if kind == "jira":
-            issue = next(i for i in self.sandbox.world.jira[tenant].issues.values() if i.key == key)
-            texts = [
-                adf_text(c["body"]) if isinstance(c.get("body"), dict) else str(c.get("body"))
-                for c in issue.comments
-            ]
-        else:
-            item = self.sandbox.world.ado[tenant].items[int(key)]
-            texts = [str(c.get("text")) for c in item.comments if not c.get("isDeleted")]
-        return {fp for text in texts if (fp := fingerprint_in(text))}
+    def comments_on_both(self, runtime: Runtime) -> Callable[[], set[str]]:
+        """A reader of the fingerprints of poalign's comments on both items of the live change, which
+        asks the trackers as write-back does."""
+        assert self.loaded is not None
+        items = (DEPENDENT, PREREQUISITE)
+        writers = writers_for(self.loaded, {source for source, _ in items})
+        with runtime.factory() as session:
+            projects = {
+                (source, key): session.scalar(
+                    select(WorkItem.project)
+                    .join(Source, Source.id == WorkItem.source_id)
+                    .where(Source.name == source, WorkItem.key == key)
+                )
+                for source, key in items
+            }
+
+        def read() -> set[str]:
+            found = []
+            for source, key in items:
+                writer = writers[source]
+                if isinstance(writer, Exception):
+                    raise writer
+                found.append(set(writer.our_comments(key, projects[(source, key)])))
+            return set.intersection(*found)
+
+        return read
 
     def live_change(self, runtime: Runtime, timeout: float = 30.0) -> float | None:
         """Move the prerequisite after its dependent's sprint; seconds until both items carry the new comment."""
@@ -133,14 +144,15 @@ class DemoRun:
         )
         if not later:
             return None
-        before = self.comments_on(*DEPENDENT) & self.comments_on(*PREREQUISITE)
+        comments = self.comments_on_both(runtime)
+        before = comments()
         started = time.monotonic()
         self.sandbox.ado("contoso").update(int(PREREQUISITE[1]), iteration=later[0][1])
         self.say(
             f"Fulfilment moves {PREREQUISITE[1]} to {later[0][1]}, after SHOP-18's sprint ends ({finish})"
         )
         while time.monotonic() - started < timeout:
-            if (self.comments_on(*DEPENDENT) & self.comments_on(*PREREQUISITE)) - before:
+            if comments() - before:
                 return time.monotonic() - started
             time.sleep(0.05)
         return None

@@ -11,25 +11,26 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from rules.base import Rule
 from rules.engine import EvaluationResult, apply_and_focus, evaluate
 from rules.finding import Finding as RuleFinding
 from rules.model import Focus
 from rules.snapshot import Snapshot
 from service.config.schema import Config
 from service.logs import get_logger
-from service.snapshot import build_policy, load_changes, load_snapshot
+from service.rule_inputs import build_policy, load_changes, load_snapshot
+from service.store import findings, items
 from service.store.base import utcnow
-from service.store.models import Finding, FindingEvent, FindingItem, Source, WorkItem
+from service.store.findings import ACTIVE, FindingFilter
+from service.store.models import Finding
 
 log = get_logger(__name__)
-ACTIVE = ("open", "suppressed")
 
 
 @dataclass
@@ -62,24 +63,6 @@ def content_hash(finding: RuleFinding) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def _item_ids(session: Session, refs: Iterable[str]) -> dict[str, int]:
-    """Store ids of item refs ('source:key'); refs to unknown items are left out."""
-    by_source: dict[str, list[str]] = {}
-    for ref in refs:
-        source, _, key = ref.partition(":")
-        by_source.setdefault(source, []).append(key)
-    found: dict[str, int] = {}
-    for source, keys in by_source.items():
-        for start in range(0, len(keys), 500):
-            rows = session.execute(
-                select(WorkItem.id, WorkItem.key)
-                .join(Source, Source.id == WorkItem.source_id)
-                .where(Source.name == source, WorkItem.key.in_(keys[start : start + 500]))
-            )
-            found.update({f"{source}:{key}": item_id for item_id, key in rows})
-    return found
-
-
 def _label_suppression(snapshot: Snapshot, finding: RuleFinding, label: str) -> str | None:
     for ref in finding.subjects:
         item = snapshot.get(ref)
@@ -103,27 +86,17 @@ def reconcile(
     summary.findings = len(produced)
 
     if focus is None:
-        known = {row.fingerprint: row for row in session.scalars(select(Finding))}
+        known = {row.fingerprint: row for row in findings.matching(session, FindingFilter())}
         active = {fp: row for fp, row in known.items() if row.status in ACTIVE}
     else:
-        ids = list(_item_ids(session, focus.refs).values())
-        in_scope = select(FindingItem.finding_id).where(FindingItem.item_id.in_(ids))
+        in_focus = items.ids_by_ref(session, focus.refs).values()
         active = {
-            row.fingerprint: row
-            for row in session.scalars(
-                select(Finding).where(
-                    Finding.status.in_(ACTIVE),
-                    or_(Finding.id.in_(in_scope), Finding.team_scope.in_(list(focus.teams))),
-                )
-            )
+            row.fingerprint: row for row in findings.active_concerning(session, list(in_focus), focus.teams)
         }
-        known = {
-            row.fingerprint: row
-            for row in session.scalars(select(Finding).where(Finding.fingerprint.in_(list(produced))))
-        }
+        known = findings.by_fingerprints(session, produced)
 
     subject_refs = {ref for finding in produced.values() for ref in finding.subjects}
-    ids = _item_ids(session, subject_refs)
+    ids = items.ids_by_ref(session, subject_refs)
     label = config.policy.suppress_label
     for fingerprint, finding in produced.items():
         row = known.get(fingerprint)
@@ -138,24 +111,20 @@ def reconcile(
                 first_seen=now,
                 status="open",
             )
-            session.add(row)
             _copy(row, finding, digest, now)
-            session.flush()
-            session.add_all(
-                FindingItem(finding_id=row.id, item_id=ids[ref]) for ref in finding.subjects if ref in ids
-            )
-            _event(session, row, "opened", now, {"severity": str(finding.severity)})
+            findings.add(session, row, (ids[ref] for ref in finding.subjects if ref in ids))
+            findings.record_event(session, row, "opened", now, {"severity": str(finding.severity)})
             summary.new += 1
             summary.changed_fingerprints.append(fingerprint)
         else:
             if row.status == "resolved":
                 row.status, row.resolved_at, row.escalated_at = "open", None, None
                 row.first_seen = now  # a problem that comes back starts its escalation clock again
-                _event(session, row, "reopened", now, {})
+                findings.record_event(session, row, "reopened", now, {})
                 summary.reopened += 1
                 summary.changed_fingerprints.append(fingerprint)
             elif row.content_hash != digest:
-                _event(session, row, "changed", now, {"severity": str(finding.severity)})
+                findings.record_event(session, row, "changed", now, {"severity": str(finding.severity)})
                 summary.changed += 1
                 summary.changed_fingerprints.append(fingerprint)
             _copy(row, finding, digest, now)
@@ -165,7 +134,7 @@ def reconcile(
         if fingerprint in produced or row.rule not in clean_rules:
             continue
         row.status, row.resolved_at = "resolved", now
-        _event(session, row, "resolved", now, {})
+        findings.record_event(session, row, "resolved", now, {})
         summary.resolved += 1
         summary.changed_fingerprints.append(fingerprint)
 
@@ -193,35 +162,28 @@ def _apply_suppression(
                 None,
                 None,
             )
-            _event(session, row, "unsuppressed", now, {"why": "expired" if expired else "label removed"})
+            findings.record_event(
+                session, row, "unsuppressed", now, {"why": "expired" if expired else "label removed"}
+            )
     elif by_label is not None and row.status == "open":
         row.status, row.suppressed_reason, row.suppressed_by = "suppressed", by_label, "label"
-        _event(session, row, "suppressed", now, {"reason": by_label, "by": "label"})
+        findings.record_event(session, row, "suppressed", now, {"reason": by_label, "by": "label"})
         summary.suppressed += 1
-
-
-def _event(session: Session, row: Finding, event: str, now: datetime, detail: dict[str, object]) -> None:
-    session.add(FindingEvent(finding_id=row.id, at=now, event=event, detail=detail))
 
 
 def escalate(session: Session, after_days: int, chief: str | None, now: datetime) -> int:
     """Open findings older than the escalation period go to the Chief PO (once)."""
-    cutoff = now - timedelta(days=after_days)
-    rows = session.scalars(
-        select(Finding).where(
-            Finding.status == "open", Finding.escalated_at.is_(None), Finding.first_seen <= cutoff
-        )
-    ).all()
+    rows = findings.due_for_escalation(session, now - timedelta(days=after_days))
     for row in rows:
         row.escalated_at = now
-        _event(session, row, "escalated", now, {"to": chief})
+        findings.record_event(session, row, "escalated", now, {"to": chief})
     return len(rows)
 
 
 def suppress(
     session: Session, fingerprint: str, reason: str, until: datetime | None, by: str, now: datetime
 ) -> Finding:
-    row = session.scalar(select(Finding).where(Finding.fingerprint == fingerprint))
+    row = findings.by_fingerprint(session, fingerprint)
     if row is None:
         raise LookupError(f"no finding with fingerprint {fingerprint}")
     row.status, row.suppressed_reason, row.suppressed_until, row.suppressed_by = (
@@ -230,7 +192,7 @@ def suppress(
         until,
         by,
     )
-    _event(
+    findings.record_event(
         session,
         row,
         "suppressed",
@@ -241,12 +203,12 @@ def suppress(
 
 
 def unsuppress(session: Session, fingerprint: str, by: str, now: datetime) -> Finding:
-    row = session.scalar(select(Finding).where(Finding.fingerprint == fingerprint))
+    row = findings.by_fingerprint(session, fingerprint)
     if row is None:
         raise LookupError(f"no finding with fingerprint {fingerprint}")
     if row.status == "suppressed":
         row.status, row.suppressed_reason, row.suppressed_until, row.suppressed_by = "open", None, None, None
-        _event(session, row, "unsuppressed", now, {"by": by})
+        findings.record_event(session, row, "unsuppressed", now, {"by": by})
     return row
 
 
@@ -266,10 +228,10 @@ class Evaluator:
     def _today(self) -> date:
         return utcnow().date()
 
-    def full(self, rules: Sequence[type] | None = None) -> tuple[EvaluationSummary, EvaluationResult]:
+    def full(self, rules: Sequence[type[Rule]] | None = None) -> tuple[EvaluationSummary, EvaluationResult]:
         with self._lock, self.factory.begin() as session:
             self.snapshot, self.last_seq = load_snapshot(session, self.config, self._today())
-            result = evaluate(self.snapshot, rules)  # type: ignore[arg-type]
+            result = evaluate(self.snapshot, rules)
             summary = reconcile(session, self.snapshot, result, None, self.config, utcnow())
         self._log(summary)
         return summary, result

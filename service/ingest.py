@@ -1,4 +1,4 @@
-"""The sync engine: one loop for Jira and Azure DevOps.
+"""The sync engine: one loop for every tracker kind.
 
 Every page a connector yields is written in its own transaction together with the cursor, so a process
 killed at any point resumes without losing or doubling an item: incremental pages are ordered by the
@@ -10,7 +10,7 @@ made while it ran are picked up by the next incremental run).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -19,14 +19,24 @@ from typing import Any
 from sqlalchemy.exc import DataError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.base import ScopeQueries, TrackerReader
 from connectors.errors import TrackerError
-from connectors.model import ItemRecord, Page
-from connectors.parsing import mapping, parse_datetime
+from connectors.records import ItemRecord, Page
+from connectors.registry import tracker
 from connectors.retry import CallStats
 from service.config.loader import LoadedConfig
 from service.logs import get_logger, redact
-from service.mapping import PriorityScale, TeamResolver, UrlResolver, link_rows, owned_labels, record_digest
-from service.sources import Connector, MissingSecretError, make_connector, settings_for
+from service.mapping import (
+    PriorityScale,
+    TeamResolver,
+    UrlResolver,
+    item_row,
+    iteration_row,
+    link_rows,
+    owned_labels,
+    record_digest,
+)
+from service.sources import MissingSecretError, make_connector, settings_for
 from service.storable import storable, unstorable
 from service.store import items as store
 from service.store.base import utcnow
@@ -88,7 +98,7 @@ class IngestContext:
         with factory.begin() as session:
             source_ids = {
                 s.name: store.ensure_source(
-                    session, s.name, s.kind, s.url, s.deployment if s.kind == "jira" else None
+                    session, s.name, s.kind, s.url, s.deployment if tracker(s.kind).deployments else None
                 )
                 for s in config.sources
             }
@@ -113,20 +123,6 @@ class IngestContext:
             PriorityScale(config),
             UrlResolver(config.sources),
         )
-
-
-def _iteration_row(record: ItemRecord) -> dict[str, Any] | None:
-    iteration = record.iteration
-    if iteration is None:
-        return None
-    return {
-        "external_id": iteration.external_id,
-        "name": iteration.name[:300],
-        "path": iteration.path,
-        "state": iteration.state,
-        "start_date": iteration.start,
-        "finish_date": iteration.finish,
-    }
 
 
 def write_page(
@@ -201,53 +197,24 @@ def _write_page(
     if not changed:
         return []
 
-    iteration_rows = {row["external_id"]: row for r, *_ in changed if (row := _iteration_row(r))}
+    iteration_rows = {row["external_id"]: row for r, *_ in changed if (row := iteration_row(r))}
     iteration_ids = store.upsert_iterations(session, source_id, list(iteration_rows.values()))
     first_seq = store.allocate_change_seq(session, len(changed))
     now = utcnow()
-    rows = []
-    for offset, (record, digest, team_id, priority) in enumerate(changed):
-        rows.append(
-            {
-                "source_id": source_id,
-                "external_id": record.external_id,
-                "key": record.key,
-                "url": record.url,
-                "project": record.project,
-                "item_type": record.item_type,
-                "raw_type": record.raw_type[:100],
-                "title": record.title,
-                "raw_state": record.raw_state[:100],
-                "state_category": record.state_category,
-                "resolution": record.resolution,
-                "raw_priority": record.raw_priority,
-                "priority": priority,
-                "rank": record.rank,
-                "team_id": team_id,
-                "area_path": record.area_path,
-                "parent_key": record.parent_key,
-                "iteration_id": iteration_ids.get(record.iteration.external_id) if record.iteration else None,
-                "planned_start": record.planned_start,
-                "planned_finish": record.planned_finish,
-                "target_date": record.target_date,
-                "due_date": record.due_date,
-                "release_name": record.release_name,
-                "release_date": record.release_date,
-                "labels": list(record.labels),
-                "story_points": record.story_points,
-                "extra_fields": dict(record.extra_fields),
-                "raw": dict(record.raw) if record.raw is not None else None,
-                "record_hash": digest,
-                "tracker_rev": record.rev,
-                "tracker_created_at": record.created,
-                "tracker_updated_at": record.updated,
-                "done_at": record.done_at,
-                "deleted": record.deleted,
-                "deleted_at": now if record.deleted else None,
-                "synced_at": now,
-                "change_seq": first_seq + offset,
-            }
+    rows = [
+        item_row(
+            record,
+            source_id=source_id,
+            team_id=team_id,
+            priority=priority,
+            iteration_id=iteration_ids.get(record.iteration.external_id) if record.iteration else None,
+            record_hash=digest,
+            deleted_at=now if record.deleted else None,
+            synced_at=now,
+            change_seq=first_seq + offset,
         )
+        for offset, (record, digest, team_id, priority) in enumerate(changed)
+    ]
     written = store.upsert_items(session, rows)
     links: dict[int, list[dict[str, Any]]] = {}
     keep_remote: set[int] = set()
@@ -272,30 +239,19 @@ def _write_page(
 
 
 def refresh_members(
-    context: IngestContext, connector: Connector, source: str, keys: Sequence[str] = ()
+    context: IngestContext, connector: TrackerReader, source: str, keys: Sequence[str] = ()
 ) -> None:
-    """Ask the tracker which issues each JQL-scoped team selects (all of them, or among `keys`)."""
+    """Ask the tracker which items each query-scoped team selects (all of them, or among `keys`).
+    Config validation gives such teams only to kinds whose readers answer the query."""
     teams = context.teams.jql_teams(source)
-    if not teams or connector.kind != "jira":
+    if not teams or not isinstance(connector, ScopeQueries):
         return
     members: dict[str, str] = {}
     for team in teams:
         assert team.scope.jql is not None
-        for key in connector.keys_matching(team.scope.project, team.scope.jql, keys):  # type: ignore[union-attr]
-            members.setdefault(key, team.name)  # the first team listed wins an issue two JQLs select
+        for key in connector.keys_matching(team.scope.project, team.scope.jql, keys):
+            members.setdefault(key, team.name)  # the first team listed wins an item two queries select
     context.teams.set_members(source, members, among=list(keys) if keys else None)
-
-
-def _wants_remote(known: dict[str, datetime | None]) -> Callable[[dict[str, Any]], bool]:
-    """Read a Jira issue's web links only when the issue is new or changed since we last stored it."""
-
-    def wants(issue: dict[str, Any]) -> bool:
-        key = str(issue.get("key"))
-        if key not in known:
-            return True
-        return known[key] != parse_datetime(mapping(issue.get("fields")).get("updated"))
-
-    return wants
 
 
 def sync_source(
@@ -324,8 +280,9 @@ def sync_source(
     result = SyncResult(name=source, mode=mode)
     stats = CallStats()
     try:
-        connector = make_connector(settings_for(context.loaded, context.loaded.config.source(source)), stats)
-        projects = connector.settings.projects
+        settings = settings_for(context.loaded, context.loaded.config.source(source))
+        connector = make_connector(settings, stats)
+        projects = settings.projects
         refresh_members(context, connector, source)
         if mode == "full":
             _run_full(factory, context, connector, source, projects, result, progress)
@@ -365,37 +322,30 @@ def _commit_page(
 def _run_full(
     factory: sessionmaker[Session],
     context: IngestContext,
-    connector: Connector,
+    connector: TrackerReader,
     source: str,
     projects: Sequence[str],
     result: SyncResult,
     progress: Progress,
 ) -> None:
     source_id = context.source_ids[source]
-    kwargs: dict[str, Any] = {}
-    if connector.kind == "jira":
-        with factory() as session:
-            kwargs["wants_remote"] = _wants_remote(store.updated_by_key(session, source_id))
-    pages: Iterable[Page] = connector.full(projects, **kwargs)
-    started = False
-    for page in pages:
-        if not started:
-            progress.start(source, len(connector.listed_keys))
-            started = True
+    with factory() as session:
+        stored = store.updated_by_key(session, source_id)
+    full = connector.full(projects, stored)
+    progress.start(source, len(full.keys))
+    for page in full.pages:
         _commit_page(factory, context, source, page, result, stream_watermark=False)
         progress.advance(source, len(page.items))
-    if not started:
-        progress.start(source, 0)
-    # Whatever the complete listing no longer shows is gone (Jira has no tombstones in search).
+    # Whatever the complete listing no longer shows is gone (a search has no tombstones).
     with factory.begin() as session:
-        missing = store.live_keys(session, source_id, projects) - set(connector.listed_keys)
+        missing = store.live_keys(session, source_id, projects) - full.keys
         result.deleted += store.mark_deleted(session, source_id, sorted(missing), by_key=True)
 
 
 def _run_incremental(
     factory: sessionmaker[Session],
     context: IngestContext,
-    connector: Connector,
+    connector: TrackerReader,
     source: str,
     projects: Sequence[str],
     watermark: datetime,
@@ -403,11 +353,9 @@ def _run_incremental(
     progress: Progress,
 ) -> None:
     progress.start(source, None)
-    kwargs: dict[str, Any] = {}
-    if connector.kind == "jira":
-        with factory() as session:
-            kwargs["wants_remote"] = _wants_remote(store.updated_by_key(session, context.source_ids[source]))
-    for page in connector.incremental(projects, watermark, **kwargs):
+    with factory() as session:
+        stored = store.updated_by_key(session, context.source_ids[source])
+    for page in connector.incremental(projects, watermark, stored):
         _commit_page(factory, context, source, page, result, stream_watermark=True)
         progress.advance(source, len(page.items))
 

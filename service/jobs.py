@@ -1,34 +1,27 @@
 """The scheduled jobs, and the guard that makes each firing run on one replica only.
 
-On PostgreSQL a job holds an advisory lock (on its own connection) while it runs, and a firing that
-finds the job run by another replica within the last half period skips; on SQLite (one process) a
-process lock does the same. Every run is recorded in `job_runs`.
+A job holds its named lock (service.store.locks: an advisory lock on PostgreSQL, a process lock on
+SQLite) while it runs, and a firing that finds the job run by another replica within the last half
+period skips. Every run is recorded in `job_runs`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, text
-
 from service.annotate import deliver, deployments_of, plan, writeback_sources, writers_for
 from service.ingest import sync_all
 from service.logs import get_logger, redact
 from service.process import PROCESS, drain
 from service.runtime import Runtime
-from service.store import inbox
+from service.store import inbox, locks, runs
 from service.store.base import utcnow
-from service.store.models import JobRun, SyncRun
 
 log = get_logger(__name__)
-_local_locks: dict[str, threading.Lock] = {}
-_local_guard = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -40,50 +33,12 @@ class Job:
     min_gap: Callable[[Runtime], float] = lambda runtime: 0.0
 
 
-def _lock_key(name: str) -> int:
-    return int.from_bytes(
-        hashlib.sha1(f"poalign:{name}".encode(), usedforsecurity=False).digest()[:8], "big", signed=True
-    )
-
-
-@contextmanager
-def exclusive(runtime: Runtime, name: str, *, wait: bool = False) -> Iterator[bool]:
-    """Yields True when this process holds `name` (no other thread or replica does) until the block ends.
-    With `wait`, blocks until it does; otherwise yields False at once when someone else holds it."""
-    if runtime.engine.dialect.name != "postgresql":
-        with _local_guard:
-            lock = _local_locks.setdefault(name, threading.Lock())
-        acquired = lock.acquire(blocking=wait)
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                lock.release()
-        return
-    with runtime.engine.connect() as connection:
-        if wait:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _lock_key(name)})
-            acquired = True
-        else:
-            acquired = bool(
-                connection.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": _lock_key(name)}
-                ).scalar()
-            )
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _lock_key(name)})
-            connection.commit()
-
-
 def annotate_round(runtime: Runtime) -> dict[str, Any]:
     """Plan the outbox from the findings and deliver it; one replica at a time (never two posters): a
     second caller waits, then finds little or nothing left to do."""
     if not writeback_sources(runtime.config):
         return {"writeback": "off"}
-    with exclusive(runtime, "annotate", wait=True):
+    with locks.exclusive(runtime.engine, "annotate", wait=True):
         writers = writers_for(runtime.loaded, {s.name for s in runtime.config.sources})
         with runtime.factory.begin() as session:
             planned = plan(session, runtime.loaded, deployments=deployments_of(writers))
@@ -98,7 +53,7 @@ def annotate_round(runtime: Runtime) -> dict[str, Any]:
 def _judge(runtime: Runtime, full: bool = False) -> dict[str, Any]:
     """Evaluate (one replica at a time: two would race to open the same new finding), then annotate."""
     evaluator = runtime.evaluator
-    with exclusive(runtime, "judge", wait=True):
+    with locks.exclusive(runtime.engine, "judge", wait=True):
         summary = evaluator.full()[0] if full else evaluator.incremental()
     judged = (
         {}
@@ -137,12 +92,10 @@ def job_drain(runtime: Runtime) -> dict[str, Any]:
 
 def job_retention(runtime: Runtime) -> dict[str, Any]:
     days = runtime.config.schedule.retention_days
-    cutoff = utcnow() - timedelta(days=days)
     with runtime.factory.begin() as session:
         events = inbox.purge(session, days)
-        runs = session.execute(delete(SyncRun).where(SyncRun.started_at < cutoff)).rowcount
-        jobs = session.execute(delete(JobRun).where(JobRun.started_at < cutoff)).rowcount
-    return {"events": events, "sync_runs": runs, "job_runs": jobs}
+        sync_runs, job_runs = runs.forget_runs_before(session, utcnow() - timedelta(days=days))
+    return {"events": events, "sync_runs": sync_runs, "job_runs": job_runs}
 
 
 def job_report(runtime: Runtime) -> dict[str, Any]:
@@ -189,27 +142,14 @@ def run_job(runtime: Runtime, name: str, *, force: bool = False) -> dict[str, An
     """Run one job now, under its guard. `force` ignores the once-per-firing check (--eager)."""
     job = JOBS[name]
     concurrent = name == "drain"  # draining is safe in parallel (SKIP LOCKED); everything else is not
-    with exclusive(runtime, f"job:{name}") if not concurrent else _always() as mine:
+    with locks.exclusive(runtime.engine, f"job:{name}") if not concurrent else _always() as mine:
         if not mine:
             return {"skipped": "running elsewhere"}
         gap = job.min_gap(runtime)
         with runtime.factory.begin() as session:
-            if gap and not force:
-                recent = session.scalar(
-                    select(JobRun.id)
-                    .where(
-                        JobRun.job == name,
-                        JobRun.status.in_(("ok", "running")),
-                        JobRun.started_at > utcnow() - timedelta(seconds=gap),
-                    )
-                    .limit(1)
-                )
-                if recent is not None:
-                    return {"skipped": "ran recently on another replica"}
-            record = JobRun(job=name, process=PROCESS, started_at=utcnow())
-            session.add(record)
-            session.flush()
-            run_id = record.id
+            if gap and not force and runs.job_ran_since(session, name, utcnow() - timedelta(seconds=gap)):
+                return {"skipped": "ran recently on another replica"}
+            run_id = runs.start_job_run(session, name, PROCESS, utcnow())
         status, detail = "ok", {}
         try:
             detail = job.run(runtime)
@@ -217,9 +157,7 @@ def run_job(runtime: Runtime, name: str, *, force: bool = False) -> dict[str, An
             status, detail = "failed", {"error": redact(f"{type(error).__name__}: {error}")}
             log.error("job.failed", job=name, error=detail["error"])
         with runtime.factory.begin() as session:
-            row = session.get(JobRun, run_id)
-            if row is not None:
-                row.status, row.finished_at, row.detail = status, utcnow(), _jsonable(detail)
+            runs.finish_job_run(session, run_id, status, _jsonable(detail), utcnow())
         return {"job": name, "status": status, **detail}
 
 

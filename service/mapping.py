@@ -6,36 +6,19 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from connectors.model import ItemRecord
+from connectors.records import ItemRecord
+from connectors.registry import tracker
 from service.config.schema import Config, SourceConfig, TeamConfig
 from service.sources import SourceRef
 
-# Raw priority → 1 (highest) .. 5 (lowest). Jira Cloud's and Data Center's default schemes, ADO's 1-4.
-DEFAULT_PRIORITY_SCALE: Mapping[str, Mapping[str, int]] = {
-    "jira": {
-        "highest": 1,
-        "blocker": 1,
-        "high": 2,
-        "critical": 2,
-        "medium": 3,
-        "major": 3,
-        "low": 4,
-        "minor": 4,
-        "lowest": 5,
-        "trivial": 5,
-    },
-    "azure-devops": {"1": 1, "2": 2, "3": 3, "4": 4},
-}
-_JIRA_KEY = r"[A-Za-z][A-Za-z0-9_]*-\d+"
-
 
 class TeamResolver:
-    """Jira: a team whose JQL selects the issue (membership listed by the tracker), else the team that
-    owns the issue's project. ADO: the team with the longest area-path prefix of the item's area in its
-    project (a team without area_path owns the rest of the project)."""
+    """A team whose query (JQL) selects the item (membership listed by the tracker), else the team with
+    the longest area-path prefix of the item's area in its project (a team without area_path owns the
+    rest of the project)."""
 
     def __init__(self, teams: Sequence[TeamConfig]) -> None:
         self._by_source: dict[str, list[TeamConfig]] = {}
@@ -97,7 +80,7 @@ class PriorityScale:
                 lowered = {name.lower(): level for name, level in scale.items()}
                 if key in lowered:
                     return lowered[key]
-        return DEFAULT_PRIORITY_SCALE.get(kind, {}).get(key)
+        return tracker(kind).priority_scale.get(key)
 
 
 class UrlResolver:
@@ -106,14 +89,9 @@ class UrlResolver:
     def __init__(self, sources: Sequence[SourceConfig]) -> None:
         self._patterns: list[tuple[re.Pattern[str], str]] = []
         for source in sources:
+            item_path = tracker(source.kind).item_url_path
             for base in (source.url, *source.aliases):
-                prefix = re.escape(base.rstrip("/"))
-                if source.kind == "jira":
-                    pattern = rf"^{prefix}/(?:browse|rest/api/\d+/issue|rest/agile/[\d.]+/issue)/({_JIRA_KEY})(?:[/?#].*)?$"
-                else:
-                    pattern = (
-                        rf"^{prefix}/(?:[^/]+/)*(?:_workitems/edit|_apis/wit/workitems)/(\d+)(?:[/?#].*)?$"
-                    )
+                pattern = rf"^{re.escape(base.rstrip('/'))}{item_path}(?:[/?#].*)?$"
                 self._patterns.append((re.compile(pattern, re.IGNORECASE), source.name))
 
     def resolve(self, url: str | None) -> SourceRef | None:
@@ -170,6 +148,48 @@ def record_digest(
     else:
         remote = (stored or ".").partition(".")[2]
     return f"{core}.{remote}"
+
+
+# How a record becomes its work_items row: the fields the table keeps under another name, and those it
+# keeps in another form (JSON-ready, cut to the column). The iteration and the links have their own tables.
+_COLUMN_OF = {"rev": "tracker_rev", "created": "tracker_created_at", "updated": "tracker_updated_at"}
+_ITEM_COLUMNS = tuple(
+    (name, _COLUMN_OF.get(name, name))
+    for name in ItemRecord.__slots__
+    if name not in ("iteration", "links", "remote_links_fetched")
+)
+_AS_STORED: dict[str, Callable[[Any], Any]] = {
+    "raw_type": lambda text: text[:100],
+    "raw_state": lambda text: text[:100],
+    "labels": list,
+    "extra_fields": dict,
+    "raw": lambda raw: None if raw is None else dict(raw),
+}
+
+
+def item_row(record: ItemRecord, **derived: Any) -> dict[str, Any]:
+    """The work_items row of a record: its fields as the columns take them, plus what the service
+    `derived` from it (source, team, priority, iteration id, digest, bookkeeping)."""
+    row = {column: getattr(record, name) for name, column in _ITEM_COLUMNS}
+    for column, stored in _AS_STORED.items():
+        row[column] = stored(row[column])
+    row.update(derived)
+    return row
+
+
+def iteration_row(record: ItemRecord) -> dict[str, Any] | None:
+    """The iterations row of the record's sprint/iteration, if it has one."""
+    iteration = record.iteration
+    if iteration is None:
+        return None
+    return {
+        "external_id": iteration.external_id,
+        "name": iteration.name[:300],
+        "path": iteration.path,
+        "state": iteration.state,
+        "start_date": iteration.start,
+        "finish_date": iteration.finish,
+    }
 
 
 def item_ref(source: str, key: str) -> str:

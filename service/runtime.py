@@ -9,17 +9,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.base import TrackerReader
 from service import logs
-from service.api.intake import IntakeWriter
-from service.api.ratelimit import WebhookLimiter
 from service.config.loader import LoadedConfig, env
 from service.config.schema import Config, SourceConfig
 from service.evaluate import Evaluator
 from service.ingest import IngestContext
 from service.logs import get_logger
 from service.metrics import Metrics
-from service.sources import Connector, make_connector, settings_for
+from service.sources import make_connector, settings_for
+from service.store.inbox_writer import IntakeWriter
 from service.store.session import checkpoint, make_engine, make_sessionmaker
+from service.webhook_limits import WebhookLimiter
 
 log = get_logger(__name__)
 
@@ -31,7 +32,7 @@ class Runtime:
     factory: sessionmaker[Session]
     context: IngestContext
     metrics: Metrics = field(default_factory=Metrics)
-    _connectors: dict[str, Connector] = field(default_factory=dict, repr=False)
+    _connectors: dict[str, TrackerReader] = field(default_factory=dict, repr=False)
     _evaluator: Evaluator | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Called after a webhook event is stored; the serve command points it at the drain worker.
@@ -62,15 +63,10 @@ class Runtime:
         return self.loaded.secret(env_name)
 
     def source(self, name: str, kind: str) -> SourceConfig | None:
-        for source in self.loaded.config.sources:
-            if source.name == name and source.kind == kind:
-                return source
-        return None
+        """The source a webhook URL names (`/webhooks/<kind>/<name>`), or None when no such source."""
+        return {(source.name, source.kind): source for source in self.config.sources}.get((name, kind))
 
-    def kind(self, source: str) -> str:
-        return self.loaded.config.source(source).kind
-
-    def connector(self, source: str) -> Connector:
+    def connector(self, source: str) -> TrackerReader:
         """One connector per source per process (its clients are per thread inside)."""
         with self._lock:
             if source not in self._connectors:

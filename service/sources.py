@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connectors.ado.sync import AdoConnector
-from connectors.jira.sync import JiraConnector
+from connectors.base import TrackerReader
+from connectors.registry import tracker
 from connectors.retry import CallStats, RetryPolicy
 from connectors.settings import Credentials, SourceSettings
 from service.config.loader import LoadedConfig
 from service.config.schema import SourceConfig
-
-Connector = JiraConnector | AdoConnector
 
 
 class MissingSecretError(Exception):
@@ -30,10 +28,10 @@ def settings_for(loaded: LoadedConfig, source: SourceConfig) -> SourceSettings:
             f"export it or add it to {loaded.base_dir / '.env'}"
         )
     user = loaded.secret(source.auth.user_env) if source.auth.user_env else None
-    if source.kind == "jira" and source.auth.scheme == "basic" and not user:
+    needs_user = tracker(source.kind).basic_auth_without_user
+    if needs_user and source.auth.scheme == "basic" and not user:
         raise MissingSecretError(
-            f"source {source.name}: Jira basic auth needs the account e-mail in auth.user_env "
-            f"({source.auth.user_env or 'not configured'}); or use scheme: bearer with a Data Center PAT"
+            f"source {source.name}: " + needs_user.format(user_env=source.auth.user_env or "not configured")
         )
     return SourceSettings(
         name=source.name,
@@ -52,10 +50,8 @@ def settings_for(loaded: LoadedConfig, source: SourceConfig) -> SourceSettings:
     )
 
 
-def make_connector(settings: SourceSettings, stats: CallStats | None = None) -> Connector:
-    if settings.kind == "jira":
-        return JiraConnector(settings, stats)
-    return AdoConnector(settings, stats)
+def make_connector(settings: SourceSettings, stats: CallStats | None = None) -> TrackerReader:
+    return tracker(settings.kind).reader(settings, stats)
 
 
 @dataclass(frozen=True)

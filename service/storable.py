@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import DataError, DBAPIError, StatementError
 
-from connectors.model import ItemRecord
+from connectors.records import ItemRecord
 
 
 # What a database refuses in a value a tracker sent: PostgreSQL rejects NUL in text and JSON, strings

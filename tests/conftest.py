@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sandbox.testing import prepare_ado_cache
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
+from testkit.postgres import HOW_TO_ENABLE, PostgresServer, find_bin_dir
 from tests.support.chromium import browser  # noqa: F401  (one Chromium per session, see there)
-from tests.support.postgres import HOW_TO_ENABLE, PostgresServer, find_bin_dir
 
 # azure-devops reads its cache location once, when first imported (nothing above imports it): give
 # the whole run its own.

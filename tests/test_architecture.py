@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,9 +34,29 @@ def test_contracts_hold_for_the_real_code() -> None:
     assert "broken" not in result.stdout.split("Contracts:")[-1].replace("0 broken", "")
 
 
+def _contract_modules(config: dict[str, Any]) -> set[str]:
+    """Every module of ours that a contract names: a layers contract needs each of its layers to exist."""
+    roots = set(config["root_packages"])
+    names: set[str] = set()
+    for contract in config["contracts"]:
+        containers = contract.get("containers", [""])
+        for layer in contract.get("layers", []):
+            for tail in re.split(r"[|:]", layer):
+                names.update(f"{container}.{tail.strip()}".strip(".") for container in containers)
+        for key in ("source_modules", "forbidden_modules", "modules"):
+            names.update(module for module in contract.get(key, []) if module.split(".")[0] in roots)
+    return names
+
+
 def _module_file(tree: Path, dotted: str) -> Path:
     folder = tree / dotted.replace(".", "/")
     return folder / "__init__.py" if folder.is_dir() else folder.with_suffix(".py")
+
+
+def _append(path: Path, statement: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as source:
+        source.write(statement + "\n")
 
 
 def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
@@ -43,28 +64,20 @@ def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
 
     The imports a contract lets through (``ignore_imports``) are made too: import-linter refuses an
     ignore that matches nothing, and they prove the allowance covers no more than it says."""
-    for package in (
-        "service",
-        "service/store",
-        "service/cli",
-        "connectors",
-        "connectors/jira",
-        "connectors/ado",
-        "sandbox",
-        "rules",
-    ):
-        (tmp_path / package).mkdir(parents=True, exist_ok=True)
-        (tmp_path / package / "__init__.py").write_text("")
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    for module in _contract_modules(config):
+        parts = module.split(".")
+        for depth in range(1, len(parts) + 1):
+            package = tmp_path.joinpath(*parts[:depth])
+            package.mkdir(exist_ok=True)
+            (package / "__init__.py").touch()
     for contract in config["contracts"]:
         for ignored in contract.get("ignore_imports", []):
             importer, imported = (name.strip() for name in ignored.split("->"))
-            _module_file(tmp_path, imported).touch()
-            with _module_file(tmp_path, importer).open("a") as source:
-                source.write(f"import {imported}\n")
+            _append(_module_file(tmp_path, imported), "")
+            _append(_module_file(tmp_path, importer), f"import {imported}")
     module, statement = violation
-    with (tmp_path / module).open("a") as source:
-        source.write(statement + "\n")
+    _append(_module_file(tmp_path, module.removesuffix(".py").replace("/", ".")), statement)
     lines = [
         "[importlinter]",
         f"root_packages =\n    {chr(10).join('    ' + p for p in config['root_packages']).strip()}",
@@ -100,6 +113,12 @@ def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
         ),
         (("service/cli/sandbox_cmd.py", "import sandbox.config_out"), "in service only the demo and sandbox"),
         (("service/store/bad.py", "import connectors"), "the store is the bottom"),
+        (("service/runtime/bad.py", "import service.api"), "inside the service"),
+        (("service/store/bad.py", "import service.ingest"), "inside the service"),
+        (("service/process/bad.py", "import service.annotate"), "inside the service"),
+        (("bench/bad.py", "import tests"), "the bench never imports the tests"),
+        (("testkit/bad.py", "import bench"), "the bench never imports the tests"),
+        (("bench/bad.py", "import pytest"), "the bench and the test kit run without pytest"),
     ],
     ids=[
         "rules-sqlalchemy",
@@ -116,6 +135,12 @@ def _scratch_tree(tmp_path: Path, violation: tuple[str, str]) -> Path:
         "service-via-demo-sandbox",
         "sandbox-cmd-beyond-allowance",
         "store-connectors",
+        "runtime-api",
+        "store-ingest",
+        "process-annotate",
+        "bench-tests",
+        "testkit-bench",
+        "bench-pytest",
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(

@@ -36,9 +36,8 @@ from service.mapping import owned_labels
 from service.store.migrate import upgrade
 from service.store.models import Finding, InboundEvent, Iteration, JobRun, Source, Team, WorkItem
 from service.store.session import make_engine, make_sessionmaker
-from tests.service.annotate_support import comments_by_marker
-from tests.service.sandbox_support import store_state
-from tests.support.net import free_port, wait_until
+from testkit.net import free_port, wait_until
+from testkit.readback import comments_by_marker, store_state
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
 DEFAULT_SCHEDULE = {"inbox_drain_seconds": 1, "annotate_seconds": 5, "incremental_sync_minutes": 1}

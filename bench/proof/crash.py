@@ -40,7 +40,7 @@ from bench.proof.common import (
 from connectors.annotations import fingerprint_in
 from connectors.jira.render import adf_text
 from service.store.models import Annotation, InboundEvent, JobRun
-from tests.service.sandbox_support import store_state
+from testkit.readback import store_state
 
 SCHEDULE = {"inbox_drain_seconds": 1, "annotate_seconds": 2, "incremental_sync_minutes": 60}
 TARGETS = ("sync", "inbox", "annotation")

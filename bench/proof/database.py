@@ -32,8 +32,8 @@ from bench.proof.common import (
     wait_until,
 )
 from bench.proof.soak import lost_events
-from tests.service.sandbox_support import store_state
-from tests.support.postgres import PostgresServer, find_bin_dir
+from testkit.postgres import PostgresServer, find_bin_dir
+from testkit.readback import store_state
 
 SCHEDULE = {"inbox_drain_seconds": 1, "annotate_seconds": 2, "incremental_sync_minutes": 1}
 

@@ -1,4 +1,5 @@
-"""Bad input, outside pytest: the generators of tests/hostile at any scale, and the figures they give.
+"""Bad input, outside pytest: the hostile-input generators (testkit.hostile) at any scale, and the
+figures they give.
 
 `run(scale)` throws every generated input at the real parts, the way tests/hostile does:
 
@@ -6,7 +7,7 @@
   SQLite store whose sources are a running sandbox, then a drain of every accepted one;
 - sandbox worlds with one file bent, each loaded and its --config-out config validated;
 - tracker JSON (Jira issues, ADO work items) normalized and written to the store;
-- poalign.yaml files: the cases of tests/hostile/test_config_inputs.py (their own sizes; the proof
+- poalign.yaml files: the config cases (testkit.hostile.config_cases; the suite's sizes, the proof
   sizes from scale 2 on).
 
 Each input ends in one outcome; the bad ones are counted: "5xx", "crashes" (an exception that is not
@@ -31,9 +32,11 @@ import structlog
 from sandbox.testing import prepare_ado_cache
 from service import logs
 from service.store.migrate import upgrade
-from tests.hostile import budget
-from tests.hostile.generators import tracker_cases, webhook_cases, world_cases
-from tests.hostile.harness import Outcome, TrackerStore, run_tracker, run_webhooks, run_worlds, webhook_rig
+from testkit.hostile import budget, config_cases
+from testkit.hostile.harness import Outcome, TrackerStore, run_tracker, run_webhooks, run_worlds, webhook_rig
+from testkit.hostile.tracker_cases import tracker_cases
+from testkit.hostile.webhook_cases import webhook_cases
+from testkit.hostile.world_cases import world_cases
 
 MINIMUM_INPUTS = 1_000
 BAD = {"5xx": "5xx", "crash": "crashes", "unnamed": "unnamed_errors", "wrong": "wrong"}
@@ -69,13 +72,11 @@ def _proof_sizes(on: bool) -> Iterator[None]:
 
 def _config_outcomes(directory: Path) -> list[Outcome]:
     """The config suite's own cases, judged by its own check (an AssertionError there: unnamed)."""
-    from tests.hostile import test_config_inputs as suite
-
     outcomes = []
-    for case in suite.cases():
+    for case in config_cases.cases():
         text = case.raw if case.raw is not None else (case.text or "").encode()
         try:
-            result, problems = suite.run(case, directory)
+            result, problems = config_cases.run(case, directory)
         except Exception as error:
             outcomes.append(Outcome("config", case.name, "crash", f"{type(error).__name__}: {error}"))
             continue
@@ -84,7 +85,7 @@ def _config_outcomes(directory: Path) -> list[Outcome]:
             continue
         if result == "error":
             try:
-                suite.check(case, problems, str(directory / "poalign.yaml"), text.count(b"\n") + 1)
+                config_cases.check(case, problems, str(directory / "poalign.yaml"), text.count(b"\n") + 1)
             except AssertionError as failed:
                 outcomes.append(Outcome("config", case.name, "unnamed", str(failed)))
                 continue

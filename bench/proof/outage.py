@@ -27,7 +27,7 @@ from bench.proof.common import (
     wait_until,
 )
 from service.store.models import Finding, InboundEvent, Source, SyncRun
-from tests.service.sandbox_support import store_state
+from testkit.readback import store_state
 
 JIRA_TEAMS = frozenset({"Payments", "Storefront"})
 SCHEDULE = {"inbox_drain_seconds": 1, "annotate_seconds": 5, "incremental_sync_minutes": 1}

@@ -38,7 +38,7 @@ from bench.proof.common import (
 )
 from sandbox.faults import FaultConfig
 from service.store.models import Annotation, InboundEvent, JobRun, Source
-from tests.service.sandbox_support import store_state
+from testkit.readback import store_state
 
 FAULT_KINDS = {"429": 1.0, "500": 1.0, "503": 1.0, "reset": 1.0, "truncated": 1.0, "slow": 0.5}
 

@@ -173,13 +173,14 @@ class AdoClient:
 
     def work_item(self, project: str, item_id: int) -> dict[str, Any] | None:
         try:
-            return self.send(
+            item: dict[str, Any] | None = self.send(
                 f"read {item_id}",
                 "GET",
                 WORK_ITEMS,
                 route={"project": project, "id": item_id},
                 query={"$expand": "Relations"},
             )
+            return item
         except TrackerError as error:
             if error.status == 404:
                 return None

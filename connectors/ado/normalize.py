@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.linkwords import meaning_of
-from connectors.model import ItemRecord, ItemType, IterationRecord, LinkKind, LinkRecord, StateCategory
 from connectors.parsing import (
     UnreadableItem,
     entries,
@@ -18,6 +17,7 @@ from connectors.parsing import (
     text,
     whole,
 )
+from connectors.records import ItemRecord, ItemType, IterationRecord, LinkKind, LinkRecord, StateCategory
 
 # The category names the work-item-type states API returns.
 CATEGORY: Mapping[str, StateCategory] = {
@@ -80,7 +80,7 @@ def state_category(
     work_item_type: str, state: str, categories: Mapping[tuple[str, str], str]
 ) -> StateCategory:
     category = categories.get((work_item_type, state))
-    if category in CATEGORY:
+    if category is not None and category in CATEGORY:
         return CATEGORY[category]
     return _FALLBACK_STATES.get(state.strip().lower(), "todo")
 
@@ -102,9 +102,9 @@ def relation_link(relation: Mapping[str, Any]) -> LinkRecord | None:
         match = _WORK_ITEM_URL.search(url)
         if not match:
             return None
-        kind, origin_is_from = known
+        relation_kind, origin_is_from = known
         return LinkRecord(
-            kind=kind,
+            kind=relation_kind,
             raw_type=text(attributes.get("name")) or rel,
             origin_is_from=origin_is_from,
             other_key=match.group(1),

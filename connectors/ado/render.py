@@ -31,3 +31,10 @@ def markdown(view: FindingView) -> str:
         lines += ["", f"_{escape_markdown(view.escalation_text)}_"]
     lines += ["", f"{escape_markdown(FOOTER)} `{marker(view.fingerprint)}`"]
     return "\n".join(lines)
+
+
+class AdoRenderer:
+    """connectors.base.CommentRenderer: markdown, whatever the deployment."""
+
+    def comment(self, view: FindingView, deployment: str | None) -> str:
+        return markdown(view)

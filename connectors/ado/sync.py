@@ -17,9 +17,10 @@ from typing import Any
 
 from connectors.ado.client import MAX_BATCH, MAX_WIQL_RESULTS, AdoClient
 from connectors.ado.normalize import iterations_from_nodes, normalize_work_item
-from connectors.model import ItemRecord, IterationRecord, Page
+from connectors.base import StoredVersions
 from connectors.parsing import UnreadableItem, entries, mapping, parse_datetime, text
 from connectors.pool import map_ordered, map_unordered
+from connectors.records import FullSync, ItemRecord, IterationRecord, Page
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 
@@ -35,8 +36,6 @@ def _wiql_string(value: str) -> str:
 
 
 class AdoConnector:
-    kind = "azure-devops"
-
     def __init__(self, settings: SourceSettings, stats: CallStats | None = None) -> None:
         self.settings = settings
         self.client = AdoClient(settings, stats)
@@ -45,7 +44,6 @@ class AdoConnector:
         self.iterations: dict[str, IterationRecord] = {}
         self._known_types: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
-        self.listed_keys: frozenset[str] = frozenset()
 
     # -- set-up -----------------------------------------------------------------------------------
     def prepare(self, projects: Sequence[str]) -> None:
@@ -140,8 +138,8 @@ class AdoConnector:
                 fields = mapping(mapping(revision).get("fields"))
                 item_id = mapping(revision).get("id") or fields.get("System.Id")
                 if isinstance(item_id, int) and not isinstance(item_id, bool):
-                    changed = parse_datetime(fields.get("System.ChangedDate")) or start
-                    latest[item_id] = (changed, fields.get("System.IsDeleted") is True)
+                    when = parse_datetime(fields.get("System.ChangedDate")) or start
+                    latest[item_id] = (when, fields.get("System.IsDeleted") is True)
             following = text(page.get("continuationToken"))
             # A feed that says "more" without moving its position would loop forever: stop instead.
             if page.get("isLastBatch") is not False or not following or following == position:
@@ -151,7 +149,9 @@ class AdoConnector:
         return [i for _, i in changed], sorted(i for i, (_, gone) in latest.items() if gone)
 
     # -- streams ----------------------------------------------------------------------------------
-    def full(self, projects: Sequence[str]) -> Iterator[Page]:
+    def full(self, projects: Sequence[str], stored: StoredVersions) -> FullSync:
+        """Every work item: the ids of all projects first, then batches in parallel, then the recycle bin.
+        Relations come with each item, so `stored` changes nothing here."""
         self.prepare(projects)
         chunks: list[tuple[str, list[int]]] = []
         listed: set[str] = set()
@@ -159,12 +159,14 @@ class AdoConnector:
             ids = self.list_ids(project)
             listed.update(str(i) for i in ids)
             chunks += [(project, ids[i : i + MAX_BATCH]) for i in range(0, len(ids), MAX_BATCH)]
-        self.listed_keys = frozenset(listed)
+        return FullSync(keys=frozenset(listed), pages=self._full_pages(projects, chunks))
+
+    def _full_pages(self, projects: Sequence[str], chunks: list[tuple[str, list[int]]]) -> Iterator[Page]:
         for records in map_unordered(self._batch, chunks, self.settings.concurrency):
             yield Page(items=tuple(records))
         yield Page(items=(), deleted_ids=tuple(self.recycle_bin(projects)))
 
-    def incremental(self, projects: Sequence[str], since: datetime) -> Iterator[Page]:
+    def incremental(self, projects: Sequence[str], since: datetime, stored: StoredVersions) -> Iterator[Page]:
         self.prepare(projects)
         start = since - timedelta(minutes=self.settings.lookback_minutes)
         deleted: set[str] = set()

@@ -12,9 +12,12 @@ import binascii
 import hashlib
 import hmac
 import math
+from collections.abc import Mapping
 from typing import Any
 
-from connectors.webhooks import WebhookEvent, WebhookPayloadError, load_json, token
+from connectors.base import Refusal, WebhookSecrets
+from connectors.parsing import WebhookPayloadError, header, load_json, token
+from connectors.records import WebhookEvent
 
 EVENTS = frozenset(
     {"workitem.created", "workitem.updated", "workitem.deleted", "workitem.restored", "workitem.commented"}
@@ -117,3 +120,28 @@ def parse(body: bytes) -> WebhookEvent:
         labels_added=tuple(sorted(after - before)),
         labels_removed=tuple(sorted(before - after)),
     )
+
+
+class AdoWebhooks:
+    """The service-hook receiver of Azure DevOps sources (connectors.base.WebhookReceiver): basic auth,
+    or a custom header carrying the shared secret."""
+
+    summary = "Receive an Azure DevOps service hook"
+
+    def verify(self, body: bytes, headers: Mapping[str, str], secrets: WebhookSecrets) -> Refusal | None:
+        header_secret = secrets.secret if secrets.header else None
+        if not secrets.password and not header_secret:
+            return Refusal(
+                "this source has no webhook credentials configured; deliveries are refused",
+                hint="set webhook.username_env/password_env (basic auth) or header + secret_env",
+            )
+        trusted = (
+            secrets.password
+            and verify_basic(secrets.username, secrets.password, header(headers, "authorization"))
+        ) or (
+            header_secret and secrets.header and verify_header(header_secret, header(headers, secrets.header))
+        )
+        return None if trusted else Refusal("missing or wrong credentials")
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        return parse(body)

@@ -9,20 +9,23 @@ revision we read: if someone changed the item meanwhile, ADO answers 412 and we 
 
 from __future__ import annotations
 
-from typing import Any
-
 from connectors.ado.client import AdoClient
 from connectors.annotations import fingerprint_in, post_once
 from connectors.errors import ConflictError, TrackerError
+from connectors.settings import SourceSettings
 
 MAX_TAG_ATTEMPTS = 5
 
 
 class AdoWriter:
+    deployment = None  # one kind of Azure DevOps as far as comments go
+
     def __init__(self, client: AdoClient) -> None:
         self.client = client
 
-    cloud = False
+    @classmethod
+    def for_source(cls, settings: SourceSettings) -> AdoWriter:
+        return cls(AdoClient(settings))
 
     def our_comments(self, key: str, project: str | None) -> dict[str, str]:
         assert project is not None
@@ -35,16 +38,16 @@ class AdoWriter:
                 found.setdefault(fingerprint, str(comment["id"]))
         return found
 
-    def post(self, key: str, project: str | None, body: Any, fingerprint: str) -> str:
+    def post(self, key: str, project: str | None, body: str, fingerprint: str) -> str:
         assert project is not None
         return post_once(
-            lambda: self.client.add_comment(project, int(key), str(body)),
+            lambda: self.client.add_comment(project, int(key), body),
             lambda: self.our_comments(key, project).get(fingerprint),
         )
 
-    def edit(self, key: str, project: str | None, comment_id: str, body: Any) -> None:
+    def edit(self, key: str, project: str | None, comment_id: str, body: str) -> None:
         assert project is not None
-        self.client.update_comment(project, int(key), comment_id, str(body))
+        self.client.update_comment(project, int(key), comment_id, body)
 
     def delete(self, key: str, project: str | None, comment_id: str) -> None:
         assert project is not None

@@ -184,7 +184,8 @@ class JiraClient:
         return bool(self.jira()._is_cloud)
 
     def fields(self) -> list[dict[str, Any]]:
-        return self._json("GET", "field", "list fields")
+        found: list[dict[str, Any]] = self._json("GET", "field", "list fields")
+        return found
 
     def link_types(self) -> list[dict[str, Any]]:
         body = self._json("GET", "issueLinkType", "list link types")
@@ -230,7 +231,10 @@ class JiraClient:
     def issue(self, key: str, fields: list[str]) -> dict[str, Any] | None:
         """One issue's JSON, or None when it no longer exists (deleted or moved out of reach)."""
         try:
-            return self._json("GET", f"issue/{key}", f"read {key}", params={"fields": ",".join(fields)})
+            issue: dict[str, Any] | None = self._json(
+                "GET", f"issue/{key}", f"read {key}", params={"fields": ",".join(fields)}
+            )
+            return issue
         except TrackerError as error:
             if error.status == 404:
                 return None

@@ -7,14 +7,15 @@ one with `inwardIssue: B` reads "A <inward> B".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from connectors.linkwords import LinkMeaning, meaning_of
-from connectors.model import LinkRecord
 from connectors.parsing import mapping, text
+from connectors.records import LinkRecord
 
 
-def issue_link(entry: dict[str, Any]) -> LinkRecord | None:
+def issue_link(entry: Mapping[str, Any]) -> LinkRecord | None:
     """One `fields.issuelinks[]` entry, seen from the issue that carries it."""
     link_type = mapping(entry.get("type"))
     if "outwardIssue" in entry:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from connectors.jira.fields import FieldMap
 from connectors.jira.links import issue_link
-from connectors.model import ItemRecord, ItemType, IterationRecord, LinkRecord, StateCategory
 from connectors.parsing import (
     UnreadableItem,
     entries,
@@ -19,6 +18,7 @@ from connectors.parsing import (
     parse_datetime,
     text,
 )
+from connectors.records import ItemRecord, ItemType, IterationRecord, LinkRecord, StateCategory
 
 _CATEGORY: Mapping[str, StateCategory] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 _TYPES: Mapping[str, ItemType] = {
@@ -91,7 +91,7 @@ def current_sprint(fields: Mapping[str, Any], field_map: FieldMap) -> IterationR
     )
 
 
-def _release(versions: Iterable[Any], release_dates: Mapping[str, date]) -> tuple[str | None, date | None]:
+def _release(versions: Any, release_dates: Mapping[str, date]) -> tuple[str | None, date | None]:
     """The earliest-dated fix version (the release the work must make), else the first named one."""
     dated: list[tuple[date, str]] = []
     names: list[str] = []

@@ -6,6 +6,7 @@ wiki markup is escaped; ADF text nodes are literal by construction.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -71,11 +72,20 @@ def wiki(view: FindingView) -> str:
     return "\n".join(lines)
 
 
+class JiraRenderer:
+    """connectors.base.CommentRenderer: ADF (as JSON text) unless the site is Data Center."""
+
+    def comment(self, view: FindingView, deployment: str | None) -> str:
+        return wiki(view) if deployment == "datacenter" else json.dumps(adf(view), sort_keys=True)
+
+
 def adf_text(node: Any) -> str:
     """All text of an ADF document (to find our marker in comments read back from Cloud)."""
     if isinstance(node, dict):
-        own = node.get("text") if isinstance(node.get("text"), str) else ""
-        return own + "".join(adf_text(child) for child in node.get("content") or ())
+        own = node.get("text")
+        return (own if isinstance(own, str) else "") + "".join(
+            adf_text(child) for child in node.get("content") or ()
+        )
     if isinstance(node, list):
         return "".join(adf_text(child) for child in node)
     return node if isinstance(node, str) else ""

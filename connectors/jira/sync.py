@@ -15,14 +15,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from connectors.base import StoredVersions
 from connectors.errors import BadRequestError
 from connectors.jira.client import JiraClient
 from connectors.jira.fields import FieldMap, discover
 from connectors.jira.links import remote_link
 from connectors.jira.normalize import normalize_issue
-from connectors.model import ItemRecord, LinkRecord, Page
-from connectors.parsing import UnreadableItem, parse_date, text
+from connectors.parsing import UnreadableItem, mapping, parse_date, parse_datetime, text
 from connectors.pool import map_ordered
+from connectors.records import FullSync, ItemRecord, LinkRecord, Page
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 
@@ -34,8 +35,16 @@ RemotePredicate = Callable[[dict[str, Any]], bool]
 log = logging.getLogger(__name__)
 
 
-def _always(issue: dict[str, Any]) -> bool:
-    return True
+def _changed_since(stored: StoredVersions) -> RemotePredicate:
+    """Read an issue's web links only when it is new or changed since it was stored."""
+
+    def wants(issue: dict[str, Any]) -> bool:
+        key = str(issue.get("key"))
+        if key not in stored:
+            return True
+        return stored[key] != parse_datetime(mapping(issue.get("fields")).get("updated"))
+
+    return wants
 
 
 def _quote(value: str) -> str:
@@ -43,8 +52,6 @@ def _quote(value: str) -> str:
 
 
 class JiraConnector:
-    kind = "jira"
-
     def __init__(self, settings: SourceSettings, stats: CallStats | None = None) -> None:
         self.settings = settings
         self.client = JiraClient(settings, stats)
@@ -54,7 +61,6 @@ class JiraConnector:
         self.time_zone: ZoneInfo = ZoneInfo("UTC")
         self._prepared = False
         self._lock = threading.Lock()
-        self.listed_keys: frozenset[str] = frozenset()
 
     # -- set-up -----------------------------------------------------------------------------------
     def prepare(self, projects: Sequence[str]) -> None:
@@ -73,10 +79,6 @@ class JiraConnector:
                     if when and version.get("id") is not None:
                         self.release_dates[str(version["id"])] = when
             self._prepared = True
-
-    @property
-    def unresolved_fields(self) -> tuple[str, ...]:
-        return self.field_map.unresolved
 
     def _project_clause(self, projects: Sequence[str]) -> str:
         return f"project in ({', '.join(_quote(p) for p in sorted(projects))})"
@@ -140,25 +142,26 @@ class JiraConnector:
         jql = f"{self._project_clause(projects)} ORDER BY key ASC"
         return [str(issue["key"]) for issue in self._search_all(jql, ["key"], page)]
 
-    def keys_matching(self, project: str, jql: str, keys: Sequence[str] = ()) -> set[str]:
+    def keys_matching(self, project: str, query: str, keys: Sequence[str] = ()) -> set[str]:
         """Keys of the project's issues that a team's JQL selects (optionally among `keys` only)."""
-        clause = f"project = {_quote(project)} AND ({jql})"
+        clause = f"project = {_quote(project)} AND ({query})"
         if keys:
             clause += f" AND key in ({', '.join(keys)})"
         page = ID_PAGE_CLOUD if self.client.is_cloud else ID_PAGE_DC
         return {str(issue["key"]) for issue in self._search_all(f"{clause} ORDER BY key ASC", ["key"], page)}
 
     # -- streams ----------------------------------------------------------------------------------
-    def full(self, projects: Sequence[str], *, wants_remote: RemotePredicate = _always) -> Iterator[Page]:
-        """Every issue, a page per detail chunk. `self.listed_keys` holds every key the listing returned:
-        the engine marks stored issues missing from it as deleted.
+    def full(self, projects: Sequence[str], stored: StoredVersions) -> FullSync:
+        """Every issue: the complete key listing, then a page per detail chunk.
 
         Detail chunks and the per-issue remote-link reads share one pool of `concurrency` workers, so
         the tracker always has that many requests in flight, whichever kind is left to do.
         """
         self.prepare(projects)
         keys = self.list_keys(projects)
-        self.listed_keys = frozenset(keys)
+        return FullSync(keys=frozenset(keys), pages=self._detail_pages(keys, _changed_since(stored)))
+
+    def _detail_pages(self, keys: list[str], wants_remote: RemotePredicate) -> Iterator[Page]:
         chunks = [keys[i : i + DETAIL_PAGE] for i in range(0, len(keys), DETAIL_PAGE)]
         pool = ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="poalign-jira")
         try:
@@ -181,11 +184,10 @@ class JiraConnector:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def incremental(
-        self, projects: Sequence[str], since: datetime, *, wants_remote: RemotePredicate = _always
-    ) -> Iterator[Page]:
+    def incremental(self, projects: Sequence[str], since: datetime, stored: StoredVersions) -> Iterator[Page]:
         """Issues updated at or after `since` − lookback, ascending, one committed page at a time."""
         self.prepare(projects)
+        wants_remote = _changed_since(stored)
         start = (since - timedelta(minutes=self.settings.lookback_minutes)).astimezone(self.time_zone)
         jql = (
             f'{self._project_clause(projects)} AND updated >= "{start:%Y/%m/%d %H:%M}" '

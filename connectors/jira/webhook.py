@@ -14,7 +14,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.webhooks import WebhookEvent, WebhookPayloadError, load_json, token
+from connectors.base import Refusal, WebhookSecrets
+from connectors.parsing import WebhookPayloadError, header, load_json, token
+from connectors.records import WebhookEvent
 
 ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 COMMENT_EVENTS = frozenset({"comment_created", "comment_updated", "comment_deleted"})
@@ -121,3 +123,22 @@ def parse(body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
         labels_added=tuple(added),
         labels_removed=tuple(removed),
     )
+
+
+class JiraWebhooks:
+    """The webhook receiver of Jira sources (connectors.base.WebhookReceiver)."""
+
+    summary = "Receive a Jira webhook (X-Hub-Signature, sha256)"
+
+    def verify(self, body: bytes, headers: Mapping[str, str], secrets: WebhookSecrets) -> Refusal | None:
+        if not secrets.secret:
+            return Refusal(
+                "this source has no webhook secret configured; deliveries are refused",
+                hint="deliveries are refused until webhook.secret_env names a set variable",
+            )
+        if not verify_signature(secrets.secret, body, header(headers, "x-hub-signature")):
+            return Refusal("missing or wrong X-Hub-Signature")
+        return None
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        return parse(body, headers)

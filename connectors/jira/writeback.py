@@ -1,15 +1,18 @@
 """Write-back to Jira: our comments (found again by their marker) and our labels, nothing else.
 
-Bodies arrive rendered (connectors.jira.render: ADF for Cloud, wiki markup for Data Center).
+Bodies arrive as connectors.jira.render wrote them: ADF as JSON text for Cloud, wiki markup for Data
+Center; Cloud's API v3 takes the ADF document itself.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from connectors.annotations import fingerprint_in, post_once
 from connectors.jira.client import JiraClient
 from connectors.jira.render import adf_text
+from connectors.settings import SourceSettings
 
 PROPERTY = "poalign"
 
@@ -18,9 +21,17 @@ class JiraWriter:
     def __init__(self, client: JiraClient) -> None:
         self.client = client
 
+    @classmethod
+    def for_source(cls, settings: SourceSettings) -> JiraWriter:
+        return cls(JiraClient(settings))
+
     @property
-    def cloud(self) -> bool:
-        return self.client.is_cloud
+    def deployment(self) -> str:
+        """cloud or datacenter, as the site's serverInfo says (asked once per thread)."""
+        return "cloud" if self.client.is_cloud else "datacenter"
+
+    def _wire(self, body: str) -> Any:
+        return json.loads(body) if self.client.is_cloud else body
 
     def our_comments(self, key: str, project: str | None) -> dict[str, str]:
         """fingerprint → comment id for the comments poalign wrote on this issue."""
@@ -33,17 +44,18 @@ class JiraWriter:
                 found.setdefault(fingerprint, str(comment["id"]))
         return found
 
-    def post(self, key: str, project: str | None, body: Any, fingerprint: str) -> str:
+    def post(self, key: str, project: str | None, body: str, fingerprint: str) -> str:
+        wire = self._wire(body)
         comment_id = post_once(
-            lambda: self.client.add_comment(key, body),
+            lambda: self.client.add_comment(key, wire),
             lambda: self.our_comments(key, project).get(fingerprint),
         )
         # The property lets other tools (and a future poalign) recognise the comment without parsing it.
         self.client.set_comment_property(comment_id, PROPERTY, {"fingerprint": fingerprint})
         return comment_id
 
-    def edit(self, key: str, project: str | None, comment_id: str, body: Any) -> None:
-        self.client.update_comment(key, comment_id, body)
+    def edit(self, key: str, project: str | None, comment_id: str, body: str) -> None:
+        self.client.update_comment(key, comment_id, self._wire(body))
 
     def delete(self, key: str, project: str | None, comment_id: str) -> None:
         self.client.delete_comment(key, comment_id)

@@ -7,7 +7,6 @@ limited; failures are retried later with back-off, fatal ones (permissions, bad 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import defaultdict
@@ -18,15 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.ado.sync import AdoConnector
-from connectors.ado.writeback import AdoWriter
+from connectors.base import TrackerWriter
 from connectors.errors import TrackerError
-from connectors.jira.writeback import JiraWriter
+from connectors.registry import tracker
 from service.annotate.plan import AnnotateSummary, writeback_sources
 from service.config.loader import LoadedConfig
 from service.config.schema import Config
 from service.logs import get_logger, redact
-from service.sources import make_connector, settings_for
+from service.sources import settings_for
 from service.store.base import utcnow
 from service.store.models import Annotation, Source, WorkItem
 
@@ -60,33 +58,32 @@ def _retry_at(attempts: int) -> datetime:
     return utcnow() + timedelta(seconds=min(3600, 30 * 2 ** min(attempts, 7)))
 
 
-def writers_for(loaded: LoadedConfig, names: set[str]) -> dict[str, Any]:
+Writers = dict[str, TrackerWriter | Exception]
+
+
+def writers_for(loaded: LoadedConfig, names: set[str]) -> Writers:
     """A writer per source, or the error that prevents one (missing token, tracker down)."""
-    writers: dict[str, Any] = {}
+    writers: Writers = {}
     for name in names:
         source = loaded.config.source(name)
         try:
-            connector = make_connector(settings_for(loaded, source))
+            writers[name] = tracker(source.kind).writer(settings_for(loaded, source))
         except Exception as error:  # MissingSecretError and friends: reported per source, others go on
             writers[name] = error
-            continue
-        writers[name] = (
-            AdoWriter(connector.client)
-            if isinstance(connector, AdoConnector)
-            else JiraWriter(connector.client)
-        )
     return writers
 
 
-def deployments_of(writers: dict[str, Any]) -> dict[str, bool]:
-    """Which Jira sources are Cloud (ADF bodies); asks each site's serverInfo once."""
-    found = {}
+def deployments_of(writers: Writers) -> dict[str, str | None]:
+    """What each source's tracker says it is (Jira: cloud or datacenter), which decides the comment
+    format; asked once per source. A tracker that does not answer gets its kind's default."""
+    found: dict[str, str | None] = {}
     for name, writer in writers.items():
-        if isinstance(writer, JiraWriter):
-            try:
-                found[name] = writer.cloud
-            except TrackerError:
-                found[name] = True
+        if isinstance(writer, Exception):
+            continue
+        try:
+            found[name] = writer.deployment
+        except TrackerError:
+            found[name] = None
     return found
 
 
@@ -103,7 +100,7 @@ def deliver(
     loaded: LoadedConfig,
     *,
     only_sources: Sequence[str] = (),
-    writers: dict[str, Any] | None = None,
+    writers: Writers | None = None,
     force: bool = False,
 ) -> AnnotateSummary:
     """Send every pending annotation. Each tracker write is committed at once (with what the tracker
@@ -148,7 +145,7 @@ def deliver(
 
 def _deliver_item(
     factory: sessionmaker[Session],
-    writer: Any,
+    writer: TrackerWriter,
     limiter: RateLimiter,
     item_id: int,
     annotation_ids: list[int],
@@ -179,7 +176,7 @@ def _deliver_item(
                 label_rows.append(annotation_id)
                 continue
             key, project, fingerprint = item.key, item.project, annotation.slot.partition(":")[2]
-            body = json.loads(annotation.body) if writer.cloud and annotation.body else annotation.body
+            body = annotation.body or ""
             try:
                 if annotation.desired == "absent":
                     if annotation.external_id:

@@ -13,22 +13,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.annotations import FindingView, ItemView
+from connectors.registry import tracker
 from rules.model import Severity
 from rules.registry import by_code
 from service.config.loader import LoadedConfig
 from service.config.schema import Config
 from service.mapping import CATEGORY_LABELS
+from service.store import annotations as outbox
+from service.store import findings as stored_findings
+from service.store import items as stored_items
+from service.store import runs, teams
 from service.store.base import utcnow
-from service.store.models import Annotation, Finding, Source, Team, WorkItem
+from service.store.findings import FindingFilter
+from service.store.models import FINDING_STATUSES, Annotation, Finding, WorkItem
 
 
 @dataclass(frozen=True)
@@ -77,25 +81,12 @@ class _Views:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.sources = {row.id: row.name for row in session.scalars(select(Source))}
-        self.teams = {row.id: (row.name, row.product_owner) for row in session.scalars(select(Team))}
+        self.sources = runs.source_names(session)
+        self.teams = {row.id: (row.name, row.product_owner) for row in teams.by_id(session).values()}
         self.items: dict[str, WorkItem] = {}
 
     def load_items(self, refs: set[str]) -> None:
-        by_source: dict[str, list[str]] = defaultdict(list)
-        for ref in refs - set(self.items):
-            source, _, key = ref.partition(":")
-            by_source[source].append(key)
-        names = {name: source_id for source_id, name in self.sources.items()}
-        for source, keys in by_source.items():
-            if source not in names:
-                continue
-            for start in range(0, len(keys), 500):
-                query = select(WorkItem).where(
-                    WorkItem.source_id == names[source], WorkItem.key.in_(keys[start : start + 500])
-                )
-                for item in self.session.scalars(query):
-                    self.items[f"{source}:{item.key}"] = item
+        self.items.update(stored_items.by_refs(self.session, refs - set(self.items)))
 
     def view(self, row: Finding, *, resolved: bool = False) -> FindingView:
         items = []
@@ -123,30 +114,26 @@ class _Views:
         )
 
 
-def _render(kind: str, cloud: bool, view: FindingView) -> str:
-    """The body as the tracker will get it, serialized (ADF as JSON text), for storage and hashing."""
-    from connectors.ado.render import markdown
-    from connectors.jira.render import adf, wiki
-
-    if kind == "azure-devops":
-        return markdown(view)
-    return json.dumps(adf(view), sort_keys=True) if cloud else wiki(view)
-
-
 def plan(
     session: Session,
     loaded: LoadedConfig,
     *,
-    deployments: dict[str, bool] | None = None,
+    deployments: Mapping[str, str | None] | None = None,
     only_sources: Sequence[str] = (),
 ) -> list[Change]:
     """Bring the outbox in line with the findings; returns the writes still to deliver.
 
-    `deployments` says per Jira source whether it is Cloud (ADF) or Data Center (wiki markup).
+    `deployments` says per source what its tracker is (Jira: cloud or datacenter), which decides the
+    comment format; a source not in it gets its kind's default.
     """
     config = loaded.config
     deployments = deployments or {}
     kinds = {source.name: source.kind for source in config.sources}
+
+    def render(source: str, view: FindingView) -> str:
+        """The body as the tracker will get it, as text (stored, hashed, handed to the writer)."""
+        return tracker(kinds[source]).renderer.comment(view, deployments.get(source))
+
     sources = {name for name in kinds if not only_sources or name in only_sources}
     threshold = Severity.parse(config.writeback.min_severity)
     prefix = config.writeback.label_prefix
@@ -154,19 +141,13 @@ def plan(
     source_ids = {name: source_id for source_id, name in views.sources.items()}
     wanted_sources = {source_ids[name] for name in sources if name in source_ids}
 
-    findings = session.scalars(
-        select(Finding).where(Finding.status.in_(("open", "resolved", "suppressed")))
-    ).all()
+    findings = stored_findings.matching(session, FindingFilter(statuses=FINDING_STATUSES))
     active = [row for row in findings if _wants_writeback(row, threshold)]
     views.load_items({ref for row in active for ref in row.subjects})
-    existing = {
-        (row.item_id, row.slot): row
-        for row in session.scalars(
-            select(Annotation)
-            .join(WorkItem, WorkItem.id == Annotation.item_id)
-            .where(WorkItem.source_id.in_(wanted_sources))
-        )
-    }
+    existing = outbox.on_sources(session, wanted_sources)
+    # Both names are bound by several loops below; the later lookups may find nothing.
+    row: Finding | None
+    annotation: Annotation | None
 
     desired: dict[tuple[int, str], dict[str, Any]] = {}
     for row in active:
@@ -175,8 +156,7 @@ def plan(
             item = views.items.get(ref)
             if item is None or item.deleted or item.source_id not in wanted_sources:
                 continue
-            source = views.sources[item.source_id]
-            body = _render(kinds[source], deployments.get(source, True), view)
+            body = render(views.sources[item.source_id], view)
             desired[(item.id, f"comment:{row.fingerprint}")] = {
                 "kind": "comment",
                 "finding_id": row.id,
@@ -220,11 +200,9 @@ def plan(
                 "label": None,
             }
         else:
-            item = session.get(WorkItem, item_id)
-            source = views.sources[item.source_id] if item else ""
-            body = _render(
-                kinds.get(source, "jira"), deployments.get(source, True), views.view(row, resolved=True)
-            )
+            item = stored_items.by_id(session, item_id)
+            assert item is not None  # annotations go with their item (ON DELETE CASCADE)
+            body = render(views.sources[item.source_id], views.view(row, resolved=True))
             desired[(item_id, slot)] = {
                 "kind": "comment",
                 "finding_id": row.id,
@@ -256,7 +234,7 @@ def plan(
         if annotation.status != "pending":
             annotation.status, annotation.attempts, annotation.next_attempt_at = "pending", 0, None
         if item_id not in keys:
-            item = session.get(WorkItem, item_id)
+            item = stored_items.by_id(session, item_id)
             if item is not None:
                 keys[item_id] = (views.sources[item.source_id], item.key)
         source, key = keys.get(item_id, ("?", "?"))

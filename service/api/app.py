@@ -24,7 +24,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         description="Cross-team alignment of Product Owners' backlogs across Jira and Azure DevOps.",
     )
     app.state.runtime = runtime
-    app.include_router(webhooks.router)
+    app.include_router(webhooks.webhook_router())
     app.include_router(health.router)
     app.include_router(findings.router)
     app.include_router(catalog.router)

@@ -8,16 +8,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from service.api.deps import Authenticated, RuntimeDep, SessionDep
 from service.jobs import run_job
-from service.store.models import Finding, Link, Source, SyncRun, Team, WorkItem
+from service.store import findings, items, runs, teams
+from service.store.findings import FindingFilter
+from service.store.models import Team, WorkItem
 
 router = APIRouter(prefix="/api", tags=["items, teams, syncs"], dependencies=[Authenticated])
 
 
-def _item(row: WorkItem, source: str, teams: dict[int, str]) -> dict[str, Any]:
+def _item(row: WorkItem, source: str, team_rows: dict[int, Team]) -> dict[str, Any]:
     return {
         "source": source,
         "key": row.key,
@@ -30,7 +31,7 @@ def _item(row: WorkItem, source: str, teams: dict[int, str]) -> dict[str, Any]:
         "resolution": row.resolution,
         "priority": row.priority,
         "raw_priority": row.raw_priority,
-        "team": teams.get(row.team_id) if row.team_id else None,
+        "team": team_rows[row.team_id].name if row.team_id in team_rows else None,
         "parent": row.parent_key,
         "labels": row.labels,
         "story_points": row.story_points,
@@ -49,22 +50,19 @@ def list_items(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> dict[str, Any]:
-    teams = {row.id: row.name for row in session.scalars(select(Team))}
-    sources = {row.id: row.name for row in session.scalars(select(Source))}
-    query = select(WorkItem)
-    if source:
-        query = query.join(Source, Source.id == WorkItem.source_id).where(Source.name == source)
-    if team:
-        query = query.join(Team, Team.id == WorkItem.team_id).where(Team.name == team)
-    if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(func.lower(WorkItem.key).like(pattern) | func.lower(WorkItem.title).like(pattern))
-    if not include_deleted:
-        query = query.where(WorkItem.deleted.is_(False))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(WorkItem.source_id, WorkItem.key).limit(limit).offset(offset))
+    team_rows = teams.by_id(session)
+    sources = runs.source_names(session)
+    rows, total = items.page(
+        session,
+        source=source,
+        team=team,
+        text=q,
+        include_deleted=include_deleted,
+        limit=limit,
+        offset=offset,
+    )
     return {
-        "items": [_item(row, sources[row.source_id], teams) for row in rows],
+        "items": [_item(row, sources[row.source_id], team_rows) for row in rows],
         "total": total,
         "limit": limit,
         "offset": offset,
@@ -73,22 +71,10 @@ def list_items(
 
 @router.get("/items/{source}/{key}", summary="One item with its links and open findings")
 def get_item(source: str, key: str, session: SessionDep) -> dict[str, Any]:
-    row = session.scalar(
-        select(WorkItem)
-        .join(Source, Source.id == WorkItem.source_id)
-        .where(Source.name == source, WorkItem.key == key)
-    )
+    row = items.by_source_key(session, source, key)
     if row is None:
         raise HTTPException(404, f"no item {key} in source {source}")
-    teams = {team.id: team.name for team in session.scalars(select(Team))}
     ref = f"{source}:{key}"
-    reported = session.scalars(select(Link).where(Link.origin_item_id == row.id)).all()
-    pointing = session.execute(
-        select(Link, WorkItem.key, Source.name)
-        .join(WorkItem, WorkItem.id == Link.origin_item_id)
-        .join(Source, Source.id == WorkItem.source_id)
-        .where(Link.other_ref == ref)
-    ).all()
     links = [
         {
             "direction": "out" if link.origin_is_from else "in",
@@ -98,40 +84,34 @@ def get_item(source: str, key: str, session: SessionDep) -> dict[str, Any]:
             "url": link.other_url,
             "reported_by": ref,
         }
-        for link in reported
+        for link in items.links_reported_by(session, row.id)
     ]
     links += [
         {
-            "direction": "in" if link.origin_is_from else "out",
-            "kind": link.kind,
-            "raw_type": link.raw_type,
-            "other": f"{other_source}:{other_key}",
+            "direction": "in" if pointing.link.origin_is_from else "out",
+            "kind": pointing.link.kind,
+            "raw_type": pointing.link.raw_type,
+            "other": f"{pointing.origin_source}:{pointing.origin_key}",
             "url": None,
-            "reported_by": f"{other_source}:{other_key}",
+            "reported_by": f"{pointing.origin_source}:{pointing.origin_key}",
         }
-        for link, other_key, other_source in pointing
+        for pointing in items.links_pointing_at(session, ref)
     ]
-    findings = [
-        f.fingerprint
-        for f in session.scalars(select(Finding).where(Finding.status == "open"))
-        if ref in f.subjects
-    ]
-    return {**_item(row, source, teams), "links": links, "findings": findings}
+    about = findings.matching(session, FindingFilter(statuses=("open",), subject=ref))
+    return {
+        **_item(row, source, teams.by_id(session)),
+        "links": links,
+        "findings": [finding.fingerprint for finding in about],
+    }
 
 
 @router.get("/teams", summary="Teams, their Product Owners and what they own")
 def list_teams(session: SessionDep) -> dict[str, Any]:
-    sources = {row.id: row.name for row in session.scalars(select(Source))}
-    counts = dict(
-        session.execute(
-            select(WorkItem.team_id, func.count())
-            .where(WorkItem.deleted.is_(False))
-            .group_by(WorkItem.team_id)
-        ).all()
-    )  # type: ignore[arg-type]
-    open_findings = session.scalars(select(Finding).where(Finding.status == "open")).all()
+    sources = runs.source_names(session)
+    counts = items.live_counts_by_team(session)
+    open_findings = findings.matching(session, FindingFilter(statuses=("open",)))
     result = []
-    for team in session.scalars(select(Team).order_by(Team.name)):
+    for team in sorted(teams.by_id(session).values(), key=lambda team: team.name):
         result.append(
             {
                 "name": team.name,
@@ -148,9 +128,8 @@ def list_teams(session: SessionDep) -> dict[str, Any]:
 
 @router.get("/syncs", summary="Recent sync runs and each source's freshness")
 def list_syncs(session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
-    sources = session.scalars(select(Source).order_by(Source.name)).all()
+    sources = runs.sources(session)
     names = {s.id: s.name for s in sources}
-    runs = session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit))
     return {
         "sources": [
             {
@@ -176,7 +155,7 @@ def list_syncs(session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] =
                 "retries": r.retries,
                 "error": r.error,
             }
-            for r in runs
+            for r in runs.recent_sync_runs(session, limit)
         ],
     }
 

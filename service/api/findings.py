@@ -7,14 +7,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from rules.model import Severity
 from service.api.deps import Authenticated, SessionDep
 from service.evaluate import suppress, unsuppress
+from service.findings_json import findings_json
+from service.store import findings
 from service.store.base import utcnow
-from service.store.models import Finding, FindingEvent
-from service.views import findings_json
+from service.store.findings import FindingFilter
+from service.store.models import Finding
 
 router = APIRouter(prefix="/api/findings", tags=["findings"], dependencies=[Authenticated])
 SeverityName = Literal["info", "low", "medium", "high", "critical"]
@@ -45,29 +46,23 @@ def list_findings(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Page:
-    query = select(Finding)
-    if status:
-        query = query.where(Finding.status == status)
-    if rule:
-        query = query.where(Finding.rule.in_([code.upper() for code in rule]))
-    if category:
-        query = query.where(Finding.category == category)
-    if severity:
-        wanted = [str(s) for s in Severity if s >= Severity.parse(severity)]
-        query = query.where(Finding.severity.in_(wanted))
-    rows = list(session.scalars(query.order_by(Finding.first_seen, Finding.id)))
-    # teams and POs are JSON lists: filtered here, portably across SQLite and PostgreSQL
-    if team:
-        rows = [row for row in rows if set(team) & set(row.teams)]
-    if po:
-        rows = [row for row in rows if po in row.product_owners or po == row.decider]
+    criteria = FindingFilter(
+        statuses=(status,) if status else (),
+        rules=tuple(code.upper() for code in rule or ()),
+        categories=(category,) if category else (),
+        severities=tuple(str(s) for s in Severity if s >= Severity.parse(severity)) if severity else (),
+        teams=tuple(team or ()),
+        product_owner=po or None,
+        count_decider=True,
+    )
+    rows = findings.matching(session, criteria)
     rows.sort(key=lambda row: (-Severity.parse(row.severity), row.first_seen))
     page = rows[offset : offset + limit]
     return Page(items=findings_json(session, page), total=len(rows), limit=limit, offset=offset)
 
 
 def _one(session: SessionDep, fingerprint: str) -> Finding:
-    row = session.scalar(select(Finding).where(Finding.fingerprint == fingerprint))
+    row = findings.by_fingerprint(session, fingerprint)
     if row is None:
         raise HTTPException(404, f"no finding with fingerprint {fingerprint}")
     return row
@@ -77,9 +72,7 @@ def _one(session: SessionDep, fingerprint: str) -> Finding:
 def get_finding(fingerprint: str, session: SessionDep) -> dict[str, Any]:
     row = _one(session, fingerprint)
     (entry,) = findings_json(session, [row])
-    events = session.scalars(
-        select(FindingEvent).where(FindingEvent.finding_id == row.id).order_by(FindingEvent.id)
-    )
+    events = findings.history(session, row.id)
     entry["history"] = [{"at": e.at.isoformat(), "event": e.event, "detail": e.detail} for e in events]
     entry["suppression"] = (
         {

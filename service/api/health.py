@@ -8,14 +8,13 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.api.deps import RuntimeDep
 from service.runtime import Runtime
-from service.store import inbox
+from service.store import findings, inbox, runs
 from service.store.base import utcnow
-from service.store.models import Finding, Source
+from service.store.session import ping
 
 router = APIRouter(tags=["health"])
 
@@ -28,8 +27,8 @@ def healthz() -> dict[str, str]:
 def _readiness(runtime: Runtime) -> tuple[int, dict[str, object]]:
     try:
         with runtime.factory() as session:
-            session.execute(text("SELECT 1"))
-            sources = session.scalars(select(Source)).all()
+            ping(session)
+            sources = runs.sources(session)
     except SQLAlchemyError as error:
         return 503, {"status": "unavailable", "database": f"unreachable: {type(error).__name__}"}
     # A source is fresh when it synced within three incremental periods.
@@ -58,13 +57,9 @@ def _collect(runtime: Runtime) -> bytes:
     try:
         with runtime.factory() as session:
             runtime.metrics.inbox_depth.set(inbox.depth(session))
-            counts = session.execute(
-                select(Finding.category, func.count())
-                .where(Finding.status == "open")
-                .group_by(Finding.category)
-            )
+            counts = findings.open_counts_by_category(session)
             runtime.metrics.findings_open.clear()
-            for category, count in counts:
+            for category, count in counts.items():
                 runtime.metrics.findings_open.labels(category).set(count)
     except SQLAlchemyError:
         pass  # still serve the process-local counters when the database is away

@@ -7,14 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import Authenticated, RuntimeDep, SessionDep
 from service.reports import create_report, render_html, render_markdown
 from service.reports.job import deliver_report
 from service.runtime import Runtime
+from service.store import reports as stored_reports
 from service.store.models import Report
+from service.store.reports import ReportListing
 
 router = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Authenticated])
 # The stored HTML is self-contained: inline styles and SVG, never a script or a request.
@@ -23,7 +24,7 @@ ReportId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
-def summary_of(row: Any) -> dict[str, Any]:
+def summary_of(row: Report | ReportListing) -> dict[str, Any]:
     content = row.content or {}
     return {
         "id": row.id,
@@ -35,7 +36,7 @@ def summary_of(row: Any) -> dict[str, Any]:
 
 
 def get_report(session: Session, report_id: int) -> Report:
-    report = session.get(Report, report_id)
+    report = stored_reports.by_id(session, report_id)
     if report is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no report {report_id}")
     return report
@@ -51,13 +52,7 @@ def list_reports(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
-    rows = session.execute(
-        select(Report.id, Report.created_at, Report.since, Report.title, Report.content)
-        .order_by(Report.created_at.desc(), Report.id.desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return {"reports": [summary_of(row) for row in rows]}
+    return {"reports": [summary_of(row) for row in stored_reports.newest_first(session, limit, offset)]}
 
 
 @router.get("/{report_id}", summary="One report's content (the `poalign report --format json` shape)")

@@ -1,28 +1,34 @@
 """Webhook intake: verify the raw body, store it once in the durable inbox, answer 202. Nothing else.
 
-Processing happens later (service.jobs drains the inbox), so a slow tracker or evaluation never makes
-Jira or ADO time out and retry. Refused requests store nothing. Bad input gets a 4xx, never a 5xx.
-Floods get 429 with Retry-After: per client address before the body is read, per source after the
-signature is verified (service.api.ratelimit; limits in each source's `webhook` config).
+One route per registered tracker kind, `/webhooks/<kind>/{source}`, served by that kind's receiver
+(connectors.base.WebhookReceiver), which also parses the delivery: its event is stored with the body,
+so the drain never parses it again. Processing happens later (service.jobs drains the inbox), so a slow
+tracker or evaluation never makes the tracker time out and retry. Refused requests store nothing. Bad
+input gets a 4xx, never a 5xx. Floods get 429 with Retry-After: per client address before the body is
+read, per source after the signature is verified (service.webhook_limits; limits in each source's
+`webhook` config).
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors.ado import webhook as ado
-from connectors.jira import webhook as jira
-from connectors.webhooks import WebhookEvent, WebhookPayloadError
+from connectors.base import WebhookSecrets
+from connectors.parsing import WebhookPayloadError
+from connectors.records import WebhookEvent
+from connectors.registry import kinds, tracker
 from service.api.deps import RuntimeDep
-from service.api.ratelimit import retry_after
 from service.config.schema import WebhookConfig
 from service.logs import get_logger
 from service.runtime import Runtime
+from service.store.inbox_writer import Pending
+from service.webhook_limits import retry_after
 
 log = get_logger(__name__)
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
 _DEFAULT_HOOK = WebhookConfig()
@@ -95,11 +101,14 @@ async def _accept(
 ) -> JSONResponse:
     try:
         new = await runtime.intake.store(
-            runtime.context.source_ids[source],
-            event.delivery_id,
-            event.event_type,
-            dict(request.headers),
-            body,
+            Pending(
+                runtime.context.source_ids[source],
+                event.delivery_id,
+                event.event_type,
+                event.to_json(),
+                dict(request.headers),
+                body,
+            )
         )
     except SQLAlchemyError as error:
         log.error("webhook.store_failed", source=source, error=type(error).__name__)
@@ -118,74 +127,35 @@ async def _accept(
     )
 
 
-@router.post("/jira/{source}", status_code=202, summary="Receive a Jira webhook (X-Hub-Signature, sha256)")
-async def jira_webhook(source: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
-    config = runtime.source(source, "jira")
-    if config is None:
-        return JSONResponse({"error": f"no jira source named {source!r}"}, status_code=404)
-    try:
-        _limit_client(runtime, source, config.webhook, request)
-        body = await _read_body(request, config.webhook.max_body_bytes if config.webhook else 1_000_000)
-        secret = runtime.secret(config.webhook.secret_env if config.webhook else None)
-        if not secret:
-            log.error(
-                "webhook.no_secret",
-                source=source,
-                hint="deliveries are refused until webhook.secret_env names a set variable",
-            )
-            raise _Refused(
-                401, "this source has no webhook secret configured; deliveries are refused", "refused"
-            )
-        if not jira.verify_signature(secret, body, request.headers.get("x-hub-signature")):
-            raise _Refused(401, "missing or wrong X-Hub-Signature", "refused")
-        _limit_source(runtime, source, config.webhook)
-        try:
-            event = jira.parse(body, request.headers)
-        except WebhookPayloadError as error:
-            raise _Refused(400, str(error), "malformed") from None
-    except _Refused as refused:
-        return _refusal(runtime, source, refused)
-    return await _accept(runtime, source, event, request, body)
+def _secrets(runtime: Runtime, hook: WebhookConfig | None) -> WebhookSecrets:
+    if hook is None:
+        return WebhookSecrets()
+    return WebhookSecrets(
+        secret=runtime.secret(hook.secret_env),
+        username=runtime.secret(hook.username_env),
+        password=runtime.secret(hook.password_env),
+        header=hook.header,
+    )
 
 
-@router.post("/azure-devops/{source}", status_code=202, summary="Receive an Azure DevOps service hook")
-async def ado_webhook(source: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
-    config = runtime.source(source, "azure-devops")
+async def _receive(kind: str, source: str, request: Request, runtime: Runtime) -> JSONResponse:
+    """One delivery to a source of `kind`: limit, read, verify, parse, store."""
+    config = runtime.source(source, kind)
     if config is None:
-        return JSONResponse({"error": f"no azure-devops source named {source!r}"}, status_code=404)
+        return JSONResponse({"error": f"no {kind} source named {source!r}"}, status_code=404)
+    receiver = tracker(kind).webhooks
     hook = config.webhook
     try:
         _limit_client(runtime, source, hook, request)
         body = await _read_body(request, hook.max_body_bytes if hook else 1_000_000)
-        password = runtime.secret(hook.password_env) if hook else None
-        header_secret = runtime.secret(hook.secret_env) if hook and hook.header else None
-        if not password and not header_secret:
-            log.error(
-                "webhook.no_secret",
-                source=source,
-                hint="set webhook.username_env/password_env (basic auth) or header + secret_env",
-            )
-            raise _Refused(
-                401, "this source has no webhook credentials configured; deliveries are refused", "refused"
-            )
-        trusted = (
-            password
-            and ado.verify_basic(
-                runtime.secret(hook.username_env) if hook else None,
-                password,
-                request.headers.get("authorization"),
-            )
-        ) or (
-            header_secret
-            and hook
-            and hook.header
-            and ado.verify_header(header_secret, request.headers.get(hook.header))
-        )
-        if not trusted:
-            raise _Refused(401, "missing or wrong credentials", "refused")
+        refusal = receiver.verify(body, request.headers, _secrets(runtime, hook))
+        if refusal is not None:
+            if refusal.hint:
+                log.error("webhook.no_secret", source=source, hint=refusal.hint)
+            raise _Refused(401, refusal.reason, "refused")
         _limit_source(runtime, source, hook)
         try:
-            event = ado.parse(body)
+            event = receiver.parse(body, request.headers)
         except WebhookPayloadError as error:
             raise _Refused(400, str(error), "malformed") from None
     except _Refused as refused:
@@ -193,13 +163,34 @@ async def ado_webhook(source: str, request: Request, runtime: RuntimeDep) -> JSO
     return await _accept(runtime, source, event, request, body)
 
 
-@router.post("/{path:path}", status_code=404, include_in_schema=False)
-async def no_such_webhook(path: str) -> JSONResponse:
-    """Anything else under /webhooks: say where deliveries go instead of a bare 'Not Found'."""
-    return JSONResponse(
-        {
-            "error": f"no webhook route /webhooks/{path}: deliveries go to "
-            "/webhooks/jira/{source} or /webhooks/azure-devops/{source}"
-        },
-        status_code=404,
+def _route(kind: str) -> Callable[[str, Request, Runtime], Awaitable[JSONResponse]]:
+    async def route(source: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+        return await _receive(kind, source, request, runtime)
+
+    return route
+
+
+def webhook_router() -> APIRouter:
+    """/webhooks/<kind>/{source} for every kind registered now, and a 404 naming them for the rest."""
+    router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+    for kind in kinds():
+        router.add_api_route(
+            f"/{kind}/{{source}}",
+            _route(kind),
+            methods=["POST"],
+            status_code=202,
+            summary=tracker(kind).webhooks.summary,
+            name=f"{kind.replace('-', '_')}_webhook",
+        )
+    routes = " or ".join(f"/webhooks/{kind}/{{source}}" for kind in kinds())
+
+    async def no_such_webhook(path: str) -> JSONResponse:
+        """Anything else under /webhooks: say where deliveries go instead of a bare 'Not Found'."""
+        return JSONResponse(
+            {"error": f"no webhook route /webhooks/{path}: deliveries go to {routes}"}, status_code=404
+        )
+
+    router.add_api_route(
+        "/{path:path}", no_such_webhook, methods=["POST"], status_code=404, include_in_schema=False
     )
+    return router

@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 
 from rules.model import Severity
 from rules.registry import select as select_rules
 from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit
 from service.cli.runtime import open_store
 from service.evaluate import Evaluator, suppress, unsuppress
+from service.findings_json import findings_json
+from service.store import findings
 from service.store.base import utcnow
-from service.store.models import Finding
-from service.views import findings_json
+from service.store.findings import FindingFilter
 
 SEVERITIES = [str(s) for s in Severity]
 
@@ -63,27 +63,29 @@ def check(
         fail(f"unknown rule {error.args[0]}")
     factory = open_store(loaded)
     summary, _ = Evaluator(factory, loaded.config).full(rules)
-    for error in summary.errors:
-        err_console.print(f"[red]rule failed[/]: {error}", markup=True)
-    wanted_status = ("open", "suppressed") if include_suppressed else ("open",)
+    for failure in summary.errors:
+        err_console.print(f"[red]rule failed[/]: {failure}", markup=True)
+    criteria = FindingFilter(
+        statuses=("open", "suppressed") if include_suppressed else ("open",),
+        rules=tuple(r.code for r in rules or ()),
+        teams=tuple(team or ()),
+    )
     with factory() as session:
-        query = select(Finding).where(Finding.status.in_(wanted_status))
-        if rule:
-            query = query.where(Finding.rule.in_([r.code for r in rules or ()]))
-        rows = [row for row in session.scalars(query) if not team or set(team) & set(row.teams)]
+        rows = findings.matching(session, criteria)
         rows.sort(key=lambda r: (-Severity.parse(r.severity), r.rule, r.subjects))
         data = findings_json(session, rows)
     if output == "json":
         console.print_json(json.dumps({"findings": data}))
     else:
-        _print_text(data, summary)
+        print_findings(data, new=summary.new, resolved=summary.resolved)
     failing = threshold is not None and any(
         entry["status"] == "open" and Severity.parse(entry["severity"]) >= threshold for entry in data
     )
     raise typer.Exit(1 if failing or summary.errors else 0)
 
 
-def _print_text(data: list[dict[str, Any]], summary: Any) -> None:
+def print_findings(data: list[dict[str, Any]], *, new: int, resolved: int) -> None:
+    """Findings as text, grouped by the set of teams involved (who has to talk to whom)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for entry in data:
         groups[tuple(sorted(entry["teams"])) or ("(no team)",)].append(entry)
@@ -102,9 +104,7 @@ def _print_text(data: list[dict[str, Any]], summary: Any) -> None:
             console.print(f"           {entry['message']}", markup=False, highlight=False)
             console.print(f"           → {entry['action']}", markup=False, highlight=False)
             console.print(f"           [dim]{entry['fingerprint']}[/]", markup=True)
-    console.print(
-        f"\n{len(data)} open finding(s); {summary.new} new, {summary.resolved} resolved since last run."
-    )
+    console.print(f"\n{len(data)} open finding(s); {new} new, {resolved} resolved since last run.")
 
 
 def suppress_cmd(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.check_cmd import _print_text
+from service.cli.check_cmd import print_findings
 from service.cli.common import console
 from service.cli.sandbox_cmd import require_sandbox
 
@@ -30,14 +30,14 @@ def demo(
     through the webhook path. Then keeps serving the dashboard until Ctrl-C (or stops with --exit).
     """
     require_sandbox()
-    from sqlalchemy import select
 
     from service.demo import DemoRun, ServiceThread, free_port
+    from service.findings_json import findings_json
     from service.reports.build import write_report
     from service.runtime import Runtime
     from service.scheduler import DrainWorker
-    from service.store.models import Finding
-    from service.views import findings_json
+    from service.store import findings
+    from service.store.findings import FindingFilter
 
     port = free_port(port)
     stoppers: list = []  # what to stop, in reverse order, before the trackers go away
@@ -56,16 +56,22 @@ def demo(
         assert run.loaded is not None
         runtime = Runtime.open(run.loaded, process="demo-serve")
         with runtime.factory() as session:
-            rows = session.scalars(select(Finding).where(Finding.status == "open")).all()
-            _print_text(
+            rows = findings.matching(session, FindingFilter(statuses=("open",)))
+            print_findings(
                 findings_json(session, sorted(rows, key=lambda r: (r.rule, r.subjects))),
-                type("Summary", (), {"new": len(rows), "resolved": 0})(),
+                new=len(rows),
+                resolved=0,
             )
         run.say(f"wrote {run.facts['delivered']} comments and labels/tags into the trackers")
         worker = DrainWorker(runtime)
         runtime.on_event = worker.wake
         worker.start()
-        stoppers.append(lambda: (worker.stop(), worker.join(timeout=30)))
+
+        def stop_worker() -> None:
+            worker.stop()
+            worker.join(timeout=30)
+
+        stoppers.append(stop_worker)
         service = ServiceThread(runtime, port)
         service.start()
         stoppers.append(service.stop)

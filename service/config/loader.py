@@ -11,6 +11,7 @@ from typing import Any
 from dotenv import dotenv_values
 from pydantic import ValidationError
 
+from connectors.registry import tracker
 from service.config.schema import Config
 from service.config.yamlpos import Positions, YamlSyntaxError, load_with_positions, path_at
 
@@ -304,9 +305,9 @@ def _references(config: Config, positions: Positions, name: str) -> list[ConfigP
                 )
             )
             continue
-        wrong = ("area_path", "team") if source.kind == "jira" else ("jql",)
-        for key in wrong:
-            if getattr(team.scope, key):
+        applies = tracker(source.kind).scope_keys
+        for key in ("jql", "area_path", "team"):
+            if key not in applies and getattr(team.scope, key):
                 problems.append(
                     ConfigProblem(
                         name,

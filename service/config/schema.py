@@ -6,6 +6,9 @@ import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from connectors.registry import kinds, tracker
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -58,7 +61,7 @@ class WebhookConfig(Strict):
     password_env: EnvName | None = Field(None, description="ADO service hook basic-auth password")
     header: str | None = Field(None, description="ADO: name of a custom header carrying secret_env's value")
     max_body_bytes: int = Field(1_000_000, gt=0)
-    # Token buckets (service.api.ratelimit); the defaults only ever stop a flood: one process takes in
+    # Token buckets (service.webhook_limits); the defaults only ever stop a flood: one process takes in
     # about 2,000 deliveries/s, and a tracker sends far fewer.
     rate_limit_per_second: float = Field(
         5000.0, gt=0, le=1_000_000, description="verified deliveries per second accepted from this source"
@@ -78,7 +81,7 @@ class SourceWritebackConfig(Strict):
 
 class SourceConfig(Strict):
     name: str = Field(pattern=SLUG)
-    kind: Literal["jira", "azure-devops"]
+    kind: str = Field(description="the tracker kind: one registered in connectors.registry")
     url: str = Field(description="API base URL; for ADO the organization URL")
     deployment: Literal["cloud", "datacenter", "detect"] = "detect"
     auth: AuthConfig
@@ -97,6 +100,16 @@ class SourceConfig(Strict):
     )
     writeback: SourceWritebackConfig = Field(default_factory=SourceWritebackConfig)
 
+    @field_validator("kind")
+    @classmethod
+    def _registered(cls, kind: str) -> str:
+        if kind not in kinds():
+            *others, last = [repr(name) for name in kinds()]
+            expected = f"{', '.join(others)} or {last}" if others else last
+            # the error a Literal of the kinds gives, so the loader words it the same way
+            raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": expected})
+        return kind
+
     @field_validator("url", "aliases")
     @classmethod
     def _http_url(cls, value: str | list[str]) -> str | list[str]:
@@ -109,8 +122,9 @@ class SourceConfig(Strict):
 
     @model_validator(mode="after")
     def _kind_specific(self) -> SourceConfig:
-        if self.kind == "azure-devops" and self.deployment != "detect":
-            raise ValueError("deployment applies to jira sources only")
+        if self.deployment != "detect" and not tracker(self.kind).deployments:
+            knowing = " and ".join(kind for kind in kinds() if tracker(kind).deployments)
+            raise ValueError(f"deployment applies to {knowing} sources only")
         return self
 
 

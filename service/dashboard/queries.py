@@ -6,22 +6,24 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rules.base import CATEGORIES
 from rules.model import Severity
 from rules.registry import RULES
 from service.config.schema import Config
+from service.findings_json import entries as findings_entries
 from service.reports import metrics
-from service.reports.content import decisions, team_rows
-from service.snapshot import load_snapshot
+from service.reports.content import decisions, most_severe_first, team_rows
+from service.rule_inputs import load_snapshot
+from service.store import findings, items, runs, teams
 from service.store.base import utcnow
-from service.store.models import FINDING_STATUSES, Finding, FindingEvent, FindingItem, Source, Team, WorkItem
-from service.views import findings_json
+from service.store.findings import FindingFilter
+from service.store.models import FINDING_STATUSES, Finding, Team, WorkItem
 
 PAGE_SIZE = 100
 SEVERITIES = [str(s) for s in sorted(Severity, reverse=True)]
+OPEN = FindingFilter(statuses=("open",))
 
 
 @dataclass
@@ -47,6 +49,17 @@ class Filters:
         self.page = max(1, self.page)
         return self
 
+    def criteria(self) -> FindingFilter:
+        """The store's filter for these (cleaned) values: one team, PO, rule, family and severity."""
+        return FindingFilter(
+            statuses=() if self.status == "all" else (self.status,),
+            rules=(self.rule,) if self.rule else (),
+            categories=(self.category,) if self.category else (),
+            severities=(self.severity,) if self.severity else (),
+            teams=(self.team,) if self.team else (),
+            product_owner=self.po or None,
+        )
+
     def query(self, **changes: Any) -> dict[str, Any]:
         """The filters as query parameters (empty ones left out), with some changed."""
         values = {**self.__dict__, **changes}
@@ -65,65 +78,36 @@ class FindingPage:
     choices: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _severity(value: str) -> int:
-    try:
-        return int(Severity.parse(value))
-    except ValueError:
-        return -1
+def _details(item: WorkItem, team_rows: dict[int, Team]) -> dict[str, Any]:
+    team = team_rows.get(item.team_id) if item.team_id is not None else None
+    return {
+        "title": item.title,
+        "state": item.raw_state,
+        "state_category": item.state_category,
+        "type": item.raw_type,
+        "priority": item.raw_priority,
+        "team": team.name if team else None,
+        "product_owner": team.product_owner if team else None,
+        "url": item.url,
+        "deleted": item.deleted,
+    }
 
 
 def item_details(session: Session, refs: set[str]) -> dict[str, dict[str, Any]]:
     """Title, state, type and team of stored items by 'source:key'."""
-    by_source: dict[str, list[str]] = defaultdict(list)
-    for ref in refs:
-        source, _, key = ref.partition(":")
-        by_source[source].append(key)
-    teams = {row.id: (row.name, row.product_owner) for row in session.scalars(select(Team))}
-    found: dict[str, dict[str, Any]] = {}
-    for source, keys in by_source.items():
-        for start in range(0, len(keys), 500):
-            rows = session.execute(
-                select(
-                    WorkItem.key,
-                    WorkItem.title,
-                    WorkItem.raw_state,
-                    WorkItem.state_category,
-                    WorkItem.raw_type,
-                    WorkItem.raw_priority,
-                    WorkItem.team_id,
-                    WorkItem.url,
-                    WorkItem.deleted,
-                )
-                .join(Source, Source.id == WorkItem.source_id)
-                .where(Source.name == source, WorkItem.key.in_(keys[start : start + 500]))
-            )
-            for row in rows:
-                team, owner = teams.get(row.team_id, (None, None))
-                found[f"{source}:{row.key}"] = {
-                    "title": row.title,
-                    "state": row.raw_state,
-                    "state_category": row.state_category,
-                    "type": row.raw_type,
-                    "priority": row.raw_priority,
-                    "team": team,
-                    "product_owner": owner,
-                    "url": row.url,
-                    "deleted": row.deleted,
-                }
-    return found
+    team_rows = teams.by_id(session)
+    return {ref: _details(item, team_rows) for ref, item in items.by_refs(session, refs).items()}
 
 
 def findings_view(session: Session, rows: list[Finding], chief: str | None) -> list[dict[str, Any]]:
     """findings_json entries with titles, age and escalation target, like the report's."""
     now = utcnow()
-    entries = findings_json(session, rows)
-    details = item_details(session, {ref for row in rows for ref in row.subjects})
-    by_fingerprint = {row.fingerprint: row for row in rows}
-    for entry in entries:
-        row = by_fingerprint[entry["fingerprint"]]
+    stored = items.by_refs(session, {ref for row in rows for ref in row.subjects})
+    entries = findings_entries(rows, stored, teams.by_id(session))
+    for entry, row in zip(entries, rows, strict=True):
         for item in entry["items"]:
-            known = details.get(f"{item['source']}:{item['key']}", {})
-            item["title"], item["state"] = known.get("title"), known.get("state")
+            known = stored.get(f"{item['source']}:{item['key']}")
+            item["title"], item["state"] = (known.title, known.raw_state) if known else (None, None)
         entry["age_days"] = max(0, (now - row.first_seen).days)
         entry["new"] = False
         entry["escalated_to"] = chief if row.escalated_at is not None else None
@@ -146,22 +130,7 @@ def filter_choices(session: Session, config: Config) -> dict[str, list[str]]:
 
 
 def find(session: Session, filters: Filters, config: Config) -> FindingPage:
-    query = select(Finding)
-    if filters.status != "all":
-        query = query.where(Finding.status == filters.status)
-    if filters.rule:
-        query = query.where(Finding.rule == filters.rule)
-    if filters.category:
-        query = query.where(Finding.category == filters.category)
-    if filters.severity:
-        query = query.where(Finding.severity == filters.severity)
-    rows = [
-        row
-        for row in session.scalars(query)
-        if (not filters.team or filters.team in row.teams)
-        and (not filters.po or filters.po in row.product_owners)
-    ]
-    rows.sort(key=lambda r: (-_severity(r.severity), r.first_seen, r.rule, r.fingerprint))
+    rows = most_severe_first(findings.matching(session, filters.criteria()))
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     filters.page = min(filters.page, pages)
     chunk = rows[(filters.page - 1) * PAGE_SIZE : filters.page * PAGE_SIZE]
@@ -175,29 +144,25 @@ _UNKNOWN_ITEM: dict[str, Any] = dict.fromkeys(
 
 
 def finding_detail(session: Session, fingerprint: str, chief: str | None) -> dict[str, Any] | None:
-    row = session.scalar(select(Finding).where(Finding.fingerprint == fingerprint))
+    row = findings.by_fingerprint(session, fingerprint)
     if row is None:
         return None
     entry = findings_view(session, [row], chief)[0]
     details = item_details(session, set(row.subjects))
-    linked = set(session.scalars(select(FindingItem.item_id).where(FindingItem.finding_id == row.id)))
-    items = []
+    subjects = []
     for item in entry["items"]:
         ref = f"{item['source']}:{item['key']}"
         # an item the store does not know (a dangling dependency, DEP007) has only its source and key
-        items.append({**_UNKNOWN_ITEM, **item, **details.get(ref, {}), "ref": ref, "known": ref in details})
-    events = session.scalars(
-        select(FindingEvent)
-        .where(FindingEvent.finding_id == row.id)
-        .order_by(FindingEvent.at, FindingEvent.id)
-    ).all()
+        subjects.append(
+            {**_UNKNOWN_ITEM, **item, **details.get(ref, {}), "ref": ref, "known": ref in details}
+        )
     return {
         "finding": entry,
-        "items": items,
-        "linked_items": len(linked),
+        "items": subjects,
+        "linked_items": findings.linked_item_count(session, row.id),
         "history": [
             {"at": event.at.isoformat(), "event": event.event, "detail": event.detail or {}}
-            for event in events
+            for event in findings.history(session, row.id)
         ],
         "suppressed_by": row.suppressed_by,
     }
@@ -205,9 +170,9 @@ def finding_detail(session: Session, fingerprint: str, chief: str | None) -> dic
 
 def overview(session: Session, config: Config) -> dict[str, Any]:
     """Live counts and the decisions grouped by POs, as the next report would show them."""
-    open_rows = session.scalars(select(Finding).where(Finding.status == "open")).all()
-    team_po = dict(session.execute(select(Team.name, Team.product_owner)).all())
-    groups = decisions(list(open_rows), team_po)
+    open_rows = findings.matching(session, OPEN)
+    team_po = {team.name: team.product_owner for team in teams.by_id(session).values()}
+    groups = decisions(open_rows, team_po)
     wanted = {fingerprint for group in groups for fingerprint in group["findings"]}
     entries = findings_view(
         session, [row for row in open_rows if row.fingerprint in wanted], config.chief_product_owner
@@ -215,7 +180,7 @@ def overview(session: Session, config: Config) -> dict[str, Any]:
     counts: dict[str, int] = defaultdict(int)
     for row in open_rows:
         counts[row.category] += 1
-    suppressed = session.scalars(select(Finding.id).where(Finding.status == "suppressed")).all()
+    suppressed = findings.matching(session, FindingFilter(statuses=("suppressed",)))
     return {
         "decisions": groups,
         "fmap": {entry["fingerprint"]: entry for entry in entries},
@@ -224,7 +189,7 @@ def overview(session: Session, config: Config) -> dict[str, Any]:
         "escalated": sum(1 for row in open_rows if row.escalated_at is not None),
         "suppressed": len(suppressed),
         "by_category": {category: counts.get(category, 0) for category in CATEGORIES},
-        "stale_sources": [row.name for row in session.scalars(select(Source).where(Source.stale.is_(True)))],
+        "stale_sources": runs.stale_source_names(session),
     }
 
 
@@ -234,12 +199,7 @@ _last_picture: list[tuple[Config, tuple[Any, ...], dict[str, Any]]] = []
 
 def _store_version(session: Session) -> tuple[Any, ...]:
     """Changes whenever an item or a finding changes: the highest item change number and finding event."""
-    return (
-        session.scalar(select(func.max(WorkItem.change_seq))),
-        session.scalar(select(func.max(FindingEvent.id))),
-        session.scalar(select(func.count(Finding.id))),
-        utcnow().date(),
-    )
+    return (items.last_change_seq(session), *findings.change_marker(session), utcnow().date())
 
 
 def live_picture(session: Session, config: Config) -> dict[str, Any]:
@@ -260,7 +220,7 @@ def live_picture(session: Session, config: Config) -> dict[str, Any]:
 def _build_picture(session: Session, config: Config) -> dict[str, Any]:
     snapshot, _ = load_snapshot(session, config, utcnow().date())
     teams = metrics.team_list(team_rows(session, config), snapshot)
-    open_rows = session.scalars(select(Finding).where(Finding.status == "open")).all()
+    open_rows = findings.matching(session, OPEN)
     dependencies = metrics.cross_team_dependencies(snapshot, open_rows)
     clashing = [
         {

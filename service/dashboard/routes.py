@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
-from sqlalchemy import select
 
 from service.api.deps import (
     SESSION_COOKIE,
@@ -36,7 +35,7 @@ from service.reports.render import context as report_context
 from service.reports.render import html_environment
 from service.reports.svg import graph_layout
 from service.runtime import Runtime
-from service.store.models import Report
+from service.store import reports as stored_reports
 
 COOKIE = SESSION_COOKIE
 COOKIE_SECONDS = SESSION_SECONDS
@@ -180,11 +179,7 @@ def logout() -> Response:
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
-    latest = session.execute(
-        select(Report.id, Report.created_at, Report.title)
-        .order_by(Report.created_at.desc(), Report.id.desc())
-        .limit(5)
-    ).all()
+    latest = stored_reports.newest_first(session, 1)  # the page names the latest report only
     return page(
         request,
         "home.html",
@@ -233,11 +228,6 @@ def graph(request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLRes
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports(request: Request, session: SessionDep) -> HTMLResponse:
-    rows = session.execute(
-        select(Report.id, Report.created_at, Report.since, Report.title, Report.content)
-        .order_by(Report.created_at.desc(), Report.id.desc())
-        .limit(200)
-    ).all()
     listed = [
         {
             "id": row.id,
@@ -246,7 +236,7 @@ def reports(request: Request, session: SessionDep) -> HTMLResponse:
             "title": row.title,
             "summary": (row.content or {}).get("summary", {}),
         }
-        for row in rows
+        for row in stored_reports.newest_first(session, 200)
     ]
     return page(request, "reports.html", reports=listed)
 
@@ -254,7 +244,7 @@ def reports(request: Request, session: SessionDep) -> HTMLResponse:
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report(request: Request, session: SessionDep, report_id: str) -> HTMLResponse:
     valid = report_id.isascii() and report_id.isdigit() and 0 < int(report_id) < 2**31
-    row = session.get(Report, int(report_id)) if valid else None
+    row = stored_reports.by_id(session, int(report_id)) if valid else None
     if row is None:
         return page(request, "missing.html", status_code=404, what=f"report {report_id[:40]}")
     values = report_context(row.content, link_prefix="/dashboard/findings/")

@@ -32,14 +32,13 @@ Content (`Report.content`, and `poalign report --format json`)::
 
 from __future__ import annotations
 
-from service.reports.build import create_report, last_report, parse_since, write_report
+from service.reports.build import create_report, parse_since, write_report
 from service.reports.content import build_content
 from service.reports.render import render, render_html, render_json, render_markdown
 
 __all__ = [
     "build_content",
     "create_report",
-    "last_report",
     "parse_since",
     "render",
     "render_html",

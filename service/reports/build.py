@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.config.schema import Config
 from service.reports.content import build_content
 from service.reports.render import render_html, render_markdown
+from service.store import reports as stored_reports
 from service.store.base import utcnow
 from service.store.models import Report
 
@@ -28,10 +28,6 @@ def parse_since(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def last_report(session: Session) -> Report | None:
-    return session.scalar(select(Report).order_by(Report.created_at.desc(), Report.id.desc()).limit(1))
-
-
 def create_report(
     session: Session,
     config: Config,
@@ -47,7 +43,7 @@ def create_report(
     """
     now = now or utcnow()
     if since is None:
-        previous = last_report(session)
+        previous = stored_reports.latest(session)
         since = previous.created_at if previous is not None else None
     content = build_content(session, config, now=now, since=since, title=title)
     report = Report(created_at=now, since=since, title=content["title"][:200], content=content)

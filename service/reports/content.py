@@ -12,17 +12,18 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rules.base import CATEGORIES
 from rules.model import Severity
 from rules.snapshot import Snapshot
 from service.config.schema import Config
+from service.findings_json import findings_json
 from service.reports import metrics
-from service.snapshot import load_snapshot
-from service.store.models import Finding, Report, Source, Team
-from service.views import findings_json
+from service.rule_inputs import load_snapshot
+from service.store import findings, reports, runs, teams
+from service.store.findings import ACTIVE, FindingFilter
+from service.store.models import Finding
 
 SCHEMA_VERSION = 1
 TREND_POINTS = 12
@@ -65,7 +66,7 @@ def _enrich(
     return entries
 
 
-def _order(rows: list[Finding]) -> list[Finding]:
+def most_severe_first(rows: list[Finding]) -> list[Finding]:
     """Most severe first, then oldest first."""
     return sorted(rows, key=lambda r: (-_severity(r.severity), r.first_seen, r.rule, r.fingerprint))
 
@@ -78,9 +79,9 @@ def decisions(open_rows: list[Finding], team_po: dict[str, str | None]) -> list[
             continue
         owners = tuple(sorted({owner_label(team, team_po) for team in row.teams}))
         groups[owners].append(row)
-    result = []
+    result: list[dict[str, Any]] = []
     for owners, rows in groups.items():
-        rows = _order(rows)
+        rows = most_severe_first(rows)
         worst = max(rows, key=lambda r: _severity(r.severity))
         result.append(
             {
@@ -99,25 +100,22 @@ def decisions(open_rows: list[Finding], team_po: dict[str, str | None]) -> list[
 def team_rows(session: Session, config: Config) -> list[dict[str, Any]]:
     """The configured teams as stored (rows of teams since removed from the config are left out)."""
     configured = {team.name for team in config.teams}
-    sources = dict(session.execute(select(Source.id, Source.name)).all())
+    sources = runs.source_names(session)
     return [
         {"name": row.name, "product_owner": row.product_owner, "source": sources.get(row.source_id)}
-        for row in session.scalars(select(Team))
+        for row in teams.by_id(session).values()
         if row.name in configured
     ]
 
 
 def trend(session: Session, current: dict[str, Any], limit: int = TREND_POINTS) -> list[dict[str, Any]]:
     """The summaries of the last stored reports, oldest first, ending with the report being built."""
-    rows = session.execute(
-        select(Report.id, Report.created_at, Report.content)
-        .order_by(Report.created_at.desc())
-        .limit(limit - 1)
-    ).all()
     points = []
-    for report_id, created_at, content in reversed(rows):
-        summary = (content or {}).get("summary") or {}
-        points.append({"report_id": report_id, "created_at": created_at.isoformat(), **_trend_point(summary)})
+    for report in reversed(reports.newest_first(session, limit - 1)):
+        summary = (report.content or {}).get("summary") or {}
+        points.append(
+            {"report_id": report.id, "created_at": report.created_at.isoformat(), **_trend_point(summary)}
+        )
     points.append(
         {"report_id": None, "created_at": current["created_at"], **_trend_point(current["summary"])}
     )
@@ -145,13 +143,10 @@ def build_content(
     team_po = {team["name"]: team.get("product_owner") for team in team_info}
     names = [team["name"] for team in team_info]
 
-    active = session.scalars(select(Finding).where(Finding.status.in_(("open", "suppressed")))).all()
-    resolved_query = select(Finding).where(Finding.status == "resolved")
-    if since is not None:
-        resolved_query = resolved_query.where(Finding.resolved_at > since)
-    resolved = _order(list(session.scalars(resolved_query)))
-    open_rows = _order([row for row in active if row.status == "open"])
-    suppressed = _order([row for row in active if row.status == "suppressed"])
+    active = findings.matching(session, FindingFilter(statuses=ACTIVE))
+    resolved = most_severe_first(findings.resolved_after(session, since))
+    open_rows = most_severe_first([row for row in active if row.status == "open"])
+    suppressed = most_severe_first([row for row in active if row.status == "suppressed"])
     rows = {row.fingerprint: row for row in (*open_rows, *suppressed, *resolved)}
 
     chief = config.chief_product_owner
@@ -166,7 +161,7 @@ def build_content(
     by_category = Counter(row.category for row in open_rows)
     by_severity = Counter(row.severity for row in open_rows)
     per_team = metrics.team_metrics(snapshot, names, dependencies, open_rows)
-    sources = session.scalars(select(Source).order_by(Source.name)).all()
+    sources = runs.sources(session)
 
     content: dict[str, Any] = {
         "schema": SCHEMA_VERSION,

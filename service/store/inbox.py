@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.store.base import utcnow
@@ -25,11 +25,16 @@ KEPT_HEADERS = frozenset(
 )
 
 
-def enqueue_many(
-    session: Session, rows: list[tuple[int, str, str, Mapping[str, str], bytes]]
-) -> set[tuple[int, str]]:
+# (source id, delivery id, event type, headers, body[, the parsed event as WebhookEvent.to_json wrote it])
+Delivery = (
+    tuple[int, str, str, Mapping[str, str], bytes] | tuple[int, str, str, Mapping[str, str], bytes, str]
+)
+
+
+def enqueue_many(session: Session, rows: Sequence[Delivery]) -> set[tuple[int, str]]:
     """Store several deliveries in one statement; returns the (source id, delivery id) pairs that were
-    new. Duplicates (already stored, or twice in `rows`) are left out."""
+    new. Duplicates (already stored, or twice in `rows`) are left out. A delivery given without its
+    parsed event is parsed from the body when drained."""
     now = utcnow()
     values = [
         {
@@ -39,10 +44,11 @@ def enqueue_many(
             "status": "pending",
             "headers": {key.lower(): value for key, value in headers.items() if key.lower() in KEPT_HEADERS},
             "body": body,
+            "event": event[0] if event else None,
             "received_at": now,
             "attempts": 0,
         }
-        for source_id, delivery_id, event_type, headers, body in rows
+        for source_id, delivery_id, event_type, headers, body, *event in rows
     ]
     table = InboundEvent.__table__
     statement = (
@@ -78,8 +84,8 @@ def depth(session: Session) -> int:
 def purge(session: Session, older_than_days: int) -> int:
     cutoff = utcnow() - timedelta(days=older_than_days)
     result = session.execute(
-        InboundEvent.__table__.delete().where(
-            InboundEvent.status.in_(("done", "ignored")), InboundEvent.received_at < cutoff
-        )
+        delete(InboundEvent)
+        .where(InboundEvent.status.in_(("done", "ignored")), InboundEvent.received_at < cutoff)
+        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

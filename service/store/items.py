@@ -1,7 +1,8 @@
-"""Writes of synced data. Callers own the transaction: a page and its cursor commit together.
+"""Work items and their links: the writes of synced data, and the reads by reference and listing.
 
-Rows arrive as plain dicts (built by service.ingest from connector records), so this module needs no
-tracker code. Upserts are single statements with ON CONFLICT on both SQLite and PostgreSQL.
+Writes: callers own the transaction (a page and its cursor commit together). Rows arrive as plain
+dicts (built by service.ingest from connector records), so this module needs no tracker code. Upserts
+are single statements with ON CONFLICT on both SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.store.base import utcnow
@@ -122,13 +123,13 @@ def upsert_iterations(session: Session, source_id: int, rows: Sequence[Mapping[s
     )
     session.connection().execute(statement, [{**row, "source_id": source_id} for row in rows])
     external_ids = [row["external_id"] for row in rows]
-    rows = session.execute(
+    ids = session.execute(
         select(Iteration.external_id, Iteration.id).where(
             Iteration.source_id == source_id, Iteration.external_id.in_(external_ids)
         )
     )
-    # Not dict(rows): a Result has keys(), so dict() would read it as a mapping of column names.
-    return {key: value for key, value in rows}  # noqa: C416
+    # Not dict(ids): a Result has keys(), so dict() would read it as a mapping of column names.
+    return {key: value for key, value in ids}  # noqa: C416
 
 
 _ITEM_UPDATE_COLUMNS = (
@@ -249,9 +250,7 @@ def mark_deleted(
 
 
 def live_keys(session: Session, source_id: int, projects: Sequence[str]) -> set[str]:
-    query: Select[tuple[str]] = select(WorkItem.key).where(
-        WorkItem.source_id == source_id, WorkItem.deleted.is_(False)
-    )
+    query = select(WorkItem.key).where(WorkItem.source_id == source_id, WorkItem.deleted.is_(False))
     if projects:
         query = query.where(WorkItem.project.in_(list(projects)))
     return set(session.scalars(query))
@@ -298,3 +297,112 @@ def set_cursor(
     if state is not None:
         cursor.state = state
     cursor.updated_at = utcnow()
+
+
+# -- reads ----------------------------------------------------------------------------------------
+def _keys_by_source(session: Session, refs: Iterable[str]) -> Iterable[tuple[str, int, Sequence[str]]]:
+    """(source name, source id, chunk of keys) for item refs 'source:key'; unknown sources drop out."""
+    keys: dict[str, list[str]] = {}
+    for ref in refs:
+        source, _, key = ref.partition(":")
+        keys.setdefault(source, []).append(key)
+    if not keys:
+        return
+    ids = session.execute(select(Source.name, Source.id).where(Source.name.in_(list(keys))))
+    for name, source_id in ids.all():
+        for chunk in _chunks(keys[name]):
+            yield name, source_id, chunk
+
+
+def ids_by_ref(session: Session, refs: Iterable[str]) -> dict[str, int]:
+    """Row ids of the stored items among `refs` ('source:key'); unknown refs are left out."""
+    found: dict[str, int] = {}
+    for name, source_id, keys in _keys_by_source(session, refs):
+        rows = session.execute(
+            select(WorkItem.id, WorkItem.key).where(WorkItem.source_id == source_id, WorkItem.key.in_(keys))
+        )
+        found.update({f"{name}:{key}": item_id for item_id, key in rows})
+    return found
+
+
+def by_refs(session: Session, refs: Iterable[str]) -> dict[str, WorkItem]:
+    """The stored items among `refs` ('source:key'), by ref; unknown refs are left out."""
+    found: dict[str, WorkItem] = {}
+    for name, source_id, keys in _keys_by_source(session, refs):
+        query = select(WorkItem).where(WorkItem.source_id == source_id, WorkItem.key.in_(keys))
+        found.update({f"{name}:{item.key}": item for item in session.scalars(query)})
+    return found
+
+
+def by_id(session: Session, item_id: int) -> WorkItem | None:
+    return session.get(WorkItem, item_id)
+
+
+def by_source_key(session: Session, source: str, key: str) -> WorkItem | None:
+    return session.scalar(
+        select(WorkItem)
+        .join(Source, Source.id == WorkItem.source_id)
+        .where(Source.name == source, WorkItem.key == key)
+    )
+
+
+def page(
+    session: Session,
+    *,
+    source: str | None,
+    team: str | None,
+    text: str | None,
+    include_deleted: bool,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[WorkItem], int]:
+    """One page of items by source and key, and how many match in all. `text`: in the key or title."""
+    query = select(WorkItem)
+    if source:
+        query = query.join(Source, Source.id == WorkItem.source_id).where(Source.name == source)
+    if team:
+        query = query.join(Team, Team.id == WorkItem.team_id).where(Team.name == team)
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(func.lower(WorkItem.key).like(pattern) | func.lower(WorkItem.title).like(pattern))
+    if not include_deleted:
+        query = query.where(WorkItem.deleted.is_(False))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(WorkItem.source_id, WorkItem.key).limit(limit).offset(offset))
+    return rows.all(), int(total)
+
+
+@dataclass(frozen=True)
+class PointingLink:
+    """A link another item reports towards this one, with who reports it."""
+
+    link: Link
+    origin_source: str
+    origin_key: str
+
+
+def links_reported_by(session: Session, item_id: int) -> Sequence[Link]:
+    return session.scalars(select(Link).where(Link.origin_item_id == item_id)).all()
+
+
+def links_pointing_at(session: Session, ref: str) -> list[PointingLink]:
+    """Links other items report whose other end is `ref` ('source:key')."""
+    rows = session.execute(
+        select(Link, Source.name, WorkItem.key)
+        .join(WorkItem, WorkItem.id == Link.origin_item_id)
+        .join(Source, Source.id == WorkItem.source_id)
+        .where(Link.other_ref == ref)
+    )
+    return [PointingLink(link, source, key) for link, source, key in rows]
+
+
+def live_counts_by_team(session: Session) -> dict[int | None, int]:
+    """How many items that are not deleted each team owns (None: items of no team)."""
+    rows = session.execute(
+        select(WorkItem.team_id, func.count()).where(WorkItem.deleted.is_(False)).group_by(WorkItem.team_id)
+    )
+    return {team_id: count for team_id, count in rows}  # noqa: C416 (a Result is not a mapping)
+
+
+def last_change_seq(session: Session) -> int | None:
+    return session.scalar(select(func.max(WorkItem.change_seq)))

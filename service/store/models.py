@@ -1,4 +1,4 @@
-"""The normalized store: Jira and Azure DevOps items side by side, findings, the outbox and the inbox."""
+"""The normalized store: every tracker's items side by side, findings, the outbox and the inbox."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ class Source(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # Any registered tracker kind (connectors.registry): the config is validated against them.
     kind: Mapped[str] = mapped_column(String(20))
     url: Mapped[str] = mapped_column(String(500))
     deployment: Mapped[str | None] = mapped_column(String(20))
@@ -48,8 +49,6 @@ class Source(Base):
     stale: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (CheckConstraint(_in("kind", ("jira", "azure-devops")), name="kind"),)
 
 
 class Team(Base):
@@ -311,6 +310,8 @@ class InboundEvent(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    # The WebhookEvent parsed at intake (WebhookEvent.to_json), so the drain never parses the body again.
+    event: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     processed_at: Mapped[datetime | None]

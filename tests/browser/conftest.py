@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from testkit.net import free_port
 from tests.service.reports.conftest import hostile, planted  # noqa: F401  (shared fixtures)
 from tests.support.chromium import ARGS, CHROMIUM  # noqa: F401  (kept importable from here)
-from tests.support.net import free_port
 
 # `browser` (one Chromium per session) is registered in tests/conftest.py from tests/support/chromium.py.
 

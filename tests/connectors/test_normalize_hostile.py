@@ -23,9 +23,9 @@ from connectors.ado.normalize import iterations_from_nodes, normalize_work_item
 from connectors.jira.fields import FieldMap
 from connectors.jira.links import issue_link, remote_link
 from connectors.jira.normalize import normalize_issue
-from connectors.model import ItemRecord
 from connectors.parsing import UnreadableItem, parse_date, parse_datetime
-from tests.hostile import budget
+from connectors.records import ItemRecord
+from testkit.hostile import budget
 from tests.hostile.strings import HOSTILE
 
 DEMO = Path(__file__).resolve().parents[2] / "sandbox" / "worlds" / "demo"

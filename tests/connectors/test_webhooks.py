@@ -9,7 +9,7 @@ import pytest
 
 from connectors.ado import webhook as ado
 from connectors.jira import webhook as jira
-from connectors.webhooks import WebhookPayloadError
+from connectors.parsing import WebhookPayloadError
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "vendor" / "samples"
 JIRA_DIR = SAMPLES / "jira" / "webhooks" / "mattermost-plugin-jira"

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.hostile import budget
+from testkit.hostile import budget
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -3,8 +3,11 @@ POALIGN_PROOF=1), and no kind is a token gesture."""
 
 from __future__ import annotations
 
-from tests.hostile import budget, test_config_inputs
-from tests.hostile.generators import Secrets, count, tracker_cases, webhook_cases, world_cases
+from testkit.hostile import budget, config_cases
+from testkit.hostile.budget import count
+from testkit.hostile.tracker_cases import tracker_cases
+from testkit.hostile.webhook_cases import Secrets, webhook_cases
+from testkit.hostile.world_cases import world_cases
 
 
 def test_the_hostile_suites_generate_at_least_a_thousand_inputs() -> None:
@@ -14,7 +17,7 @@ def test_the_hostile_suites_generate_at_least_a_thousand_inputs() -> None:
         **count(webhook_cases(secrets, scale)),
         **count(tracker_cases(scale)),
         "world": len(world_cases(scale)),
-        "config": len(test_config_inputs.cases()),
+        "config": len(config_cases.cases()),
     }
     assert set(counts) == {"webhook.jira", "webhook.ado", "tracker.jira", "tracker.ado", "world", "config"}
     assert all(n >= 100 for n in counts.values()), counts

@@ -31,7 +31,7 @@ from service.evaluate import Evaluator
 from service.ingest import sync_all
 from service.store.models import Iteration, Link, Source, WorkItem
 from service.store.session import make_engine, make_sessionmaker
-from tests.hostile import budget
+from testkit.hostile import budget
 
 UNKNOWN_LINK = {"id": "10999", "name": "Frobnicates", "inward": "is frobnicated by", "outward": "frobnicates"}
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.hostile import budget
-from tests.hostile.generators import TrackerCase, jira_issues, tracker_cases
-from tests.hostile.harness import TrackerStore, bad_outcomes, check_tracker, run_tracker
+from testkit.hostile import budget
+from testkit.hostile.harness import TrackerStore, bad_outcomes, check_tracker, run_tracker
+from testkit.hostile.tracker_cases import TrackerCase, jira_issues, tracker_cases
 
 SCALE = 10.0 if budget.PROOF else 1.0
 _recorded: set[str] = set()

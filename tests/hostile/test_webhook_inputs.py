@@ -19,22 +19,14 @@ from sqlalchemy import select
 
 from connectors.ado import webhook as ado
 from connectors.jira import webhook as jira
-from connectors.webhooks import WebhookPayloadError
+from connectors.parsing import WebhookPayloadError
 from service.process import drain
 from service.store.migrate import upgrade
 from service.store.models import InboundEvent, WorkItem
-from tests.hostile import budget
-from tests.hostile.generators import (
-    ADO_HOOKS,
-    JIRA_HOOKS,
-    WebhookCase,
-    basic,
-    dumps,
-    jira_signature,
-    load_json,
-    webhook_cases,
-)
-from tests.hostile.harness import WebhookRig, bad_outcomes, post_webhook, run_webhooks, webhook_rig
+from testkit.hostile import budget
+from testkit.hostile.harness import WebhookRig, bad_outcomes, post_webhook, run_webhooks, webhook_rig
+from testkit.hostile.mutation import ADO_HOOKS, JIRA_HOOKS, dumps, load_json
+from testkit.hostile.webhook_cases import WebhookCase, basic, jira_signature, webhook_cases
 
 SCALE = 10.0 if budget.PROOF else 1.0
 _recorded: set[str] = set()

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from sandbox import World, WorldError
-from tests.hostile import budget
-from tests.hostile.generators import WorldCase, base_world, world_cases
-from tests.hostile.harness import bad_outcomes, check_world, run_worlds
+from testkit.hostile import budget
+from testkit.hostile.harness import bad_outcomes, check_world, run_worlds
+from testkit.hostile.world_cases import WorldCase, base_world, world_cases
 
 SCALE = 10.0 if budget.PROOF else 1.0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hostile import budget
+from testkit.hostile import budget
 
 SUITES = {"config", "world", "webhook.jira", "webhook.ado"}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.proof import database
-from tests.support.postgres import find_bin_dir
+from testkit.postgres import find_bin_dir
 
 
 @pytest.mark.slow

@@ -54,7 +54,7 @@ _DECODERS = frozenset(
     {"b64decode", "urlsafe_b64decode", "standard_b64decode", "unquote", "unquote_plus", "str", "bytes"}
 )
 _EQUALITY = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
-# Functions whose name looks secret but whose result is not: connectors.webhooks.token(value, n) reads
+# Functions whose name looks secret but whose result is not: connectors.parsing.token(value, n) reads
 # a short printable word (an event type, a delivery id) from a payload.
 _PUBLIC_CALLS = frozenset({"token"})
 

@@ -44,10 +44,10 @@ from sandbox.config_out import write_config
 from service.api.app import create_app
 from service.config.loader import load_config
 from service.runtime import Runtime
+from testkit.net import uvicorn_in_thread
 from tests.browser.conftest import Dialogs
 from tests.security import hostile_world
 from tests.security.hostile_world import CHIEF, EXPECTED_FINDINGS, PRODUCT_OWNERS, SHOWN, TEAMS
-from tests.support.net import uvicorn_in_thread
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
 TOKEN_ENV = "POALIGN_SEC_HOSTILE_API_TOKEN"

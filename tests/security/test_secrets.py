@@ -43,9 +43,9 @@ from service.reports.job import run_report_job
 from service.runtime import Runtime
 from service.store.models import Iteration, Source, WorkItem
 from service.store.session import make_engine
+from testkit.net import free_port, wait_until
+from testkit.readback import comments_by_marker
 from tests.security.scan import Scanner, needles
-from tests.service.annotate_support import comments_by_marker
-from tests.support.net import free_port, wait_until
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
 

@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 
 from connectors.jira.webhook import sign
 from service.api.app import create_app
-from service.api.ratelimit import WebhookLimiter
 from service.config.loader import parse_config
 from service.config.schema import WebhookConfig
 from service.runtime import Runtime
 from service.store.models import InboundEvent
-from tests.support.net import uvicorn_in_thread
+from service.webhook_limits import WebhookLimiter
+from testkit.net import uvicorn_in_thread
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "vendor" / "samples"
 JIRA_BODY = (

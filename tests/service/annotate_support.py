@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -22,25 +21,6 @@ def enable_writeback(config_path: Path, **writeback: object) -> LoadedConfig:
     data["writeback"] = {"enabled": True, **writeback}
     config_path.write_text(yaml.safe_dump(data, sort_keys=False))
     return load_config(config_path)
-
-
-def comments_by_marker(sandbox: SandboxServer) -> Counter[tuple[str, str, str]]:
-    """(source, key, fingerprint) → how many live comments carry that marker."""
-    found: Counter[tuple[str, str, str]] = Counter()
-    for site, data in sandbox.world.jira.items():
-        for issue in data.issues.values():
-            for comment in issue.comments:
-                body = comment.get("body")
-                fingerprint = fingerprint_in(adf_text(body) if isinstance(body, dict) else str(body))
-                if fingerprint:
-                    found[(f"jira-{site}", issue.key, fingerprint)] += 1
-    for org, data in sandbox.world.ado.items():
-        for item_id, item in data.items.items():
-            for comment in item.comments:
-                fingerprint = fingerprint_in(str(comment.get("text")))
-                if fingerprint and not comment.get("isDeleted"):
-                    found[(f"ado-{org}", str(item_id), fingerprint)] += 1
-    return found
 
 
 def comment_text(sandbox: SandboxServer, source: str, key: str, fingerprint: str) -> str:

@@ -26,17 +26,17 @@ from service.ingest import sync_all
 from service.store.migrate import upgrade
 from service.store.models import Annotation, Finding
 from service.store.session import make_engine, make_sessionmaker
+from testkit.readback import comments_by_marker
+from testkit.wiring import Wired, wire
 from tests.service.annotate_support import (
     ado_sprints,
     comment_text,
-    comments_by_marker,
     dependency,
     enable_writeback,
     labels_of,
     project_of,
     without,
 )
-from tests.service.sandbox_support import Wired, wire
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
 WRITES = ("POST", "PUT", "PATCH", "DELETE")

@@ -28,8 +28,8 @@ from sandbox.testing import running_sandbox
 from service.cli.main import app
 from service.evaluate import Evaluator
 from service.ingest import sync_all
-from service.snapshot import load_snapshot
-from tests.service.sandbox_support import Wired, wire
+from service.rule_inputs import load_snapshot
+from testkit.wiring import Wired, wire
 
 DEMO = Path(str(resources.files("sandbox") / "worlds" / "demo"))
 MANIFEST: dict[str, Any] = yaml.safe_load((DEMO / "expected.yaml").read_text(encoding="utf-8"))

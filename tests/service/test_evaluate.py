@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from connectors.model import ItemRecord, IterationRecord, LinkRecord
+from connectors.records import ItemRecord, IterationRecord, LinkRecord
 from service.cli.main import app
 from service.config.loader import parse_config
 from service.evaluate import Evaluator, suppress

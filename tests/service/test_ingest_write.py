@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.jira.fields import discover
 from connectors.jira.normalize import normalize_issue
-from connectors.model import ItemRecord, LinkRecord
+from connectors.records import ItemRecord, LinkRecord
 from service.config.loader import parse_config
 from service.ingest import IngestContext, SyncResult, write_page
 from service.store import items as store

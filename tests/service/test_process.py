@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.webhooks import WebhookEvent
+from connectors.records import WebhookEvent
 from sandbox.testing import running_sandbox, small_world
 from service.ingest import sync_all
 from service.process import drain, is_echo
@@ -17,7 +17,7 @@ from service.runtime import Runtime
 from service.scheduler import DrainWorker
 from service.store import inbox
 from service.store.models import Finding, InboundEvent, JobRun, WorkItem
-from tests.service.sandbox_support import wire
+from testkit.wiring import wire
 
 OWNED = frozenset({"poalign-dependency-clash", "poalign-priority-conflict", "poalign-dod-gap"})
 

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sandbox.testing import running_sandbox, small_world
 from service.store.models import InboundEvent, JobRun
 from service.store.session import make_engine, make_sessionmaker
-from tests.service.annotate_support import comments_by_marker
-from tests.service.sandbox_support import wire
+from testkit.net import free_port, wait_until
+from testkit.readback import comments_by_marker
+from testkit.wiring import wire
 from tests.service.test_service_e2e import POALIGN
-from tests.support.net import free_port, wait_until
 
 
 def settle(factory: sessionmaker[Session]) -> bool:

@@ -19,9 +19,10 @@ from service.annotate import deliver, deployments_of, plan, writers_for
 from service.evaluate import Evaluator
 from service.ingest import sync_all
 from service.store.models import Finding, InboundEvent
-from tests.service.annotate_support import ado_sprints, comments_by_marker, enable_writeback
-from tests.service.sandbox_support import wire
-from tests.support.net import free_port, wait_until
+from testkit.net import free_port, wait_until
+from testkit.readback import comments_by_marker
+from testkit.wiring import wire
+from tests.service.annotate_support import ado_sprints, enable_writeback
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
 

@@ -18,7 +18,8 @@ from service.ingest import sync_all
 from service.store.migrate import upgrade
 from service.store.models import WorkItem
 from service.store.session import make_engine, make_sessionmaker
-from tests.service.sandbox_support import store_state, wire
+from testkit.readback import store_state
+from testkit.wiring import wire
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
 

@@ -16,7 +16,9 @@ from service.sources import settings_for
 from service.store.migrate import upgrade
 from service.store.models import Link, Source, SyncRun, WorkItem
 from service.store.session import make_engine, make_sessionmaker
-from tests.service.sandbox_support import Wired, sandbox_for_test, store_state
+from testkit.readback import store_state
+from testkit.wiring import Wired
+from tests.service.sandbox_support import sandbox_for_test
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from sandbox.testing import running_sandbox
 from service.evaluate import Evaluator
 from service.ingest import sync_all
 from service.store.models import Link, Source, WorkItem
-from tests.service.sandbox_support import Wired, wire
+from testkit.wiring import Wired, wire
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "vendor" / "samples"
 DEMO = SAMPLES / "ado" / "workitems" / "azure-devops-demo-generator"

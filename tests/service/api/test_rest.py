@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from connectors.model import ItemRecord, IterationRecord, LinkRecord
+from connectors.records import ItemRecord, IterationRecord, LinkRecord
 from service.ingest import SyncResult, write_page
 from service.runtime import Runtime
 from service.store.base import utcnow

@@ -26,7 +26,7 @@ from service.ingest import sync_all
 from service.reports import create_report, render
 from service.store.base import utcnow
 from service.store.models import Finding
-from tests.service.sandbox_support import Wired, wire
+from testkit.wiring import Wired, wire
 
 DEMO = Path(str(resources.files("sandbox") / "worlds" / "demo"))
 MANIFEST: dict[str, Any] = yaml.safe_load((DEMO / "expected.yaml").read_text(encoding="utf-8"))

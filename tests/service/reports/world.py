@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.model import ItemRecord, IterationRecord, LinkRecord
+from connectors.records import ItemRecord, IterationRecord, LinkRecord
 from service.config.loader import LoadedConfig, parse_config
 from service.evaluate import Evaluator
 from service.ingest import IngestContext, SyncResult, write_page

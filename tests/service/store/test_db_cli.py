@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from service.cli.main import app
-from tests.support.postgres import PostgresServer
+from testkit.postgres import PostgresServer
 
 runner = CliRunner()
 

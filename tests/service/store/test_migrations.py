@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, inspect, text
 from service.store.base import Base
 from service.store.migrate import current_revision, downgrade, head_revision, upgrade
 from service.store.session import make_engine
-from tests.support.postgres import PostgresServer
+from testkit.postgres import PostgresServer
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 PROOF = os.environ.get("POALIGN_PROOF", "").strip() not in ("", "0", "false", "no")
 MINIMUM_TOTAL = 1_000  # what `make test` alone must generate, across every kind
@@ -35,3 +36,11 @@ def write_report(path: str | Path) -> None:
         + "\n",
         encoding="utf-8",
     )
+
+
+def count(cases: list[Any]) -> dict[str, int]:
+    """How many cases of each category."""
+    tally: dict[str, int] = {}
+    for case in cases:
+        tally[case.category] = tally.get(case.category, 0) + 1
+    return tally

@@ -23,9 +23,12 @@ MAX_BATCH = 500
 
 @dataclass
 class Pending:
+    """One verified delivery: its identity, the event parsed at intake (JSON text), the raw request."""
+
     source_id: int
     delivery_id: str
     event_type: str
+    event_json: str
     headers: dict[str, str]
     body: bytes
     done: Future[bool] = field(default_factory=Future)
@@ -38,11 +41,8 @@ class IntakeWriter:
         self._thread = threading.Thread(target=self._run, name="poalign-intake", daemon=True)
         self._thread.start()
 
-    async def store(
-        self, source_id: int, delivery_id: str, event_type: str, headers: dict[str, str], body: bytes
-    ) -> bool:
+    async def store(self, pending: Pending) -> bool:
         """True when this delivery is new, False for a duplicate; after the commit that made it durable."""
-        pending = Pending(source_id, delivery_id, event_type, headers, body)
         self._queue.put(pending)
         return await asyncio.wrap_future(pending.done)
 
@@ -73,7 +73,14 @@ class IntakeWriter:
                 created = inbox.enqueue_many(
                     session,
                     [
-                        (item.source_id, item.delivery_id, item.event_type, item.headers, item.body)
+                        (
+                            item.source_id,
+                            item.delivery_id,
+                            item.event_type,
+                            item.headers,
+                            item.body,
+                            item.event_json,
+                        )
                         for item in batch
                     ],
                 )

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.support.net import free_port
+from testkit.net import free_port
 
 HOW_TO_ENABLE = (
     "PostgreSQL tests need initdb and pg_ctl: install them with `apt-get install -y postgresql` "

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
+
+from connectors.parsing import WebhookPayloadError
 
 StateCategory = Literal["todo", "in_progress", "done", "removed"]
 ItemType = Literal["epic", "feature", "story", "task", "bug", "other"]
@@ -90,10 +93,53 @@ class Page:
     iterations: tuple[IterationRecord, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class CommentRef:
-    """A comment poalign keeps on an item: the tracker's id and the marker that identifies it."""
+@dataclass(frozen=True)
+class FullSync:
+    """A full read: every key the tracker lists now, then the pages with the details.
 
-    comment_id: str
-    body: str
-    marker: str | None = None
+    The listing comes first and complete: it is the progress total, and a stored key missing from it is
+    gone (a search has no tombstones).
+    """
+
+    keys: frozenset[str]
+    pages: Iterator[Page]
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A delivery, reduced to what processing needs.
+
+    `items` are the keys/ids whose current state must be re-read (payloads can be partial or stale);
+    `deleted` the ones the tracker says are gone. `changed_fields` and `actor` feed the echo guard.
+    """
+
+    delivery_id: str
+    event_type: str
+    items: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    changed_fields: tuple[str, ...] = ()
+    actor: str | None = None
+    comment_author: str | None = None
+    comment_body: str | None = None
+    timestamp_ms: int | None = None
+    ignored: bool = False
+    labels_added: tuple[str, ...] = ()
+    labels_removed: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        """The event as ASCII JSON text, so any store keeps it: a body's NUL or lone surrogate becomes an
+        escape (PostgreSQL refuses both as text)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return json.dumps(fields, ensure_ascii=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> WebhookEvent:
+        """The event `to_json` wrote, or a WebhookPayloadError for text it did not write."""
+        try:
+            data = json.loads(text)
+            fields: dict[str, Any] = {
+                name: tuple(v) if isinstance(v, list) else v for name, v in data.items()
+            }
+            return cls(**fields)
+        except (ValueError, TypeError, AttributeError, RecursionError) as error:
+            raise WebhookPayloadError(f"stored event is unreadable: {error}") from None

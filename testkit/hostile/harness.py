@@ -24,8 +24,8 @@ from sqlalchemy import select
 from connectors.ado.normalize import normalize_work_item
 from connectors.jira.fields import discover
 from connectors.jira.normalize import normalize_issue
-from connectors.model import ItemRecord
 from connectors.parsing import UnreadableItem
+from connectors.records import ItemRecord
 from sandbox import SandboxServer, World, WorldError
 from sandbox.config_out import build_config
 from sandbox.jira.defaults import default_fields
@@ -37,13 +37,10 @@ from service.process import drain
 from service.runtime import Runtime
 from service.store.models import InboundEvent
 from service.store.session import make_engine, make_sessionmaker
-from tests.hostile.generators import (
-    Secrets,
-    TrackerCase,
-    WebhookCase,
-    WorldCase,
-)
-from tests.service.sandbox_support import wire
+from testkit.hostile.tracker_cases import TrackerCase
+from testkit.hostile.webhook_cases import Secrets, WebhookCase
+from testkit.hostile.world_cases import WorldCase
+from testkit.wiring import wire
 
 BAD = frozenset({"5xx", "crash", "unnamed", "wrong"})
 # Words that say "something failed" without saying what.

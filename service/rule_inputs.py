@@ -1,57 +1,26 @@
-"""From the store to the rules: load a Snapshot, and build the rules' Policy from the config."""
+"""From the store and the config to the rules' inputs: a Snapshot of the items, and the Policy."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rules.model import DodCheck, Edge, Item, Iteration, Policy, RuleSettings, Team
+from rules.model import DodCheck, Edge, Item, Iteration, Policy, RuleSettings, Severity, Team
 from rules.snapshot import Snapshot
 from service.config.schema import Config, DodCheckConfig
-from service.store.models import Iteration as IterationRow
-from service.store.models import Link, Source, WorkItem
-from service.store.models import Team as TeamRow
+from service.store import runs, snapshot_rows, teams
+from service.store.snapshot_rows import ItemRow
 
-EDGE_KINDS = ("depends_on", "relates", "duplicates")
-_ITEM_COLUMNS = (
-    WorkItem.id,
-    WorkItem.source_id,
-    WorkItem.key,
-    WorkItem.url,
-    WorkItem.team_id,
-    WorkItem.item_type,
-    WorkItem.title,
-    WorkItem.raw_type,
-    WorkItem.raw_state,
-    WorkItem.state_category,
-    WorkItem.resolution,
-    WorkItem.raw_priority,
-    WorkItem.priority,
-    WorkItem.rank,
-    WorkItem.parent_key,
-    WorkItem.iteration_id,
-    WorkItem.target_date,
-    WorkItem.due_date,
-    WorkItem.release_name,
-    WorkItem.release_date,
-    WorkItem.labels,
-    WorkItem.story_points,
-    WorkItem.extra_fields,
-    WorkItem.tracker_created_at,
-    WorkItem.tracker_updated_at,
-    WorkItem.done_at,
-    WorkItem.deleted,
-    WorkItem.change_seq,
-)
+if TYPE_CHECKING:
+    from service.store.snapshot_rows import EdgeRow
 
 
 def dod_check(config: DodCheckConfig) -> DodCheck:
     values: list[str] = list(config.values or [])
-    kind = config.check
+    kind: str = config.check
     if kind == "label_present" and config.label:
         values.append(config.label)
     if kind == "linked_item_of_type":
@@ -72,7 +41,8 @@ def build_policy(config: Config) -> Policy:
     options: dict[str, Any] = {
         "chief_product_owner": config.chief_product_owner,
         "rules": {
-            code: RuleSettings(enabled=s.enabled, severity=s.severity) for code, s in policy.rules.items()
+            code: RuleSettings(enabled=s.enabled, severity=Severity.parse(s.severity) if s.severity else None)
+            for code, s in policy.rules.items()
         },
         "team_dod": {
             team: tuple(dod_check(c) for c in p.definition_of_done)
@@ -103,9 +73,9 @@ class SnapshotLoader:
     """Reads rows and turns them into rule inputs; remembers the id → name lookups between loads."""
 
     def __init__(self, session: Session) -> None:
-        self.sources = {row.id: row.name for row in session.scalars(select(Source))}
-        team_rows = session.scalars(select(TeamRow)).all()
-        self.team_names = {row.id: row.name for row in team_rows}
+        self.sources = runs.source_names(session)
+        team_rows = teams.by_id(session).values()
+        self.team_names: dict[int | None, str] = {row.id: row.name for row in team_rows}
         self.teams = {
             row.name: Team(row.name, row.product_owner, self.sources.get(row.source_id)) for row in team_rows
         }
@@ -117,7 +87,7 @@ class SnapshotLoader:
         if iteration_id is None:
             return None
         if iteration_id not in self.iterations:
-            row = self._session.get(IterationRow, iteration_id)
+            row = snapshot_rows.iteration(self._session, iteration_id)
             if row is None:
                 return None
             self.iterations[iteration_id] = Iteration(
@@ -129,7 +99,7 @@ class SnapshotLoader:
         return self.iterations[iteration_id]
 
     def load_iterations(self) -> None:
-        for row in self._session.scalars(select(IterationRow)):
+        for row in snapshot_rows.iterations(self._session):
             self.iterations[row.id] = Iteration(
                 f"{self.sources.get(row.source_id)}:{row.external_id}",
                 row.name,
@@ -137,7 +107,7 @@ class SnapshotLoader:
                 row.finish_date,
             )
 
-    def items(self, rows: Iterable[Any]) -> list[Item]:
+    def items(self, rows: Iterable[ItemRow]) -> list[Item]:
         built = []
         for row in rows:
             source = self.sources[row.source_id]
@@ -176,7 +146,7 @@ class SnapshotLoader:
             )
         return built
 
-    def edges(self, rows: Iterable[Any]) -> dict[str, list[Edge]]:
+    def edges(self, rows: Iterable[EdgeRow]) -> dict[str, list[Edge]]:
         """Edges grouped by the item whose tracker reported them."""
         grouped: dict[str, list[Edge]] = {}
         for origin_item_id, kind, raw_type, origin_is_from, other_ref in rows:
@@ -188,20 +158,14 @@ class SnapshotLoader:
         return grouped
 
 
-def _link_query() -> Any:
-    return select(Link.origin_item_id, Link.kind, Link.raw_type, Link.origin_is_from, Link.other_ref).where(
-        Link.kind.in_(EDGE_KINDS)
-    )
-
-
 def load_snapshot(session: Session, config: Config, today: date) -> tuple[Snapshot, int]:
     """The whole store as a Snapshot, and the highest change number it contains."""
     loader = SnapshotLoader(session)
     loader.load_iterations()
-    rows = session.execute(select(*_ITEM_COLUMNS)).all()
+    rows = snapshot_rows.item_rows(session)
     items = loader.items(rows)
     last_seq = max((row.change_seq for row in rows), default=0)
-    edges = loader.edges(session.execute(_link_query()))
+    edges = loader.edges(snapshot_rows.edge_rows(session))
     snapshot = Snapshot(
         items, (edge for group in edges.values() for edge in group), loader.teams, build_policy(config), today
     )
@@ -211,16 +175,10 @@ def load_snapshot(session: Session, config: Config, today: date) -> tuple[Snapsh
 def load_changes(session: Session, after_seq: int) -> tuple[list[Item], dict[str, list[Edge]], int]:
     """Items changed since `after_seq`, with every edge they report (empty list: they report none now)."""
     loader = SnapshotLoader(session)
-    rows = session.execute(select(*_ITEM_COLUMNS).where(WorkItem.change_seq > after_seq)).all()
+    rows = snapshot_rows.item_rows(session, changed_after=after_seq)
     if not rows:
         return [], {}, after_seq
     items = loader.items(rows)
-    ids = [row.id for row in rows]
     edges: dict[str, list[Edge]] = {item.ref: [] for item in items}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for origin, group in loader.edges(
-            session.execute(_link_query().where(Link.origin_item_id.in_(chunk)))
-        ).items():
-            edges[origin] = group
+    edges.update(loader.edges(snapshot_rows.edge_rows(session, [row.id for row in rows])))
     return items, edges, max(row.change_seq for row in rows)

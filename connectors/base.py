@@ -1,0 +1,143 @@
+"""The tracker boundary: what every tracker kind implements, and the entry it registers with.
+
+The service talks to trackers only through these protocols and `connectors.registry`: reading (full and
+incremental streams, re-reads by key), writing (poalign's comments and owned labels), webhooks (verify,
+parse once) and rendering (finding → comment body). A tracker kind is a folder under `connectors/` whose
+`tracker.py` builds a `Tracker`, plus one `register` line in `connectors.registry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from connectors.annotations import FindingView
+from connectors.records import FullSync, ItemRecord, Page, WebhookEvent
+from connectors.retry import CallStats
+from connectors.settings import SourceSettings
+
+# The stored `updated` of every key of a source: a reader re-reads what it fetches separately (Jira's
+# remote links) only for items that are new or changed since.
+StoredVersions = Mapping[str, datetime | None]
+
+
+class TrackerReader(Protocol):
+    """Reads one source's items. Errors are connectors.errors classes; records are connectors.records."""
+
+    def full(self, projects: Sequence[str], stored: StoredVersions) -> FullSync:
+        """Every item of the projects: the complete listing of keys at once, then the pages."""
+        ...
+
+    def incremental(self, projects: Sequence[str], since: datetime, stored: StoredVersions) -> Iterator[Page]:
+        """Items changed at or after `since` (minus the source's lookback), in pages ordered so that each
+        page's watermark never passes an item not yet yielded; deletions ride on a page's deleted_ids."""
+        ...
+
+    def fetch(self, keys: Sequence[str]) -> tuple[list[ItemRecord], list[str]]:
+        """Re-read items by key or id (webhook processing): the records, and the keys that are gone."""
+        ...
+
+
+@runtime_checkable
+class ScopeQueries(Protocol):
+    """A reader whose teams may be scoped by a query (a team's `scope.jql`): which keys it selects.
+
+    Implemented by the readers of kinds whose `Tracker.scope_keys` include "jql".
+    """
+
+    def keys_matching(self, project: str, query: str, keys: Sequence[str] = ()) -> set[str]:
+        """Keys of the project's items the query selects (among `keys` only, when given)."""
+        ...
+
+
+class TrackerWriter(Protocol):
+    """Write-back to one source: poalign's comments, found again by their marker, and its owned labels.
+
+    `body` is the text the kind's renderer made (stored and hashed by the service): turning it into what
+    the tracker's API takes is the writer's business.
+    """
+
+    @property
+    def deployment(self) -> str | None:
+        """What the tracker says it is, one of `Tracker.deployments`; None for a kind with one deployment."""
+        ...
+
+    def our_comments(self, key: str, project: str | None) -> dict[str, str]:
+        """fingerprint → comment id, for the comments poalign wrote on the item (read back from the tracker)."""
+        ...
+
+    def post(self, key: str, project: str | None, body: str, fingerprint: str) -> str:
+        """Create the comment at most once, even when an answer is lost (connectors.annotations.post_once)."""
+        ...
+
+    def edit(self, key: str, project: str | None, comment_id: str, body: str) -> None: ...
+
+    def delete(self, key: str, project: str | None, comment_id: str) -> None: ...
+
+    def labels(self, key: str, project: str | None, add: list[str], remove: list[str]) -> None:
+        """Add and remove these labels (tags) only: the team's own are never touched."""
+        ...
+
+
+class CommentRenderer(Protocol):
+    def comment(self, view: FindingView, deployment: str | None) -> str:
+        """The finding as a comment body for this deployment (None: the kind's default), as text."""
+        ...
+
+
+@dataclass(frozen=True)
+class WebhookSecrets:
+    """A source's webhook settings with the secrets resolved from the environment (None: not set)."""
+
+    secret: str | None = None
+    username: str | None = None
+    password: str | None = None
+    header: str | None = None  # the name of a header carrying `secret`, for trackers that sign nothing
+
+    def __repr__(self) -> str:  # never print a secret, even in a traceback's locals
+        return f"WebhookSecrets(header={self.header!r}, ...)"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a delivery is not trusted: `reason` is said to the sender (401). `hint` is set when the source
+    has nothing configured to verify with, and says what to configure (logged as an error)."""
+
+    reason: str
+    hint: str | None = None
+
+
+class WebhookReceiver(Protocol):
+    summary: str  # the route's one-line description (OpenAPI)
+
+    def verify(self, body: bytes, headers: Mapping[str, str], secrets: WebhookSecrets) -> Refusal | None:
+        """None when the raw body and headers prove the delivery authentic (constant-time compares; no
+        configured secret means nothing is trusted); otherwise why not."""
+        ...
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent:
+        """The delivery as an event, or a connectors.parsing.WebhookPayloadError saying what is wrong."""
+        ...
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """One tracker kind: how to reach it, and the facts about it the service must not hard-code."""
+
+    kind: str  # the config's `kind:` and the webhook path segment
+    reader: Callable[[SourceSettings, CallStats | None], TrackerReader]
+    writer: Callable[[SourceSettings], TrackerWriter]
+    webhooks: WebhookReceiver
+    renderer: CommentRenderer
+    # A raw priority (lower case) → 1 (highest) .. 5 (lowest), unless the config says otherwise.
+    priority_scale: Mapping[str, int]
+    # A regex of an item's URL path after the source's base URL; group 1 is the item's key.
+    item_url_path: str
+    # TeamScope keys besides `project` that apply to this kind ("jql" needs a ScopeQueries reader).
+    scope_keys: frozenset[str] = field(default_factory=frozenset)
+    # The config's `deployment:` values this kind knows (empty: the key does not apply).
+    deployments: tuple[str, ...] = ()
+    # Said when basic auth has no user but this kind needs one; {user_env} is the configured variable.
+    basic_auth_without_user: str | None = None

@@ -1,0 +1,1 @@
+"""The HTTP side of the service: webhook intake, the REST API and health, as FastAPI routers."""

@@ -1,0 +1,70 @@
+"""Sync runs, job runs, and each source's freshness (when it last synced, whether it is stale)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Result, delete, select
+from sqlalchemy.orm import Session
+
+from service.store.models import JobRun, Source, SyncRun
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # A DML statement's result is a CursorResult at run time; the typed API says only Result.
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- sources --------------------------------------------------------------------------------------
+def sources(session: Session) -> Sequence[Source]:
+    """Every stored source, by name."""
+    return session.scalars(select(Source).order_by(Source.name)).all()
+
+
+def source_names(session: Session) -> dict[int, str]:
+    rows = session.execute(select(Source.id, Source.name))
+    return {source_id: name for source_id, name in rows}  # noqa: C416 (a Result is not a mapping)
+
+
+def stale_source_names(session: Session) -> list[str]:
+    return list(session.scalars(select(Source.name).where(Source.stale.is_(True)).order_by(Source.name)))
+
+
+# -- sync runs ------------------------------------------------------------------------------------
+def recent_sync_runs(session: Session, limit: int) -> Sequence[SyncRun]:
+    """The last `limit` sync runs, newest first."""
+    return session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()
+
+
+def forget_runs_before(session: Session, cutoff: datetime) -> tuple[int, int]:
+    """Delete sync runs and job runs started before `cutoff`; returns how many of each."""
+    syncs = session.execute(delete(SyncRun).where(SyncRun.started_at < cutoff))
+    jobs = session.execute(delete(JobRun).where(JobRun.started_at < cutoff))
+    return _rowcount(syncs), _rowcount(jobs)
+
+
+# -- job runs -------------------------------------------------------------------------------------
+def job_ran_since(session: Session, job: str, since: datetime) -> bool:
+    """Whether a run of `job` (by any process) started after `since` and did not fail or skip."""
+    recent = session.scalar(
+        select(JobRun.id)
+        .where(JobRun.job == job, JobRun.status.in_(("ok", "running")), JobRun.started_at > since)
+        .limit(1)
+    )
+    return recent is not None
+
+
+def start_job_run(session: Session, job: str, process: str, at: datetime) -> int:
+    """Record a run as running; returns its id."""
+    record = JobRun(job=job, process=process, started_at=at)
+    session.add(record)
+    session.flush()
+    return record.id
+
+
+def finish_job_run(session: Session, run_id: int, status: str, detail: dict[str, Any], at: datetime) -> None:
+    row = session.get(JobRun, run_id)
+    if row is not None:
+        row.status, row.finished_at, row.detail = status, at, detail

@@ -54,7 +54,7 @@ def build(url: str, n_items: int, n_teams: int) -> dict[str, Any]:
                 for s in sources
             ],
         )
-        source_ids = dict(connection.execute(select(Source.name, Source.id)).all())  # type: ignore[arg-type]
+        source_ids = dict(connection.execute(select(Source.name, Source.id)).all())
         connection.execute(
             insert(Team.__table__),
             [
@@ -67,7 +67,7 @@ def build(url: str, n_items: int, n_teams: int) -> dict[str, Any]:
                 for t in teams
             ],
         )
-        team_ids = dict(connection.execute(select(Team.name, Team.id)).all())  # type: ignore[arg-type]
+        team_ids = dict(connection.execute(select(Team.name, Team.id)).all())
         iterations = {item.iteration.id: (item.source, item.iteration) for item in items if item.iteration}
         connection.execute(
             insert(Iteration.__table__),
@@ -82,7 +82,7 @@ def build(url: str, n_items: int, n_teams: int) -> dict[str, Any]:
                 for iid, (source, it) in iterations.items()
             ],
         )
-        iteration_ids = dict(connection.execute(select(Iteration.external_id, Iteration.id)).all())  # type: ignore[arg-type]
+        iteration_ids = dict(connection.execute(select(Iteration.external_id, Iteration.id)).all())
         rows = [
             {
                 "source_id": source_ids[item.source],

@@ -70,8 +70,19 @@ def _config(directory: Path) -> Path:
 
 
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", value)
+    if match is None:
+        raise RuntimeError(f"wrk printed a duration this bench cannot read: {value!r}")
+    number, unit = match.groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _wrk_figure(pattern: str, text: str) -> str:
+    """The first group of `pattern` in wrk's report; a report without it is from a wrk we do not know."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError(f"wrk's report has nothing matching {pattern!r}:\n{text}")
+    return match.group(1)
 
 
 def _wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
@@ -91,11 +102,11 @@ def _wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
     )
     text = result.stdout
     figures = {
-        "requests": float(re.search(r"(\d+) requests in", text).group(1)),  # type: ignore[union-attr]
-        "seconds": float(re.search(r"requests in ([\d.]+)s", text).group(1)),
-    }  # type: ignore[union-attr]
+        "requests": float(_wrk_figure(r"(\d+) requests in", text)),
+        "seconds": float(_wrk_figure(r"requests in ([\d.]+)s", text)),
+    }
     for percentile in ("50", "99"):
-        figures[f"p{percentile}_ms"] = _ms(re.search(rf"{percentile}%\s+(\S+)", text).group(1))  # type: ignore[union-attr]
+        figures[f"p{percentile}_ms"] = _ms(_wrk_figure(rf"{percentile}%\s+(\S+)", text))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     if errors:
         raise RuntimeError(f"{errors.group(1)} deliveries were not accepted:\n{text}")

@@ -167,7 +167,7 @@ class Snapshot:
     def memo(self, key: object, compute: Callable[[], T]) -> T:
         """Derived data shared by rules within one state of the snapshot (dropped by `apply`)."""
         try:
-            return self._memo[key]  # type: ignore[return-value]
+            return self._memo[key]  # type: ignore[return-value]  # stored by compute() for this key, so a T
         except KeyError:
             value = self._memo[key] = compute()
             return value

@@ -136,10 +136,10 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
                 for row in rows:
                     outcome[row.id] = ("retry", message)
         for row in events:
-            status, error = outcome.get(row.id, ("done", None))
+            status, reason = outcome.get(row.id, ("done", None))
             if status == "retry":
                 row.attempts += 1
-                row.error = error
+                row.error = reason
                 if row.attempts >= MAX_ATTEMPTS:
                     row.status, row.processed_at, row.processed_by = "failed", utcnow(), PROCESS
                     summary.failed += 1
@@ -147,7 +147,7 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
                     row.next_attempt_at = utcnow() + timedelta(seconds=min(600, 5 * 2**row.attempts))
                     summary.retried += 1
                 continue
-            row.status, row.error, row.processed_at, row.processed_by = status, error, utcnow(), PROCESS
+            row.status, row.error, row.processed_at, row.processed_by = status, reason, utcnow(), PROCESS
             row.attempts += 1
             if status == "ignored":
                 summary.ignored += 1

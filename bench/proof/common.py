@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import httpx
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox import SandboxServer, World
 from sandbox.config_out import write_config
@@ -78,7 +79,7 @@ class Stage:
         return cls(directory, url, sandbox, load_config(path))
 
     @property
-    def factory(self):  # type: ignore[no-untyped-def]
+    def factory(self) -> sessionmaker[Session]:
         return make_sessionmaker(make_engine(self.database_url))
 
     def close(self) -> None:
@@ -92,7 +93,7 @@ class Service:
     config: Path
     port: int = field(default_factory=free_port)
     scheduler: bool = False
-    process: subprocess.Popen | None = None  # type: ignore[type-arg]
+    process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
 
     def start(self) -> Service:
@@ -268,7 +269,7 @@ def duplicate_comments(stage: Stage) -> int:
     return sum(count - 1 for count in comments_by_marker(stage.sandbox).values() if count > 1)
 
 
-def run_cli(config: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+def run_cli(config: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [POALIGN, *args, "--config", str(config)],
         capture_output=True,

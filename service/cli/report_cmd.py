@@ -51,8 +51,8 @@ def report(
     factory = open_store(loaded)
     if evaluate:
         summary, _ = Evaluator(factory, loaded.config).full()
-        for error in summary.errors:
-            err_console.print(f"[red]rule failed[/]: {error}", markup=True)
+        for failure in summary.errors:
+            err_console.print(f"[red]rule failed[/]: {failure}", markup=True)
     if out is not None:
         try:
             stored = write_report(factory, loaded.config, out, output=output, since=since_at)

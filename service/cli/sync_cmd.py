@@ -7,7 +7,7 @@ import threading
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit
@@ -19,7 +19,7 @@ from service.ingest import SyncResult, sync_all
 class _RichProgress(SyncProgress):
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
-        self._tasks: dict[str, int] = {}
+        self._tasks: dict[str, TaskID] = {}
         self._lock = threading.Lock()
 
     def start(self, source: str, total: int | None) -> None:

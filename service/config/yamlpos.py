@@ -161,7 +161,7 @@ class _Walk:
         anchor = getattr(event, "anchor", None)
         if isinstance(event, yaml.AliasEvent):
             if anchor not in self.anchors:
-                line = event.start_mark.line + 1
+                line = _line(event)
                 raise YamlSyntaxError(
                     f"{filename}:{line}: alias *{anchor} names no anchor defined above it", line, self.path
                 )
@@ -180,7 +180,7 @@ class _Walk:
             if not self.frames[-1][0]:
                 self.frames[-1][1] = 0
             if len(self.frames) > MAX_DEPTH:
-                line = event.start_mark.line + 1
+                line = _line(event)
                 raise YamlSyntaxError(
                     f"{filename}:{line}: nested more than {MAX_DEPTH} levels deep", line, self.path[:4]
                 )
@@ -189,17 +189,22 @@ class _Walk:
             self._value_done()
 
 
+def _line(event: yaml.Event) -> int:
+    """1-based line of `event`. The parser marks every event it emits; the stubs allow a mark of None."""
+    return event.start_mark.line + 1 if event.start_mark is not None else 0
+
+
 def _walk(text: str, filename: str | Path, until: int | None = None) -> _Walk:
     """Walk the events of `text` (up to character index `until`); YAML errors propagate with the
     walker's path attached as `error.poalign_path`."""
     walk = _Walk()
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if until is not None and event.start_mark.index >= until:
+            if until is not None and event.start_mark is not None and event.start_mark.index >= until:
                 break
             walk.feed(event, filename)
     except yaml.YAMLError as error:
-        error.poalign_path = walk.path  # type: ignore[attr-defined]
+        error.poalign_path = walk.path  # type: ignore[attr-defined]  # PyYAML's errors declare no such field
         raise
     return walk
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from rules import DodCheck, Edge, Item, Iteration, Policy, Snapshot, Team
 
@@ -67,7 +68,10 @@ class World:
         return Snapshot(list(self.items.values()), edges, TEAMS, self.policy, TODAY)
 
 
-def _maybe(rng: random.Random, value: object, chance: float = 0.5) -> object:
+T = TypeVar("T")
+
+
+def _maybe(rng: random.Random, value: T, chance: float = 0.5) -> T | None:
     return value if rng.random() < chance else None
 
 
@@ -88,15 +92,15 @@ def random_item(rng: random.Random, ref: str, pool: list[str]) -> Item:
         state_category=state,
         resolution=rng.choice(RESOLUTIONS) if state in ("done", "removed") else None,
         priority=rng.choice((1, 1, 2, 3, 4, 5, None)),
-        rank=_maybe(rng, f"{rng.randint(0, 30):03d}", 0.8),  # type: ignore[arg-type]
-        parent=_maybe(rng, rng.choice(parent_pool), 0.6),  # type: ignore[arg-type]
-        iteration=_maybe(rng, rng.choice(ITERATIONS), 0.6),  # type: ignore[arg-type]
-        target_date=_maybe(rng, day, 0.2),  # type: ignore[arg-type]
-        due_date=_maybe(rng, day + timedelta(days=rng.randint(-10, 10)), 0.15),  # type: ignore[arg-type]
+        rank=_maybe(rng, f"{rng.randint(0, 30):03d}", 0.8),
+        parent=_maybe(rng, rng.choice(parent_pool), 0.6),
+        iteration=_maybe(rng, rng.choice(ITERATIONS), 0.6),
+        target_date=_maybe(rng, day, 0.2),
+        due_date=_maybe(rng, day + timedelta(days=rng.randint(-10, 10)), 0.15),
         release="R1" if rng.random() < 0.1 else None,
-        release_date=_maybe(rng, day + timedelta(days=30), 0.1),  # type: ignore[arg-type]
+        release_date=_maybe(rng, day + timedelta(days=30), 0.1),
         labels=frozenset(rng.sample(("reviewed", "ux", "api"), rng.randint(0, 2))),
-        story_points=_maybe(rng, float(rng.randint(0, 8)), 0.6),  # type: ignore[arg-type]
+        story_points=_maybe(rng, float(rng.randint(0, 8)), 0.6),
         fields={"AC": rng.choice(("", "Given...", None)), "DoD": rng.choice(("2/2", "1/2", None))},
         updated=datetime.combine(TODAY - timedelta(days=rng.randint(0, 400)), datetime.min.time()),
         deleted=rng.random() < 0.05,

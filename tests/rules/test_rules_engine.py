@@ -225,10 +225,11 @@ def test_removing_an_item_drops_its_own_links_and_leaves_others_dangling() -> No
 )
 def test_policy_refuses_nonsense(changes: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        Policy(**changes)  # type: ignore[arg-type]
+        Policy(**changes)  # type: ignore[arg-type]  # values of any type: refusing them is the test
 
 
 def test_empty_policy_normalizes_config_values() -> None:
+    # lists, as a config hands them: Policy normalizes them to the frozen types it declares
     policy = Policy(dropped_resolutions=["WON’T  Do"], team_dod={"A": []})  # type: ignore[arg-type]
     assert policy.dropped_resolutions == frozenset({"won't do"})
     assert policy.team_dod == {"A": ()}

@@ -66,7 +66,7 @@ def test_serve_prints_urls_and_writes_a_config_poalign_accepts(tmp_path: Path) -
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            line = proc.stdout.readline()  # type: ignore[union-attr]
+            line = proc.stdout.readline()  # type: ignore[union-attr]  # stdout=PIPE above
             if not line:
                 break
             lines.append(line)

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -125,9 +126,9 @@ def routes(client: TestClient) -> list[tuple[str, str]]:
     try:  # FastAPI >= 0.130 includes routers lazily: app.routes holds them unexpanded
         from fastapi.routing import iter_route_contexts
     except ImportError:  # pragma: no cover - older FastAPI lists every route in app.routes
-        listed = list(client.app.routes)  # type: ignore[attr-defined]
+        listed = list(client.app.routes)  # type: ignore[attr-defined]  # TestClient types app as any ASGI app
     else:
-        listed = list(iter_route_contexts(client.app.routes))  # type: ignore[attr-defined]
+        listed = list(iter_route_contexts(client.app.routes))  # type: ignore[attr-defined]  # as above
     found = set()
     for route in listed:
         methods = getattr(route, "methods", None)
@@ -145,12 +146,12 @@ def concrete(path: str) -> str:
     return path
 
 
-def refused(method: str, path: str, response: object) -> bool:
-    status = response.status_code  # type: ignore[attr-defined]
+def refused(method: str, path: str, response: httpx.Response) -> bool:
+    status = response.status_code
     if path.startswith("/dashboard"):  # pages send people to the login form instead
-        location = response.headers.get("location", "")  # type: ignore[attr-defined]
+        location = response.headers.get("location", "")
         return status == 303 and location.startswith("/login?next=")
-    return status in (401, 403) and "bearer" in response.headers.get("www-authenticate", "").lower()  # type: ignore[attr-defined]
+    return status in (401, 403) and "bearer" in response.headers.get("www-authenticate", "").lower()
 
 
 def audit(client: TestClient) -> tuple[int, list[str]]:
@@ -210,7 +211,7 @@ def test_a_route_added_without_the_token_check_is_caught(client: TestClient) -> 
     def leak() -> dict[str, str]:
         return {"findings": "all of them"}
 
-    client.app.add_api_route("/api/export", leak, methods=["GET"])  # type: ignore[attr-defined]
+    client.app.add_api_route("/api/export", leak, methods=["GET"])  # type: ignore[attr-defined]  # a FastAPI app, typed as ASGI
     _, accepted = audit(client)
     assert accepted and all(entry.startswith("GET /api/export with ") for entry in accepted), accepted
     assert len(accepted) == len(WRONG)
@@ -228,7 +229,7 @@ def test_without_a_configured_token_every_protected_route_refuses(
             assert refused(method, path, response), (method, path, headers, response.status_code)
 
 
-def log_in(client: TestClient, token: str) -> object:
+def log_in(client: TestClient, token: str) -> httpx.Response:
     return client.post(
         "/login",
         content=f"token={token}&next=/dashboard",
@@ -241,8 +242,8 @@ def test_the_session_cookie_is_not_the_token_and_dies_with_it(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     response = log_in(client, TOKEN)
-    assert response.status_code == 303  # type: ignore[attr-defined]
-    header = response.headers["set-cookie"]  # type: ignore[attr-defined]
+    assert response.status_code == 303
+    header = response.headers["set-cookie"]
     cookie = client.cookies["poalign_token"]
     assert TOKEN not in header and TOKEN not in cookie
     assert base64.b64encode(TOKEN.encode()).decode()[:12] not in header

@@ -68,7 +68,7 @@ teams:
 
 
 @pytest.fixture
-def make_runtime(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:  # type: ignore[type-arg]
+def make_runtime(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     for name, value in {
         "LIM_USER": "limits-hook-user-7c",  # registered as a secret process-wide: nothing common
         "LIM_TOKEN": "limits-tracker-token",
@@ -98,7 +98,7 @@ def stored(runtime: Runtime) -> int:
 _ids = iter(range(10**9))
 
 
-def jira(client: TestClient, body: bytes = JIRA_BODY, signed: bool = True, **headers: str):  # type: ignore[no-untyped-def]
+def jira(client: TestClient, body: bytes = JIRA_BODY, signed: bool = True, **headers: str):
     sent = {
         "X-Atlassian-Webhook-Identifier": f"d-{next(_ids)}",
         "Content-Type": "application/json",
@@ -109,7 +109,7 @@ def jira(client: TestClient, body: bytes = JIRA_BODY, signed: bool = True, **hea
     return client.post("/webhooks/jira/jira-x", content=body, headers=sent)
 
 
-def ado(client: TestClient, body: bytes = ADO_BODY, password: str = ADO_PASSWORD):  # type: ignore[no-untyped-def]
+def ado(client: TestClient, body: bytes = ADO_BODY, password: str = ADO_PASSWORD):
     auth = base64.b64encode(f"limits-hook-user-7c:{password}".encode()).decode()
     return client.post(
         "/webhooks/azure-devops/ado-x",
@@ -131,7 +131,7 @@ def chunks(total: int, size: int = 8192) -> Iterator[bytes]:
         total -= size
 
 
-def test_bodies_over_the_limit_get_413_with_or_without_content_length(make_runtime) -> None:  # type: ignore[no-untyped-def]
+def test_bodies_over_the_limit_get_413_with_or_without_content_length(make_runtime) -> None:
     runtime = make_runtime(config())
     client = client_at(runtime, "10.0.0.1")
     padded = JIRA_BODY + b" " * (LIMIT - len(JIRA_BODY))
@@ -160,7 +160,7 @@ def test_bodies_over_the_limit_get_413_with_or_without_content_length(make_runti
     assert stored(runtime) == 2  # the exact-limit delivery and the small chunked one
 
 
-def test_an_endless_chunked_body_is_cut_off_over_real_http(make_runtime, serve_app) -> None:  # type: ignore[no-untyped-def]
+def test_an_endless_chunked_body_is_cut_off_over_real_http(make_runtime, serve_app) -> None:
     """A sender that never finishes its chunked body gets its 413 once the limit is passed."""
     runtime = make_runtime(config())
     host, port = serve_app(create_app(runtime))
@@ -195,7 +195,7 @@ def test_an_endless_chunked_body_is_cut_off_over_real_http(make_runtime, serve_a
 # -- rate limits ----------------------------------------------------------------------------------
 
 
-def test_one_address_is_limited_before_its_body_is_read(make_runtime, figures: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+def test_one_address_is_limited_before_its_body_is_read(make_runtime, figures: Counter[str]) -> None:
     clock = Clock()
     runtime = make_runtime(config(", client_rate_limit_per_second: 2, client_burst: 3"), clock)
     flooder, other = client_at(runtime, "203.0.113.7"), client_at(runtime, "198.51.100.9")
@@ -218,7 +218,7 @@ def test_one_address_is_limited_before_its_body_is_read(make_runtime, figures: C
     figures["rate_limit_429s"] += 4
 
 
-def test_a_source_is_limited_on_verified_deliveries_only(make_runtime, figures: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+def test_a_source_is_limited_on_verified_deliveries_only(make_runtime, figures: Counter[str]) -> None:
     clock = Clock()
     runtime = make_runtime(config(ado_limits=", rate_limit_per_second: 1, burst: 2"), clock)
     first, second, stranger = (client_at(runtime, a) for a in ("192.0.2.1", "192.0.2.2", "192.0.2.66"))
@@ -235,7 +235,7 @@ def test_a_source_is_limited_on_verified_deliveries_only(make_runtime, figures: 
     figures["rate_limit_429s"] += 2
 
 
-def test_the_defaults_let_a_real_burst_through(make_runtime) -> None:  # type: ignore[no-untyped-def]
+def test_the_defaults_let_a_real_burst_through(make_runtime) -> None:
     """A bulk edit of a few hundred issues arrives as a burst from one tracker address: all accepted."""
     defaults = WebhookConfig()
     # well above what one process takes in (~2,000 deliveries/s measured by bench/webhook_bench.py,
@@ -257,11 +257,11 @@ def test_the_limiter_keeps_a_bounded_number_of_addresses() -> None:
 
 
 @pytest.fixture
-def serve_app() -> Iterator:  # type: ignore[type-arg]
+def serve_app() -> Iterator:
     """uvicorn on a free loopback port in a thread (real HTTP/1.1 parsing, chunked bodies)."""
     with ExitStack() as stack:
 
-        def start(app) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+        def start(app) -> tuple[str, int]:
             return "127.0.0.1", stack.enter_context(uvicorn_in_thread(app))
 
         yield start

@@ -10,5 +10,5 @@ from testkit.wiring import Wired, wire
 
 
 def sandbox_for_test(directory: Path, store_url: str, **options: object) -> Iterator[Wired]:
-    with running_sandbox(small_world(), **options) as sandbox:  # type: ignore[arg-type]
+    with running_sandbox(small_world(), **options) as sandbox:
         yield wire(sandbox, directory, store_url)

@@ -88,7 +88,7 @@ def test_two_replicas_share_the_inbox_and_the_schedule(tmp_path: Path, pg_url: s
     assert set(comments_by_marker(sandbox).values()) <= {1}  # no comment posted twice
 
 
-def start_serve_with_scheduler(config: Path, port: int) -> subprocess.Popen:  # type: ignore[type-arg]
+def start_serve_with_scheduler(config: Path, port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [POALIGN, "serve", "--config", str(config), "--port", str(port)],
         stdout=subprocess.PIPE,

@@ -33,7 +33,7 @@ def serve_port() -> int:
 
 
 @pytest.fixture
-def service(tmp_path: Path, store_url: str, serve_port: int) -> Iterator[tuple]:  # type: ignore[type-arg]
+def service(tmp_path: Path, store_url: str, serve_port: int) -> Iterator[tuple]:
     hook = f"http://127.0.0.1:{serve_port}/webhooks/{{kind}}/{{source}}"
     with running_sandbox(small_world(), webhook_urls=[hook]) as sandbox:
         wired = wire(sandbox, tmp_path, store_url)
@@ -41,7 +41,7 @@ def service(tmp_path: Path, store_url: str, serve_port: int) -> Iterator[tuple]:
         yield sandbox, wired, loaded, serve_port
 
 
-def start_serve(config: Path, port: int) -> subprocess.Popen:  # type: ignore[type-arg]
+def start_serve(config: Path, port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [POALIGN, "serve", "--config", str(config), "--port", str(port), "--no-scheduler"],
         stdout=subprocess.PIPE,
@@ -62,12 +62,12 @@ def _healthy(port: int) -> bool:
         return False
 
 
-def plant_ordered_dependency(sandbox) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+def plant_ordered_dependency(sandbox) -> tuple[str, str, str]:
     """Make a fine cross-team plan in the sandbox: story A (one team, a later sprint) depends on story B
     (the other team, an earlier sprint). Returns (A, B, project)."""
     org = sandbox.world.ado["contoso"]
 
-    def sprint(item) -> int:  # type: ignore[no-untyped-def]
+    def sprint(item) -> int:
         return int(str(item.fields.get("System.IterationPath", "")).rsplit(" ", 1)[-1] or 0)
 
     stories = [
@@ -94,7 +94,7 @@ def plant_ordered_dependency(sandbox) -> tuple[str, str, str]:  # type: ignore[n
 
 def test_a_sprint_moved_in_the_tracker_becomes_a_comment_within_seconds(
     service: tuple,
-    session_factory: sessionmaker[Session],  # type: ignore[type-arg]
+    session_factory: sessionmaker[Session],
 ) -> None:
     sandbox, wired, loaded, port = service
     dependent, prerequisite, project = plant_ordered_dependency(sandbox)

@@ -116,7 +116,7 @@ def test_deletions_are_detected_by_listing_jira_and_the_ado_recycle_bin(
             session.execute(
                 select(WorkItem.key, WorkItem.deleted).where(WorkItem.key.in_([jira_key, str(ado_id)]))
             ).all()
-        )  # type: ignore[arg-type]
+        )
     assert flags == {jira_key: True, str(ado_id): True}
 
 
@@ -145,7 +145,7 @@ def test_ado_incremental_reads_the_revisions_feed_for_changes_and_deletions(
             session.execute(
                 select(WorkItem.key, WorkItem.deleted).where(WorkItem.key.in_([str(first), str(second)]))
             ).all()
-        )  # type: ignore[arg-type]
+        )
         title = session.scalar(select(WorkItem.title).where(WorkItem.key == str(first)))
     assert rows == {str(first): False, str(second): True}
     assert title == "Renamed while poalign looked away"

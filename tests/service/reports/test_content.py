@@ -25,7 +25,7 @@ def rule_of(content: dict, fingerprint: str) -> str:
 
 def make_report(world: World, **options: object) -> dict:
     with world.factory.begin() as session:
-        return create_report(session, world.loaded.config, **options).content  # type: ignore[arg-type]
+        return create_report(session, world.loaded.config, **options).content  # type: ignore[arg-type]  # each test passes the options it names
 
 
 def open_findings(factory: sessionmaker[Session]) -> list[Finding]:

@@ -40,7 +40,7 @@ def loopback_server() -> Iterator[int]:
     server.server_close()
 
 
-def rebinding(first: str, then: str):  # type: ignore[no-untyped-def]
+def rebinding(first: str, then: str):
     """A resolver whose first answer differs from the later ones (DNS rebinding)."""
     answers = iter([first])
 

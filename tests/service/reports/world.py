@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.records import ItemRecord, IterationRecord, LinkRecord
+from connectors.records import ItemRecord, IterationRecord, LinkRecord, StateCategory
 from service.config.loader import LoadedConfig, parse_config
 from service.evaluate import Evaluator
 from service.ingest import IngestContext, SyncResult, write_page
@@ -71,7 +71,7 @@ def item(
     title: str | None = None,
     iteration: IterationRecord | None = None,
     priority: str = "Medium",
-    state: str = "todo",
+    state: StateCategory = "todo",
     links: tuple[LinkRecord, ...] = (),
     points: float | None = 3.0,
     created: datetime | None = None,
@@ -94,7 +94,7 @@ def item(
         raw_type="User Story" if ado else "Story",
         title=title if title is not None else f"{key} title",
         raw_state=raw_state,
-        state_category=state,  # type: ignore[arg-type]
+        state_category=state,
         resolution="Done" if state == "done" and not ado else None,
         raw_priority=priority,
         iteration=iteration,

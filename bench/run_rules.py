@@ -23,9 +23,9 @@ from bench.rules_pure import TODAY, generate
 from service.config.schema import Config
 from service.evaluate import Evaluator
 from service.rule_inputs import load_snapshot
-from service.store.items import CHANGE_COUNTER, allocate_change_seq
 from service.store.models import Counter, Iteration, Link, Source, Team, WorkItem
 from service.store.session import make_engine, make_sessionmaker
+from service.store.sync_writes import CHANGE_COUNTER, allocate_change_seq
 
 NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)
 

@@ -38,7 +38,7 @@ from service.mapping import (
 )
 from service.sources import MissingSecretError, make_connector, settings_for
 from service.storable import storable, unstorable
-from service.store import items as store
+from service.store import sync_writes as store
 from service.store.base import utcnow
 from service.store.models import Source, SyncRun
 

@@ -29,7 +29,7 @@ from service.logs import get_logger, redact
 from service.mapping import owned_labels
 from service.runtime import Runtime
 from service.store import inbox
-from service.store import items as store
+from service.store import sync_writes as store
 from service.store.base import utcnow
 from service.store.models import InboundEvent
 

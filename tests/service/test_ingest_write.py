@@ -16,7 +16,7 @@ from connectors.jira.normalize import normalize_issue
 from connectors.records import ItemRecord, LinkRecord
 from service.config.loader import parse_config
 from service.ingest import IngestContext, SyncResult, write_page
-from service.store import items as store
+from service.store import sync_writes as store
 from service.store.models import Link, Team, WorkItem
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "jira"

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
 
 from sandbox import SandboxServer, World
 from sandbox.config_out import write_config
@@ -25,8 +24,8 @@ from service.annotate import deliver, deployments_of, plan, writers_for
 from service.config.loader import LoadedConfig, load_config
 from service.ingest import SyncResult, sync_all
 from service.runtime import Runtime
+from service.store import items as stored_items
 from service.store import migrate
-from service.store.models import Finding, Iteration, Source, WorkItem
 
 # The live change: Storefront's SHOP-18 depends on Fulfilment's 5153, which is planned in time; the demo
 # has Fulfilment move it past SHOP-18's sprint, and the new clash appears on both items.
@@ -105,15 +104,11 @@ class DemoRun:
         assert self.loaded is not None
         items = (DEPENDENT, PREREQUISITE)
         writers = writers_for(self.loaded, {source for source, _ in items})
+        projects: dict[tuple[str, str], str | None] = {}
         with runtime.factory() as session:
-            projects = {
-                (source, key): session.scalar(
-                    select(WorkItem.project)
-                    .join(Source, Source.id == WorkItem.source_id)
-                    .where(Source.name == source, WorkItem.key == key)
-                )
-                for source, key in items
-            }
+            for source, key in items:
+                item = stored_items.by_source_key(session, source, key)
+                projects[(source, key)] = item.project if item is not None else None
 
         def read() -> set[str]:
             found = []
@@ -130,12 +125,7 @@ class DemoRun:
         """Move the prerequisite after its dependent's sprint; seconds until both items carry the new comment."""
         assert self.sandbox is not None
         with runtime.factory() as session:
-            finish = session.scalar(
-                select(Iteration.finish_date)
-                .join(WorkItem, WorkItem.iteration_id == Iteration.id)
-                .join(Source, Source.id == WorkItem.source_id)
-                .where(Source.name == DEPENDENT[0], WorkItem.key == DEPENDENT[1])
-            )
+            finish = stored_items.iteration_finish(session, *DEPENDENT)
         project = next(iter(self.sandbox.world.ado["contoso"].projects.values()))
         later = sorted(
             (node.finish, node.path)
@@ -169,11 +159,6 @@ def _nodes(root: Any) -> list[Any]:
         found.append(node)
         stack.extend(node.children or [])
     return found
-
-
-def open_findings(runtime: Runtime) -> list[Finding]:
-    with runtime.factory() as session:
-        return list(session.scalars(select(Finding).where(Finding.status == "open")))
 
 
 class ServiceThread(threading.Thread):

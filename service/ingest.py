@@ -38,9 +38,9 @@ from service.mapping import (
 )
 from service.sources import MissingSecretError, make_connector, settings_for
 from service.storable import storable, unstorable
+from service.store import runs
 from service.store import sync_writes as store
 from service.store.base import utcnow
-from service.store.models import Source, SyncRun
 
 log = get_logger(__name__)
 ITEMS_STREAM = "items"
@@ -270,13 +270,7 @@ def sync_source(
         cursor = store.get_cursor(session, source_id, ITEMS_STREAM)
         watermark = cursor.watermark if cursor else None
         mode = "full" if full or watermark is None else "incremental"
-        run = SyncRun(source_id=source_id, mode=mode, started_at=started)
-        session.add(run)
-        session.flush()
-        run_id = run.id
-        source_row = session.get(Source, source_id)
-        assert source_row is not None
-        source_row.last_attempt_at = started
+        run_id = runs.start_sync_run(session, source_id, mode, started)
     result = SyncResult(name=source, mode=mode)
     stats = CallStats()
     try:
@@ -362,22 +356,20 @@ def _run_incremental(
 
 def _finish(factory: sessionmaker[Session], source_id: int, run_id: int, result: SyncResult) -> None:
     with factory.begin() as session:
-        run = session.get(SyncRun, run_id)
-        source_row = session.get(Source, source_id)
-        assert run is not None and source_row is not None
-        run.status = "ok" if result.status == "ok" else "failed"
-        run.finished_at = utcnow()
-        run.items_new, run.items_changed, run.items_deleted = result.new, result.changed, result.deleted
-        run.links, run.requests, run.retries, run.error = (
-            result.links,
-            result.requests,
-            result.retries,
-            result.error,
+        runs.finish_sync_run(
+            session,
+            source_id,
+            run_id,
+            ok=result.status == "ok",
+            error=result.error,
+            new=result.new,
+            changed=result.changed,
+            deleted=result.deleted,
+            links=result.links,
+            requests=result.requests,
+            retries=result.retries,
+            at=utcnow(),
         )
-        if result.status == "ok":
-            source_row.stale, source_row.last_success_at, source_row.last_error = False, run.finished_at, None
-        else:
-            source_row.stale, source_row.last_error = True, result.error
 
 
 def sync_all(

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import TrackerWriter
@@ -25,8 +24,10 @@ from service.config.loader import LoadedConfig
 from service.config.schema import Config
 from service.logs import get_logger, redact
 from service.sources import settings_for
+from service.store import annotations as outbox
+from service.store import items
 from service.store.base import utcnow
-from service.store.models import Annotation, Source, WorkItem
+from service.store.models import Annotation
 
 log = get_logger(__name__)
 MAX_ATTEMPTS = 8
@@ -118,13 +119,7 @@ def deliver(
     summary = AnnotateSummary()
     now = utcnow()
     with factory() as session:
-        rows = session.execute(
-            select(Annotation.id, WorkItem.id, Source.name)
-            .join(WorkItem, WorkItem.id == Annotation.item_id)
-            .join(Source, Source.id == WorkItem.source_id)
-            .where(Annotation.status == "pending", Source.name.in_(enabled))
-            .order_by(WorkItem.id, Annotation.kind, Annotation.id)
-        ).all()
+        rows = outbox.pending_on_sources(session, enabled)
     by_item: dict[int, list[int]] = defaultdict(list)
     item_source: dict[int, str] = {}
     for annotation_id, item_id, source in rows:
@@ -159,8 +154,8 @@ def _deliver_item(
     label_rows: list[int] = []
     for annotation_id in annotation_ids:
         with factory.begin() as session:
-            annotation = session.get(Annotation, annotation_id)
-            item = session.get(WorkItem, item_id)
+            annotation = outbox.by_id(session, annotation_id)
+            item = items.by_id(session, item_id)
             if annotation is None or item is None or annotation.status != "pending":
                 continue
             if (
@@ -201,8 +196,8 @@ def _deliver_item(
                 _failed(annotation, error, summary)
     if label_rows:
         with factory.begin() as session:
-            annotations = [a for a in (session.get(Annotation, i) for i in label_rows) if a is not None]
-            item = session.get(WorkItem, item_id)
+            annotations = outbox.by_ids(session, label_rows)
+            item = items.by_id(session, item_id)
             assert item is not None
             try:
                 limiter.wait()

@@ -220,7 +220,7 @@ def plan(
             if want["desired"] == "absent":
                 continue
             annotation = Annotation(item_id=item_id, slot=slot, kind=want["kind"], label=want["label"])
-            session.add(annotation)
+            outbox.add(session, annotation)
         annotation.finding_id = (
             want["finding_id"] if want["finding_id"] is not None else annotation.finding_id
         )

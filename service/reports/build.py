@@ -47,8 +47,7 @@ def create_report(
         since = previous.created_at if previous is not None else None
     content = build_content(session, config, now=now, since=since, title=title)
     report = Report(created_at=now, since=since, title=content["title"][:200], content=content)
-    session.add(report)
-    session.flush()
+    stored_reports.add(session, report)
     content = {"id": report.id, **content}
     report.content = content
     report.html = render_html(content)

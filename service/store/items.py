@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.store.dialect import in_chunks
-from service.store.models import Link, Source, Team, WorkItem
+from service.store.models import Iteration, Link, Source, Team, WorkItem
 
 
 def _keys_by_source(session: Session, refs: Iterable[str]) -> Iterable[tuple[str, int, Sequence[str]]]:
@@ -56,6 +57,16 @@ def by_id(session: Session, item_id: int) -> WorkItem | None:
 def by_source_key(session: Session, source: str, key: str) -> WorkItem | None:
     return session.scalar(
         select(WorkItem)
+        .join(Source, Source.id == WorkItem.source_id)
+        .where(Source.name == source, WorkItem.key == key)
+    )
+
+
+def iteration_finish(session: Session, source: str, key: str) -> date | None:
+    """When the sprint or iteration the item is planned in ends (None: no such item, none, or undated)."""
+    return session.scalar(
+        select(Iteration.finish_date)
+        .join(WorkItem, WorkItem.iteration_id == Iteration.id)
         .join(Source, Source.id == WorkItem.source_id)
         .where(Source.name == source, WorkItem.key == key)
     )

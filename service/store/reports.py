@@ -1,4 +1,4 @@
-"""Stored PO-sync reports: the latest, one by id, and listings newest first."""
+"""Stored PO-sync reports: adding one, the latest, one by id, and listings newest first."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ class ReportListing(NamedTuple):
     since: datetime | None
     title: str
     content: dict[str, Any]
+
+
+def add(session: Session, report: Report) -> None:
+    """Store a new report (flushed, so it has an id)."""
+    session.add(report)
+    session.flush()
 
 
 def latest(session: Session) -> Report | None:

@@ -33,6 +33,47 @@ def stale_source_names(session: Session) -> list[str]:
 
 
 # -- sync runs ------------------------------------------------------------------------------------
+def start_sync_run(session: Session, source_id: int, mode: str, at: datetime) -> int:
+    """Record a sync of the source as running and `at` as its last attempt; returns the run's id."""
+    run = SyncRun(source_id=source_id, mode=mode, started_at=at)
+    session.add(run)
+    session.flush()
+    source = session.get(Source, source_id)
+    assert source is not None
+    source.last_attempt_at = at
+    return run.id
+
+
+def finish_sync_run(
+    session: Session,
+    source_id: int,
+    run_id: int,
+    *,
+    ok: bool,
+    error: str | None,
+    new: int,
+    changed: int,
+    deleted: int,
+    links: int,
+    requests: int,
+    retries: int,
+    at: datetime,
+) -> None:
+    """Record how the run ended and the source's freshness with it: a failed run leaves the source
+    stale, with its error, until one succeeds."""
+    run = session.get(SyncRun, run_id)
+    source = session.get(Source, source_id)
+    assert run is not None and source is not None
+    run.status = "ok" if ok else "failed"
+    run.finished_at = at
+    run.items_new, run.items_changed, run.items_deleted = new, changed, deleted
+    run.links, run.requests, run.retries, run.error = links, requests, retries, error
+    if ok:
+        source.stale, source.last_success_at, source.last_error = False, at, None
+    else:
+        source.stale, source.last_error = True, error
+
+
 def recent_sync_runs(session: Session, limit: int) -> Sequence[SyncRun]:
     """The last `limit` sync runs, newest first."""
     return session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()

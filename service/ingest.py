@@ -25,19 +25,12 @@ from connectors.records import ItemRecord, Page
 from connectors.registry import tracker
 from connectors.retry import CallStats
 from service.config.loader import LoadedConfig
+from service.item_resolvers import PriorityScale, TeamResolver, UrlResolver
 from service.logs import get_logger, redact
-from service.mapping import (
-    PriorityScale,
-    TeamResolver,
-    UrlResolver,
-    item_row,
-    iteration_row,
-    link_rows,
-    owned_labels,
-    record_digest,
-)
+from service.owned_labels import owned_labels
+from service.record_rows import item_row, iteration_row, link_rows, record_digest
 from service.sources import MissingSecretError, make_connector, settings_for
-from service.storable import storable, unstorable
+from service.storable_records import storable, unstorable
 from service.store import runs
 from service.store import sync_writes as store
 from service.store.base import utcnow
@@ -130,9 +123,9 @@ def write_page(
 ) -> list[int]:
     """Upsert one page of records with their links and iterations. Returns the ids of changed items.
 
-    A page the database refuses (a value it cannot hold, see service.storable) is rolled back to a savepoint
-    and written again with every record made storable; the digests stay those of the records as read, so
-    the next sync sees them unchanged.
+    A page the database refuses (a value it cannot hold, see service.storable_records) is rolled back
+    to a savepoint and written again with every record made storable; the digests stay those of the
+    records as read, so the next sync sees them unchanged.
     """
     attempt = SyncResult(name=result.name, mode=result.mode)
     sqlite = session.get_bind().dialect.name == "sqlite"

@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 from service.annotate import deliver, deployments_of, plan, writeback_sources, writers_for
+from service.inbox_drain import PROCESS, drain
 from service.ingest import sync_all
 from service.logs import get_logger, redact
-from service.process import PROCESS, drain
 from service.runtime import Runtime
 from service.store import inbox, locks, runs
 from service.store.base import utcnow

@@ -27,7 +27,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.proof.changes import LINKS, SINGLE_ITEM, Changer
-from bench.proof.common import (
+from bench.proof.stage import (
     Sender,
     Service,
     Stage,

@@ -18,7 +18,8 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from bench.proof.changes import SINGLE_ITEM, Changer
-from bench.proof.common import (
+from bench.proof.soak import lost_events
+from bench.proof.stage import (
     Sender,
     Service,
     Stage,
@@ -31,7 +32,6 @@ from bench.proof.common import (
     run_cli,
     wait_until,
 )
-from bench.proof.soak import lost_events
 from testkit.postgres import PostgresServer, find_bin_dir
 from testkit.readback import store_state
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.proof.changes import Changer
-from bench.proof.common import (
+from bench.proof.stage import (
     Sender,
     Service,
     Stage,

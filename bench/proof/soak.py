@@ -24,7 +24,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.proof.changes import Changer
-from bench.proof.common import (
+from bench.proof.stage import (
     Sender,
     Service,
     Stage,

@@ -25,7 +25,7 @@ from rules.model import Severity
 from rules.registry import by_code
 from service.config.loader import LoadedConfig
 from service.config.schema import Config
-from service.mapping import CATEGORY_LABELS
+from service.owned_labels import CATEGORY_LABELS
 from service.store import annotations as outbox
 from service.store import findings as stored_findings
 from service.store import items as stored_items

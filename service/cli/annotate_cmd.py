@@ -9,7 +9,7 @@ from rich.table import Table
 
 from service.annotate import deliver, deployments_of, plan, writeback_sources, writers_for
 from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit
-from service.cli.runtime import open_store
+from service.cli.store_access import open_store
 
 
 def annotate(

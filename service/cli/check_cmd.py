@@ -12,7 +12,7 @@ import typer
 from rules.model import Severity
 from rules.registry import select as select_rules
 from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit
-from service.cli.runtime import open_store
+from service.cli.store_access import open_store
 from service.evaluate import Evaluator, suppress, unsuppress
 from service.findings_json import findings_json
 from service.store import findings

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit
-from service.cli.runtime import open_store
+from service.cli.store_access import open_store
 from service.evaluate import Evaluator
 from service.reports import create_report, parse_since, render, write_report
 

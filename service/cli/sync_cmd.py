@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit
-from service.cli.runtime import open_store
+from service.cli.store_access import open_store
 from service.ingest import Progress as SyncProgress
 from service.ingest import SyncResult, sync_all
 

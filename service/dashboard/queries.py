@@ -13,7 +13,7 @@ from rules.model import Severity
 from rules.registry import RULES
 from service.config.schema import Config
 from service.findings_json import entries as findings_entries
-from service.reports import metrics
+from service.reports import cross_team
 from service.reports.content import decisions, most_severe_first, team_rows
 from service.rule_inputs import load_snapshot
 from service.store import findings, items, runs, teams
@@ -219,9 +219,9 @@ def live_picture(session: Session, config: Config) -> dict[str, Any]:
 
 def _build_picture(session: Session, config: Config) -> dict[str, Any]:
     snapshot, _ = load_snapshot(session, config, utcnow().date())
-    teams = metrics.team_list(team_rows(session, config), snapshot)
+    teams = cross_team.team_list(team_rows(session, config), snapshot)
     open_rows = findings.matching(session, OPEN)
-    dependencies = metrics.cross_team_dependencies(snapshot, open_rows)
+    dependencies = cross_team.cross_team_dependencies(snapshot, open_rows)
     clashing = [
         {
             "dependent": {
@@ -244,8 +244,8 @@ def _build_picture(session: Session, config: Config) -> dict[str, Any]:
         if d.live and d.clashes
     ]
     return {
-        "graph": metrics.dependency_graph(teams, dependencies),
-        "matrix": metrics.dependency_matrix([team["name"] for team in teams], dependencies),
+        "graph": cross_team.dependency_graph(teams, dependencies),
+        "matrix": cross_team.dependency_matrix([team["name"] for team in teams], dependencies),
         "clashing": clashing,
         "live": sum(1 for d in dependencies if d.live),
     }

@@ -19,7 +19,7 @@ from rules.model import Severity
 from rules.snapshot import Snapshot
 from service.config.schema import Config
 from service.findings_json import findings_json
-from service.reports import metrics
+from service.reports import cross_team
 from service.rule_inputs import load_snapshot
 from service.store import findings, reports, runs, teams
 from service.store.findings import ACTIVE, FindingFilter
@@ -139,7 +139,7 @@ def build_content(
 ) -> dict[str, Any]:
     """Everything the report says, as JSON-ready data (see the package doc for the shape)."""
     snapshot, _ = load_snapshot(session, config, now.date())
-    team_info = metrics.team_list(team_rows(session, config), snapshot)
+    team_info = cross_team.team_list(team_rows(session, config), snapshot)
     team_po = {team["name"]: team.get("product_owner") for team in team_info}
     names = [team["name"] for team in team_info]
 
@@ -154,13 +154,13 @@ def build_content(
     resolved_json = _enrich(findings_json(session, resolved), snapshot, rows, now, since, chief)
     suppressed_json = _enrich(findings_json(session, suppressed), snapshot, rows, now, since, chief)
 
-    dependencies = metrics.cross_team_dependencies(snapshot, open_rows)
+    dependencies = cross_team.cross_team_dependencies(snapshot, open_rows)
     live = [d for d in dependencies if d.live]
     groups = decisions(open_rows, team_po)
     new = [entry["fingerprint"] for entry in open_json if entry["new"]]
     by_category = Counter(row.category for row in open_rows)
     by_severity = Counter(row.severity for row in open_rows)
-    per_team = metrics.team_metrics(snapshot, names, dependencies, open_rows)
+    per_team = cross_team.team_metrics(snapshot, names, dependencies, open_rows)
     sources = runs.sources(session)
 
     content: dict[str, Any] = {
@@ -191,8 +191,8 @@ def build_content(
         "resolved": resolved_json,
         "suppressed": suppressed_json,
         "teams": [{**team, "metrics": per_team[team["name"]]} for team in team_info],
-        "matrix": metrics.dependency_matrix(names, dependencies),
-        "graph": metrics.dependency_graph(team_info, dependencies),
+        "matrix": cross_team.dependency_matrix(names, dependencies),
+        "graph": cross_team.dependency_graph(team_info, dependencies),
         "sources": [
             {
                 "name": source.name,

@@ -32,8 +32,8 @@ from sandbox.jira.defaults import default_fields
 from sandbox.testing import running_sandbox, small_world
 from service.api.app import create_app
 from service.config.loader import ConfigError, parse_config
+from service.inbox_drain import drain
 from service.ingest import IngestContext, SyncResult, write_page
-from service.process import drain
 from service.runtime import Runtime
 from service.store.models import InboundEvent
 from service.store.session import make_engine, make_sessionmaker

@@ -13,10 +13,10 @@ from service.api.app import create_app
 from service.reports import create_report
 from service.runtime import Runtime
 from service.store.models import Finding
-from tests.browser.checks import GRAPH, HOSTILE_TEXTS, MATRIX, assert_nothing_injected
 from tests.browser.conftest import Dialogs, distinct_colours
+from tests.browser.page_checks import GRAPH, HOSTILE_TEXTS, MATRIX, assert_nothing_injected
 from tests.service.reports.conftest import TOKEN, TOKEN_ENV
-from tests.service.reports.world import HOSTILE_TITLE, World, load
+from tests.service.reports.planted_store import HOSTILE_TITLE, World, load
 
 pytestmark = pytest.mark.browser  # needs /usr/bin/chromium (skipped with the reason when missing)
 

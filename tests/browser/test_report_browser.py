@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from service.reports import create_report
-from tests.browser.checks import GRAPH, HOSTILE_TEXTS, MATRIX, assert_nothing_injected
 from tests.browser.conftest import Dialogs, distinct_colours
-from tests.service.reports.world import World
+from tests.browser.page_checks import GRAPH, HOSTILE_TEXTS, MATRIX, assert_nothing_injected
+from tests.service.reports.planted_store import World
 
 pytestmark = pytest.mark.browser  # needs /usr/bin/chromium (skipped with the reason when missing)
 

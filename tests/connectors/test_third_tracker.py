@@ -31,7 +31,7 @@ from connectors.settings import SourceSettings
 from service.api.app import create_app
 from service.cli.main import app
 from service.config.loader import LoadedConfig, load_config
-from service.process import drain
+from service.inbox_drain import drain
 from service.runtime import Runtime
 from service.store.models import InboundEvent, Source, WorkItem
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from connectors.ado import webhook as ado
 from connectors.jira import webhook as jira
 from connectors.parsing import WebhookPayloadError
-from service.process import drain
+from service.inbox_drain import drain
 from service.store.migrate import upgrade
 from service.store.models import InboundEvent, WorkItem
 from testkit.hostile import budget

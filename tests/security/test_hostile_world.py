@@ -325,7 +325,7 @@ def test_reports_and_dashboard_run_no_script_in_chromium(
     cloud: Run, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     chromium, start, opened = (request.getfixturevalue(name) for name in ("browser", "serve", "dialogs"))
-    from tests.browser.checks import assert_nothing_injected
+    from tests.browser.page_checks import assert_nothing_injected
 
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = opened.attach(context.new_page())

@@ -17,7 +17,7 @@ from connectors.jira.normalize import normalize_issue
 from connectors.records import ItemRecord, IterationRecord, LinkRecord
 from service.config.loader import parse_config
 from service.ingest import IngestContext, SyncResult, write_page
-from service.storable import storable
+from service.storable_records import storable
 from service.store.models import Iteration, Link, WorkItem
 from tests.hostile.strings import HOSTILE
 

@@ -1,4 +1,4 @@
-"""Fixtures: the planted three-team store (world.py), plain or with hostile tracker text, and an app over it."""
+"""Fixtures: the planted three-team store (planted_store.py), plain or with hostile tracker text, and an app over it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.app import create_app
 from service.runtime import Runtime
-from tests.service.reports.world import World, load
+from tests.service.reports.planted_store import World, load
 
 TOKEN_ENV = "POALIGN_TEST_API_TOKEN"
 TOKEN = "report-api-token-4242"

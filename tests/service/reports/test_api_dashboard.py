@@ -11,7 +11,7 @@ from sqlalchemy import select
 from service.runtime import Runtime
 from service.store.models import Finding
 from tests.service.reports.conftest import TOKEN
-from tests.service.reports.world import World, blocked_by_jira, item, put
+from tests.service.reports.planted_store import World, blocked_by_jira, item, put
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PAGES = ["/dashboard", "/dashboard/findings", "/dashboard/graph", "/dashboard/reports"]

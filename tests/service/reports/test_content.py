@@ -16,7 +16,7 @@ from service.cli.main import app
 from service.reports import create_report, parse_since, render, write_report
 from service.store.base import utcnow
 from service.store.models import Finding, Report
-from tests.service.reports.world import World, config_text
+from tests.service.reports.planted_store import World, config_text
 
 
 def rule_of(content: dict, fingerprint: str) -> str:

@@ -22,7 +22,7 @@ from service.reports import create_report
 from service.reports.delivery import Deliverer, generic_body, slack_body, teams_body
 from service.reports.job import run_report_job
 from service.runtime import Runtime
-from tests.service.reports.world import World, config_text
+from tests.service.reports.planted_store import World, config_text
 
 PUBLIC = "93.184.215.14"
 SLACK_URL = "https://hooks.slack.com/services/T0001/B0002/slackSecretPath123"

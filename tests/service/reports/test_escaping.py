@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 from service.reports import create_report, render
 from service.reports.delivery import slack_body, teams_body
 from service.reports.escape import md, md_link, safe_url, slack, slack_link
-from tests.service.reports.world import HOSTILE_PO, HOSTILE_TEAM, HOSTILE_TITLE, World
+from tests.service.reports.planted_store import HOSTILE_PO, HOSTILE_TEAM, HOSTILE_TITLE, World
 
 
 class Elements(HTMLParser):

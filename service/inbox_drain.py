@@ -26,7 +26,7 @@ from connectors.records import WebhookEvent
 from connectors.registry import tracker
 from service.ingest import SyncResult, refresh_members, write_page
 from service.logs import get_logger, redact
-from service.mapping import owned_labels
+from service.owned_labels import owned_labels
 from service.runtime import Runtime
 from service.store import inbox
 from service.store import sync_writes as store

@@ -33,7 +33,7 @@ from service.config.loader import LoadedConfig, load_config
 from service.demo import demo_world_dir
 from service.evaluate import Evaluator
 from service.ingest import sync_all
-from service.mapping import owned_labels
+from service.owned_labels import owned_labels
 from service.store.migrate import upgrade
 from service.store.models import Finding, InboundEvent, Iteration, JobRun, Source, Team, WorkItem
 from service.store.session import make_engine, make_sessionmaker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.service.reports.world import HOSTILE_PO, HOSTILE_TEAM, HOSTILE_TITLE
+from tests.service.reports.planted_store import HOSTILE_PO, HOSTILE_TEAM, HOSTILE_TITLE
 
 INJECTED = """() => ({
     scripts: document.querySelectorAll('script').length,

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.records import WebhookEvent
 from sandbox.testing import running_sandbox, small_world
+from service.inbox_drain import drain, is_echo
 from service.ingest import sync_all
-from service.process import drain, is_echo
 from service.runtime import Runtime
 from service.scheduler import DrainWorker
 from service.store import inbox

@@ -30,10 +30,13 @@ def make_self_signed(directory: Path) -> tuple[Path, Path]:
         if shutil.which("openssl") is None:
             raise RuntimeError("the TLS relay needs the cryptography package or openssl") from None
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
-            + ["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)]
-            + ["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
-            + ["-addext", "basicConstraints=critical,CA:TRUE"],
+            [
+                *("openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"),
+                *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+                *("-keyout", str(key), "-out", str(cert)),
+                *("-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
+                *("-addext", "basicConstraints=critical,CA:TRUE"),
+            ],
             check=True,
             capture_output=True,
         )

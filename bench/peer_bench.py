@@ -4,7 +4,8 @@ in two projects, one in a hundred with a web link), every request delayed 20 ms 
 poalign syncs the site in full (Jira only, so the comparison is like for like), then tap-jira and
 Airbyte's source-jira (:mod:`bench.peers`) pull every issue of it. All three go through the same
 loopback TLS relay, are timed as whole processes (start-up included: what a user waits for) and
-have their requests counted by the sandbox.
+have their requests counted by the sandbox. Azure DevOps has no peer here: PyPI holds no maintained
+Singer/Meltano tap or Airbyte source for its work items.
 
 Figures: ``sync.jira.full.{items,wall_s,requests,requests_needed,ratio_to_request_bound}`` (requests
 needed: :mod:`bench.sync_bound`), ``sync.jira.full.in_process_wall_s`` (the sync alone, without the

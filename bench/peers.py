@@ -70,14 +70,15 @@ class Peer:
             raise RuntimeError(f"installing {self.requirement} failed:\n{result.stderr[-3000:]}")
         stamp.write_text(self.requirement)
 
-    def _ask(self, code: str) -> str:
+    def ask(self, code: str) -> str:
+        """What a line of Python prints in the peer's venv."""
         return subprocess.run(
             [str(self.bin("python")), "-c", code], capture_output=True, text=True, check=True
         ).stdout.strip()
 
     @contextmanager
     def trusting(self, cert: Path) -> Iterator[None]:
-        bundle = Path(self._ask("import certifi; print(certifi.where())"))
+        bundle = Path(self.ask("import certifi; print(certifi.where())"))
         original = bundle.read_bytes().split(_MARKER)[0]
         bundle.write_bytes(original + _MARKER + cert.read_bytes())
         try:
@@ -132,7 +133,7 @@ def run_airbyte_jira(sandbox: Any, domain: str, workdir: Path) -> PeerRun:
     peer = AIRBYTE_JIRA
     workdir.mkdir(parents=True, exist_ok=True)
     package = Path(
-        peer._ask(
+        peer.ask(
             "import importlib.util as u; print(u.find_spec('source_jira').submodule_search_locations[0])"
         )
     )

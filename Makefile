@@ -40,7 +40,9 @@ demo: $(STAMP)
 	$(BIN)/poalign demo --dir $(DEMO_DIR) $(DEMO_FLAGS)
 
 # Figures (JSON) for sync, rules, webhooks: printed and written to bench/results.json. Takes ~12 min
-# at full size (the naive sync baseline alone ~10); bench-quick checks the machinery in a minute.
+# at full size (the naive sync baseline alone ~10); bench-quick checks the machinery in a minute. The
+# sync suite also runs the peers (tap-jira, Airbyte's source-jira), each installed into its own venv
+# under .bench-peers/ the first time (a few minutes, from PyPI).
 bench: $(STAMP) bench-tools
 	@$(BIN)/python -m bench
 

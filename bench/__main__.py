@@ -2,7 +2,8 @@
 
 python -m bench                 # everything, full sizes (the naive sync baseline alone takes ~10 min)
 python -m bench --quick         # small sizes, no naive baseline: for checking the machinery
-python -m bench --only sync     # one suite (sync, rules)
+python -m bench --only sync     # one suite (sync, rules, webhook); sync includes the peers (tap-jira,
+                                # Airbyte's source-jira), installed into .bench-peers/ when missing
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def main(argv: list[str]) -> int:
         from bench import sync_bench
 
         collected += sync_bench.run(5_000 if args.quick else 50_000, naive=not args.quick)
+        from bench import peer_bench
+
+        collected += peer_bench.run(400 if args.quick else 4_050)
     if "rules" in suites:
         from bench import rules_bench
 

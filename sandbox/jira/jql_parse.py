@@ -4,8 +4,10 @@ Supported: ``AND``/``OR``/``NOT`` and parentheses over clauses on project, key/i
 updated, created, resolved/resolutiondate, duedate, labels, issuetype/type, status,
 statusCategory, priority, resolution, parent, sprint, "Epic Link", fixVersion, with ``=``,
 ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``in``, ``not in``, ``is [not] empty``; ``ORDER BY``
-updated, created, key, id, priority, duedate, resolutiondate, rank. Dates take the formats Jira
-takes (minute precision, in the searching user's time zone) and relative periods (``-5d``).
+updated, created, key, id, priority, duedate, resolutiondate, rank. Dates take the forms Jira
+takes: ``yyyy/MM/dd HH:mm``, ``yyyy-MM-dd HH:mm``, ``yyyy/MM/dd``, ``yyyy-MM-dd`` (in the searching
+user's time zone), relative periods (``-5d``, ``"-4w 2d"``; a quoted bare number counts minutes) and
+an unquoted number, which Jira reads as milliseconds since the epoch (``updated >= 946684800000``).
 
 Anything else is answered with a 400 and Jira's error text, so a connector that sends JQL the
 sandbox does not know finds out at once instead of getting a silently wrong answer.
@@ -95,6 +97,9 @@ _ORDERABLE = {"updated", "created", "key", "id", "priority", "duedate", "resolut
 
 _DATE_FORMATS = ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d")
 _PERIOD = re.compile(r"^([+-]?)\s*((?:\d+\s*[wdhm]\s*)+)$")
+_PERIOD_PART = re.compile(r"(\d+)\s*([wdhm])")
+_MINUTES = {"w": 7 * 24 * 60, "d": 24 * 60, "h": 60, "m": 1}
+_NUMBER = re.compile(r"^[+-]?\d+$")
 
 
 @dataclass
@@ -342,7 +347,7 @@ class _Parser:
                 f"Error in the JQL Query: Expecting either a value, list or function but got '{t[1]}'."
             )
         if name in DATE_FIELDS:
-            return self.date_value(v, raw_field)
+            return self.date_value(v, raw_field, quoted=t[0] == "str")
         if name == "id":
             if not str(v).isdigit():
                 raise JqlError(f"The value '{v}' for field 'id' is invalid.")
@@ -351,32 +356,45 @@ class _Parser:
             return str(v).upper()
         return v
 
-    def date_value(self, v: str, raw_field: str) -> datetime:
+    def date_value(self, v: str, raw_field: str, *, quoted: bool) -> datetime:
         s = v.strip()
+        if _NUMBER.match(s):
+            if quoted:  # a period without a unit counts minutes, Jira's default unit
+                s += "m"
+            else:  # Jira reads an unquoted number as milliseconds since 1970-01-01 UTC
+                try:
+                    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(s))
+                except OverflowError:
+                    raise _bad_date(v, raw_field) from None
         m = _PERIOD.match(s)
         if m:
             self.relative = True
             sign = -1 if m.group(1) == "-" else 1
-            total = timedelta()
-            for num, unit in re.findall(r"(\d+)\s*([wdhm])", m.group(2)):
-                n = int(num)
-                total += {
-                    "w": timedelta(weeks=n),
-                    "d": timedelta(days=n),
-                    "h": timedelta(hours=n),
-                    "m": timedelta(minutes=n),
-                }[unit]
-            return self.now + sign * total
+            try:
+                total = sum(
+                    (
+                        timedelta(minutes=int(num) * _MINUTES[unit])
+                        for num, unit in _PERIOD_PART.findall(m.group(2))
+                    ),
+                    timedelta(),
+                )
+                return self.now + sign * total
+            except OverflowError:
+                raise _bad_date(v, raw_field) from None
         for fmt in _DATE_FORMATS:
             try:
                 local = datetime.strptime(s, fmt)  # noqa: DTZ007 - the zone is the user's, set below
             except ValueError:
                 continue
             return local.replace(tzinfo=self.tz).astimezone(UTC)
-        raise JqlError(
-            f"Date value '{v}' for field '{raw_field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', "
-            "'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'."
-        )
+        raise _bad_date(v, raw_field)
+
+
+def _bad_date(v: str, raw_field: str) -> JqlError:
+    return JqlError(
+        f"Date value '{v}' for field '{raw_field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', "
+        "'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'."
+    )
 
 
 def _unquote(s: str) -> str:

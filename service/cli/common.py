@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -46,6 +47,13 @@ def load_or_exit(path: Path | None) -> LoadedConfig:
         _unusable(exc.problems)
     logs.register_secrets(env(name, loaded.base_dir) for name in loaded.secret_env_names())
     return loaded
+
+
+def require_credentials(loaded: LoadedConfig, sources: Iterable[str]) -> None:
+    """Exit 2, naming file, line and key, when a variable these sources' clients need is not set."""
+    problems = [p for name in sorted(sources) for p in loaded.unset_variables(loaded.credential_keys(name))]
+    if problems:
+        _unusable(problems)
 
 
 def _unusable(problems: list[ConfigProblem]) -> NoReturn:

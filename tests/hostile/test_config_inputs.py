@@ -113,7 +113,19 @@ BASE: dict[str, Any] = {
         "title": "PO sync",
         "deliver_to": [{"kind": "slack", "url_env": "POALIGN_SLACK_URL", "allow_private_network": False}],
     },
+    "check": {"sources_max_age_hours": 24},
     "api": {"token_env": "POALIGN_API_TOKEN"},
+}
+# Secrets pasted where a variable's NAME belongs (each found by a different sign: an issuer's prefix,
+# a JWT, a long random run, mixed-case random text); refused at that key and never printed back.
+PASTED_SECRETS = {
+    ("sources", 0, "auth", "token_env"): "ATATT3xFfGF0T9kq2LrVbWm8nZpQ4sYc7dHj1uE6gKoN",
+    ("sources", 0, "webhook", "secret_env"): "ghp_R8v2kQ9mZx4LpT7wB3nY6cJ1hF5dS0aGuE2i",
+    ("sources", 1, "auth", "token_env"): "w4xq7j2ktz3r5mnb6vcx2p4zqd7fh3ks9lp2aa6tyu5oe3ni4rbq",
+    ("sources", 1, "webhook", "password_env"): "xoxb-2417-99813-Hq7RkWm2LcV9pZx4TnB8yD3s",
+    ("reports", "deliver_to", 0, "url_env"): "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwb2FsaWduIn0.Zm9vYmFy",
+    ("api", "token_env"): "Kp3Zq8Lm2Vx7Rt4Nw9Bc6Yh1Df5Gs0Ja",
+    ("sources", 0, "auth", "user_env"): "glpat-9xZk2LmQ8vRt4NpW7cBy",
 }
 
 Path_ = tuple[str | int, ...]
@@ -519,6 +531,17 @@ def _fixed_cases() -> list[Case]:
             key="database.url",
             forbidden=(SECRET,),
         ),
+        *(
+            Case(
+                f"pasted secret {dotted(path)}",
+                (text := dump(_with(path, secret))),
+                key=dotted(path),
+                line=line_of(text, path),
+                message="looks like a secret, not the name of an environment variable",
+                forbidden=(secret, secret[:12]),
+            )
+            for path, secret in PASTED_SECRETS.items()
+        ),
         Case(
             "url_env and url",
             dump({**BASE, "database": {"url": "sqlite:///a.db", "url_env": "X"}}),
@@ -532,6 +555,12 @@ def _fixed_cases() -> list[Case]:
             expect="loads",
         ),
     ]
+
+
+def _with(path: Path_, value: Any) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    put(data, path, value)
+    return data
 
 
 def cases() -> list[Case]:
@@ -646,3 +675,15 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path: Path, conte
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert f"{path}:1: " in result.stderr or f"{path}:2: " in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("path", list(PASTED_SECRETS), ids=dotted)
+def test_a_pasted_secret_is_refused_and_never_printed_back(tmp_path: Path, path: Path_) -> None:
+    secret = PASTED_SECRETS[path]
+    config = tmp_path / "poalign.yaml"
+    config.write_text(dump(_with(path, secret)), encoding="utf-8")
+    for command in (["config", "validate"], ["check"], ["sync"]):
+        result = runner.invoke(app, [*command, "--config", str(config)])
+        assert result.exit_code == 2, (command, result.output)
+        assert f"{dotted(path)}: this looks like a secret" in result.output, result.output
+        assert secret[:12] not in result.output and secret[-12:] not in result.output

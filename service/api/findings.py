@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from rules.model import Severity
 from service.api.deps import Authenticated, RuntimeDep, SessionDep
+from service.api.problems import PROBLEM_RESPONSES
 from service.evaluate import suppress, unsuppress
 from service.findings_json import findings_json
 from service.store import findings
@@ -18,7 +19,9 @@ from service.store.findings import FindingFilter
 from service.store.models import Finding
 from service.suppression import active_suppression, parse_until
 
-router = APIRouter(prefix="/api/findings", tags=["findings"], dependencies=[Authenticated])
+router = APIRouter(
+    prefix="/api/findings", tags=["findings"], dependencies=[Authenticated], responses=PROBLEM_RESPONSES
+)
 SeverityName = Literal["info", "low", "medium", "high", "critical"]
 
 

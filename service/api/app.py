@@ -1,5 +1,6 @@
-"""The FastAPI application: routers, error answers that never leak a trace (service.api.problems),
-OpenAPI at /docs."""
+"""The FastAPI application: routers, error answers that never leak a trace (service.api.problems), and
+the documentation pages served offline (service.api.docs). The OpenAPI document's bearer scheme comes
+from the token check (service.api.deps)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
-from service.api import catalog, findings, health, problems, reports, webhooks
+from service.api import catalog, docs, findings, health, problems, reports, webhooks
 from service.dashboard import dashboard_router
 from service.runtime import Runtime
 
@@ -17,6 +18,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="poalign",
         version=version("poalign"),
         description="Cross-team alignment of Product Owners' backlogs across Jira and Azure DevOps.",
+        docs_url=None,  # service.api.docs serves both pages without a CDN
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.include_router(webhooks.router)
@@ -25,5 +28,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(reports.router)
     app.include_router(dashboard_router)
+    docs.install(app)
     problems.install(app)
     return app

@@ -74,7 +74,7 @@ def install(app: FastAPI) -> None:
         if not _in_api(request):
             return await http_exception_handler(request, error)
         detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
-        return problem(error.status_code, detail, headers=error.headers)
+        return problem(error.status_code, detail, headers=dict(error.headers) if error.headers else None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:

@@ -270,7 +270,7 @@ class ReportsConfig(Strict):
 
 class CheckConfig(Strict):
     sources_max_age_hours: float = Field(
-        24.0,
+        default=24.0,
         gt=0,
         le=8760,
         description="`poalign check` exits 3 when a source in scope last synced successfully longer ago",

@@ -10,12 +10,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from service.api.deps import Authenticated, RuntimeDep, SessionDep
+from service.api.problems import PROBLEM_RESPONSES
 from service.jobs import run_job
 from service.store import findings, items, runs, teams
 from service.store.findings import FindingFilter
 from service.store.models import Team, WorkItem
 
-router = APIRouter(prefix="/api", tags=["items, teams, syncs"], dependencies=[Authenticated])
+router = APIRouter(
+    prefix="/api", tags=["items, teams, syncs"], dependencies=[Authenticated], responses=PROBLEM_RESPONSES
+)
 
 
 def _item(row: WorkItem, source: str, team_rows: dict[int, Team]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from service.logs import get_logger
@@ -64,7 +65,20 @@ def valid_session(cookie: str, token: str, now: float | None = None) -> bool:
     return hmac.compare_digest(mac.encode(), _session_mac(token, expires).encode())
 
 
-def require_token(request: Request, runtime: RuntimeDep) -> None:
+# Declares the scheme in the OpenAPI document (Swagger UI's Authorize button) on every route that
+# checks the token; require_token reads the header itself, so a cookie is never tried after "Bearer ".
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="APIToken",
+    description="The API token: the value of the environment variable that api.token_env names.",
+)
+
+
+def require_token(
+    request: Request,
+    runtime: RuntimeDep,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> None:
     """Bearer token (or the dashboard's session cookie) checked in constant time. No token configured:
     refuse."""
     expected = runtime.secret(runtime.config.api.token_env)

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from rules.model import Severity
-from service.api.deps import Authenticated, SessionDep
+from service.api.deps import Authenticated, RuntimeDep, SessionDep
+from service.api.problems import PROBLEM_RESPONSES
 from service.evaluate import suppress, unsuppress
 from service.findings_json import findings_json
 from service.store import findings
 from service.store.base import utcnow
 from service.store.findings import FindingFilter
 from service.store.models import Finding
+from service.suppression import active_suppression, parse_until
 
-router = APIRouter(prefix="/api/findings", tags=["findings"], dependencies=[Authenticated])
+router = APIRouter(
+    prefix="/api/findings", tags=["findings"], dependencies=[Authenticated], responses=PROBLEM_RESPONSES
+)
 SeverityName = Literal["info", "low", "medium", "high", "critical"]
 
 
@@ -30,7 +34,13 @@ class Page(BaseModel):
 
 class Suppression(BaseModel):
     reason: str = Field(min_length=1, max_length=2000, description="why the finding is accepted")
-    until: datetime | None = Field(None, description="when the finding reopens (ISO 8601)")
+    until: str | None = Field(
+        None,
+        max_length=100,
+        description="when the finding reopens, in the future: a date (`2027-01-15`: the end of that day in "
+        "the configured schedule.timezone) or an ISO 8601 date and time (without an offset: in that zone)",
+        examples=["2027-01-15", "2027-01-15T18:00:00+01:00"],
+    )
     by: str = Field("api", max_length=200, description="who accepted it")
 
 
@@ -87,11 +97,26 @@ def get_finding(fingerprint: str, session: SessionDep) -> dict[str, Any]:
 
 
 @router.post("/{fingerprint}/suppress", summary="Accept a finding, with a reason and an optional expiry")
-def suppress_finding(fingerprint: str, body: Suppression, session: SessionDep) -> dict[str, Any]:
-    _one(session, fingerprint)
-    suppress(session, fingerprint, body.reason, body.until, body.by, utcnow())
+def suppress_finding(
+    fingerprint: str, body: Suppression, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """A new suppression replaces the one in force; the answer names it under `replaced`."""
+    now = utcnow()
+    until = None
+    if body.until is not None:
+        try:
+            until = parse_until(body.until, runtime.config.schedule.timezone, now)
+        except ValueError as error:
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("body", "until"), "msg": str(error), "input": body.until}]
+            ) from None
+    earlier = active_suppression(_one(session, fingerprint), now)
+    suppress(session, fingerprint, body.reason, until, body.by, now)
     session.commit()
-    return {"fingerprint": fingerprint, "status": "suppressed"}
+    answer: dict[str, Any] = {"fingerprint": fingerprint, "status": "suppressed"}
+    if earlier is not None:
+        answer["replaced"] = earlier
+    return answer
 
 
 @router.post("/{fingerprint}/unsuppress", summary="Lift a suppression")

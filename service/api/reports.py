@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from sqlalchemy.orm import Session
 
 from service.api.deps import Authenticated, RuntimeDep, SessionDep
+from service.api.problems import PROBLEM_RESPONSES
 from service.reports import create_report, render_html, render_markdown
 from service.reports.job import deliver_report
 from service.runtime import Runtime
@@ -17,7 +18,9 @@ from service.store import reports as stored_reports
 from service.store.models import Report
 from service.store.reports import ReportListing
 
-router = APIRouter(prefix="/api/reports", tags=["reports"], dependencies=[Authenticated])
+router = APIRouter(
+    prefix="/api/reports", tags=["reports"], dependencies=[Authenticated], responses=PROBLEM_RESPONSES
+)
 # The stored HTML is self-contained: inline styles and SVG, never a script or a request.
 # Report ids are 32-bit integers in every store; a larger one can only be a 404, never a database error.
 ReportId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from service.annotate import deliver, deployments_of, plan, writeback_sources, writers_for
-from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit
+from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit, require_credentials
 from service.cli.store_access import open_store
 
 
@@ -42,6 +42,8 @@ def annotate(
             "write-back is off for these sources (writeback.enabled: false in the config); "
             "--dry-run shows what it would write"
         )
+    if not dry_run:  # a preview works without the trackers' credentials; writing needs them
+        require_credentials(loaded, scope)
     factory = open_store(loaded)
     writers = writers_for(loaded, scope)
     with factory() as session:

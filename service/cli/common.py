@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 
 from service import logs
-from service.config.loader import ConfigError, LoadedConfig, config_path, env, load_config
+from service.config.loader import ConfigError, ConfigProblem, LoadedConfig, config_path, env, load_config
 
 # Piped or captured output gets a wide fixed width, so tables are not squeezed to 80 columns.
 console = Console(stderr=False, highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -19,7 +20,7 @@ err_console = Console(
     stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160
 )
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_STALE = 0, 1, 2, 3
 
 ConfigOption = Annotated[
     Path | None,
@@ -43,12 +44,23 @@ def load_or_exit(path: Path | None) -> LoadedConfig:
     try:
         loaded = load_config(config_path(path))
     except ConfigError as exc:
-        err_console.print(f"[bold red]error:[/] the config cannot be used ({len(exc.problems)} problem(s)):")
-        for problem in exc.problems:
-            err_console.print(f"  {problem}", markup=False)
-        raise typer.Exit(EXIT_USAGE) from None
+        _unusable(exc.problems)
     logs.register_secrets(env(name, loaded.base_dir) for name in loaded.secret_env_names())
     return loaded
+
+
+def require_credentials(loaded: LoadedConfig, sources: Iterable[str]) -> None:
+    """Exit 2, naming file, line and key, when a variable these sources' clients need is not set."""
+    problems = [p for name in sorted(sources) for p in loaded.unset_variables(loaded.credential_keys(name))]
+    if problems:
+        _unusable(problems)
+
+
+def _unusable(problems: list[ConfigProblem]) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] the config cannot be used ({len(problems)} problem(s)):")
+    for problem in problems:
+        err_console.print(f"  {problem}", markup=False)
+    raise typer.Exit(EXIT_USAGE)
 
 
 def database_url_or_exit(loaded: LoadedConfig) -> str:

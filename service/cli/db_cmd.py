@@ -32,14 +32,26 @@ def upgrade(
 
 @app.command()
 def current(config: ConfigOption = None) -> None:
-    """Print the database's migration revision and whether it is up to date."""
+    """Print the database's migration revision and whether it is up to date.
+
+    Exit 0 when it is at the newest revision, 1 when an upgrade is pending or the store does not exist
+    yet (run `poalign db upgrade`), 2 when the config is unusable or the database cannot be reached.
+    """
     url = database_url_or_exit(load_or_exit(config))
+    head = migrate.head_revision()
+    path = migrate.sqlite_file(url)
+    if path is not None and not path.exists():  # looking must not create the file
+        console.print(f"no store at {path}; head {head}: needs `poalign db upgrade`", markup=False)
+        raise typer.Exit(1)
     try:
         engine = make_engine(url)
-        revision = migrate.current_revision(engine)
+        state = migrate.store_state(engine)
         engine.dispose()
     except OperationalError as exc:
         fail(f"cannot reach the database: {redact(str(exc.orig))}")
-    head = migrate.head_revision()
-    state = "up to date" if revision == head else "needs `poalign db upgrade`"
-    console.print(f"revision {revision or '(none)'}; head {head}: {state}")
+    if state.current:
+        console.print(f"revision {state.revision}; head {head}: up to date")
+        return
+    verdict = "needs `poalign db upgrade`" if state.known else "newer than this poalign knows"
+    console.print(f"revision {state.revision or '(none)'}; head {head}: {verdict}", markup=False)
+    raise typer.Exit(1)

@@ -1,8 +1,10 @@
-"""The `poalign` command line. Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or config error."""
+"""The `poalign` command line. Exit codes: 0 ok, 1 findings at or above --fail-on (or a failed sync or
+write), 2 usage or config error (or a store that needs `poalign db upgrade`), 3 `check` on stale data."""
 
 from __future__ import annotations
 
 from importlib import resources
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Annotated
 
@@ -28,8 +30,12 @@ app = typer.Typer(
         "poalign keeps several Product Owners' backlogs aligned across Jira and Azure DevOps: it syncs every "
         "team's epics and stories into one store, finds cross-team dependency clashes, priority conflicts and "
         "Definition-of-Done drift, and writes the findings back where people look.\n\n"
-        "Start with `poalign init`, edit poalign.yaml, then `poalign db upgrade`. Every command takes "
-        "--config FILE (default ./poalign.yaml or $POALIGN_CONFIG)."
+        "Start with `poalign init`, edit poalign.yaml, then `poalign sync` and `poalign check`. A new SQLite "
+        "store is created on first use; PostgreSQL, and any store after an upgrade of poalign, needs "
+        "`poalign db upgrade`. Every command takes --config FILE (default ./poalign.yaml or $POALIGN_CONFIG).\n\n"
+        "Exit codes: 0 ok; 1 findings at or above --fail-on, or a failed sync or write; 2 usage or config "
+        "error, or a store that is behind; 3 `check` found a source in scope stale or never synced "
+        "(3 wins over 1)."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -48,8 +54,21 @@ app.command(name="demo")(demo_cmd.demo)
 app.command(name="report")(report_cmd.report)
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        console.print(installed_version("poalign"))
+        raise typer.Exit()
+
+
 @app.callback()
-def _setup() -> None:
+def _setup(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the installed version and exit."
+        ),
+    ] = False,
+) -> None:
     logs.configure(level=log_level())
 
 
@@ -70,7 +89,5 @@ def init(
 
 @app.command()
 def version() -> None:
-    """Print the installed version."""
-    from importlib.metadata import version as installed
-
-    console.print(installed("poalign"))
+    """Print the installed version (as `poalign --version` does)."""
+    console.print(installed_version("poalign"))

@@ -10,6 +10,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from service.cli.common import ConfigOption, console, database_url_or_exit, fail, load_or_exit
+from service.cli.store_access import require_current_store
 from service.config.loader import LoadedConfig
 from service.jobs import JOBS, run_job
 from service.logs import redact
@@ -29,11 +30,14 @@ def settle_garbage_collector() -> None:
 
 
 def open_runtime(loaded: LoadedConfig, process: str, upgrade: bool = False) -> Runtime:
-    """The runtime, or a one-line error when the database cannot be reached (never a traceback)."""
+    """The runtime over a current store (migrated first with `upgrade`), or a one-line error when the
+    database cannot be reached or is behind (never a traceback)."""
     url = database_url_or_exit(loaded)
     try:
         if upgrade:
             migrate.upgrade(url)
+        else:
+            require_current_store(url)
         return Runtime.open(loaded, process=process)
     except OperationalError as exc:
         fail(f"cannot reach the database: {redact(str(exc.orig))}")
@@ -50,7 +54,12 @@ def serve(
             help="Process the webhook inbox in this process (off: intake only, another replica processes)."
         ),
     ] = True,
-    upgrade: Annotated[bool, typer.Option(help="Bring the database to the current version first.")] = True,
+    upgrade: Annotated[
+        bool,
+        typer.Option(
+            help="Bring the database to the current version first (--no-upgrade: exit 2 when it is behind)."
+        ),
+    ] = True,
 ) -> None:
     """Run the service: REST API and dashboard, the webhook endpoints (POST /webhooks/jira/SOURCE and
     /webhooks/azure-devops/SOURCE), the inbox worker that turns a tracker change into findings and

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit
+from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit, require_credentials
 from service.cli.store_access import open_store
 from service.ingest import Progress as SyncProgress
 from service.ingest import SyncResult, sync_all
@@ -55,6 +55,7 @@ def sync(
         fail(f"unknown source(s) {', '.join(unknown)}; configured: {', '.join(sorted(known)) or 'none'}")
     if not loaded.config.sources:
         fail("the config has no sources to sync")
+    require_credentials(loaded, source or known)
     factory = open_store(loaded)
     if as_json:
         results = sync_all(factory, loaded, full=full, only=source or ())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 
 from connectors.registry import tracker
 from service.config.schema import Config
+from service.config.secret_shape import looks_like_secret
 from service.config.yamlpos import Positions, YamlSyntaxError, load_with_positions, path_at
 
 DEFAULT_CONFIG = "poalign.yaml"
@@ -57,16 +59,7 @@ class LoadedConfig:
         if database.url_env:
             url = env(database.url_env, self.base_dir)
             if not url:
-                raise ConfigError(
-                    [
-                        ConfigProblem(
-                            str(self.path),
-                            self.positions.line_for(("database", "url_env")),
-                            "database.url_env",
-                            f"environment variable {database.url_env} is not set",
-                        )
-                    ]
-                )
+                raise ConfigError(self.unset_variables([("database", "url_env")]))
         else:
             url = database.url or "sqlite:///poalign.db"
         return resolve_sqlite_path(url, self.base_dir)
@@ -74,23 +67,59 @@ class LoadedConfig:
     def secret(self, env_name: str | None) -> str | None:
         return env(env_name, self.base_dir) if env_name else None
 
+    def unset_variables(self, keys: Iterable[tuple[str | int, ...]]) -> list[ConfigProblem]:
+        """A problem (file, line, key) for each of these `*_env` keys whose variable is not set."""
+        dumped = self.config.model_dump()
+        problems = []
+        for key in keys:
+            name = _value_at(dumped, key)
+            if isinstance(name, str) and not env(name, self.base_dir):
+                problems.append(
+                    ConfigProblem(
+                        str(self.path),
+                        self.positions.line_for(key),
+                        _dotted(key),
+                        f"environment variable {name} is not set (nor in {self.base_dir / '.env'})",
+                    )
+                )
+        return problems
+
+    def credential_keys(self, source: str) -> list[tuple[str | int, ...]]:
+        """The `*_env` keys a source's tracker client needs (its token, and its user where configured)."""
+        index = [s.name for s in self.config.sources].index(source)
+        keys: list[tuple[str | int, ...]] = [("sources", index, "auth", "token_env")]
+        if self.config.sources[index].auth.user_env:
+            keys.append(("sources", index, "auth", "user_env"))
+        return keys
+
     def secret_env_names(self) -> list[str]:
         """Every environment variable the config names: their values must never be logged."""
-        names: list[str] = []
+        dumped = self.config.model_dump()
+        return sorted({_value_at(dumped, key) for key in self.variable_keys()})
 
-        def walk(value: Any) -> None:
+    def variable_keys(self) -> list[tuple[str | int, ...]]:
+        """The path of every `*_env` key that names a variable (defaults included)."""
+        keys: list[tuple[str | int, ...]] = []
+
+        def walk(value: Any, path: tuple[str | int, ...]) -> None:
             if isinstance(value, dict):
                 for key, item in value.items():
                     if isinstance(key, str) and key.endswith("_env") and isinstance(item, str):
-                        names.append(item)
+                        keys.append((*path, key))
                     else:
-                        walk(item)
+                        walk(item, (*path, key))
             elif isinstance(value, list):
-                for item in value:
-                    walk(item)
+                for index, item in enumerate(value):
+                    walk(item, (*path, index))
 
-        walk(self.config.model_dump())
-        return sorted(set(names))
+        walk(self.config.model_dump(), ())
+        return keys
+
+
+def _value_at(data: Any, key: tuple[str | int, ...]) -> Any:
+    for part in key:
+        data = data[part]
+    return data
 
 
 def resolve_sqlite_path(url: str, base_dir: Path) -> str:
@@ -183,7 +212,7 @@ def parse_config(text: str, path: Path) -> LoadedConfig:
             ]
         )
 
-    problems = _inline_secrets(data, positions, name)
+    problems = _inline_secrets(data, positions, name) + _secrets_as_variable_names(data, positions, name)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -286,6 +315,38 @@ def _inline_secrets(
     elif isinstance(data, list):
         for index, value in enumerate(data):
             problems += _inline_secrets(value, positions, name, (*path, index))
+    return problems
+
+
+def _secrets_as_variable_names(
+    data: Any, positions: Positions, name: str, path: tuple[str | int, ...] = ()
+) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            child = (*path, key)
+            if (
+                isinstance(key, str)
+                and key.endswith("_env")
+                and isinstance(value, str)
+                and looks_like_secret(value)
+            ):
+                problems.append(
+                    ConfigProblem(
+                        name,
+                        positions.line_for(child),
+                        _dotted(child),
+                        "this looks like a secret, not the name of an environment variable: put the secret "
+                        f"in a variable (or the .env beside this file) and write the variable's NAME here, "
+                        f"e.g. `{key}: POALIGN_{key.removesuffix('_env').upper()}`; then replace the secret, "
+                        "it has been in a file",
+                    )
+                )
+            else:
+                problems += _secrets_as_variable_names(value, positions, name, child)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            problems += _secrets_as_variable_names(value, positions, name, (*path, index))
     return problems
 
 

@@ -282,6 +282,15 @@ class ReportsConfig(Strict):
     title: str = "PO sync"
 
 
+class CheckConfig(Strict):
+    sources_max_age_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=8760,
+        description="`poalign check` exits 3 when a source in scope last synced successfully longer ago",
+    )
+
+
 class ApiConfig(Strict):
     token_env: EnvName = "POALIGN_API_TOKEN"  # noqa: S105  (the name of a variable, not a secret)
 
@@ -295,6 +304,7 @@ class Config(Strict):
     writeback: WritebackConfig = Field(default_factory=WritebackConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    check: CheckConfig = Field(default_factory=CheckConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
 
     @model_validator(mode="after")

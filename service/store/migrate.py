@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import make_url
 
 from service.store.session import normalize_url
 
@@ -51,3 +53,33 @@ def head_revision() -> str | None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """Where a store stands against the migrations this poalign ships."""
+
+    revision: str | None
+    head: str | None
+    empty: bool  # no poalign tables at all: a new store
+    known: bool  # the revision is one of ours (False: a newer poalign migrated it)
+
+    @property
+    def current(self) -> bool:
+        return self.revision == self.head
+
+
+def store_state(engine: Engine) -> StoreState:
+    revision = current_revision(engine)
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    known = revision is None or any(rev.revision == revision for rev in script.walk_revisions())
+    empty = set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    return StoreState(revision, script.get_current_head(), empty and revision is None, known)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a file-backed SQLite URL; None for PostgreSQL and in-memory SQLite."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)

@@ -24,6 +24,7 @@ import yaml
 from service.config.loader import ConfigError, ConfigProblem, load_config, parse_config
 from testkit.hostile import budget
 from testkit.hostile.config_paths import (
+    ConfigPath,
     dotted,
     dump,
     get,
@@ -40,6 +41,17 @@ SECRET = "s3cr3t-Value-that-must-not-echo"
 BASE: dict[str, Any] = yaml.safe_load(
     Path(__file__).with_name("valid_config.yaml").read_text(encoding="utf-8")
 )
+# Secrets pasted where a variable's NAME belongs (each found by a different sign: an issuer's prefix,
+# a JWT, a long random run, mixed-case random text); refused at that key and never printed back.
+PASTED_SECRETS: dict[ConfigPath, str] = {
+    ("sources", 0, "auth", "token_env"): "ATATT3xFfGF0T9kq2LrVbWm8nZpQ4sYc7dHj1uE6gKoN",
+    ("sources", 0, "webhook", "secret_env"): "ghp_R8v2kQ9mZx4LpT7wB3nY6cJ1hF5dS0aGuE2i",
+    ("sources", 1, "auth", "token_env"): "w4xq7j2ktz3r5mnb6vcx2p4zqd7fh3ks9lp2aa6tyu5oe3ni4rbq",
+    ("sources", 1, "webhook", "password_env"): "xoxb-2417-99813-Hq7RkWm2LcV9pZx4TnB8yD3s",
+    ("reports", "deliver_to", 0, "url_env"): "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwb2FsaWduIn0.Zm9vYmFy",
+    ("api", "token_env"): "Kp3Zq8Lm2Vx7Rt4Nw9Bc6Yh1Df5Gs0Ja",
+    ("sources", 0, "auth", "user_env"): "glpat-9xZk2LmQ8vRt4NpW7cBy",
+}
 
 # Whole-file problems have no line: the file is missing, unreadable, or too large.
 FILE_LEVEL = ("file not found", "cannot read", "bytes, more than a config can be")
@@ -350,6 +362,17 @@ def _fixed_cases() -> list[Case]:
             key="database.url",
             forbidden=(SECRET,),
         ),
+        *(
+            Case(
+                f"pasted secret {dotted(path)}",
+                (text := dump(with_value(path, secret))),
+                key=dotted(path),
+                line=line_of(text, path),
+                message="looks like a secret, not the name of an environment variable",
+                forbidden=(secret, secret[:12]),
+            )
+            for path, secret in PASTED_SECRETS.items()
+        ),
         Case(
             "url_env and url",
             dump({**BASE, "database": {"url": "sqlite:///a.db", "url_env": "X"}}),
@@ -363,6 +386,13 @@ def _fixed_cases() -> list[Case]:
             expect="loads",
         ),
     ]
+
+
+def with_value(path: ConfigPath, value: Any) -> dict[str, Any]:
+    """The valid config with one value replaced."""
+    data = copy.deepcopy(BASE)
+    put(data, path, value)
+    return data
 
 
 def cases() -> list[Case]:

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from service.cli.main import app
 from testkit.hostile import budget
-from testkit.hostile.config_cases import cases, check, run
+from testkit.hostile.config_cases import PASTED_SECRETS, cases, check, run, with_value
+from testkit.hostile.config_paths import ConfigPath, dotted, dump
 
 
 def test_mutated_configs_get_a_config_error_naming_file_line_and_key(tmp_path: Path) -> None:
@@ -82,3 +83,15 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path: Path, conte
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert f"{path}:1: " in result.stderr or f"{path}:2: " in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("path", list(PASTED_SECRETS), ids=dotted)
+def test_a_pasted_secret_is_refused_and_never_printed_back(tmp_path: Path, path: ConfigPath) -> None:
+    secret = PASTED_SECRETS[path]
+    config = tmp_path / "poalign.yaml"
+    config.write_text(dump(with_value(path, secret)), encoding="utf-8")
+    for command in (["config", "validate"], ["check"], ["sync"]):
+        result = runner.invoke(app, [*command, "--config", str(config)])
+        assert result.exit_code == 2, (command, result.output)
+        assert f"{dotted(path)}: this looks like a secret" in result.output, result.output
+        assert secret[:12] not in result.output and secret[-12:] not in result.output

@@ -64,6 +64,8 @@ PUBLIC = {
     ("GET", "/docs"): "Swagger UI over /openapi.json",
     ("GET", "/docs/oauth2-redirect"): "part of Swagger UI",
     ("GET", "/redoc"): "ReDoc over /openapi.json",
+    ("GET", "/docs/assets/{name}"): "Swagger UI's and ReDoc's scripts and styles, served offline",
+    ("GET", "/"): "a redirect to the dashboard, which asks for the token itself",
 }
 PARAMETERS = {
     "source": "jira-x",

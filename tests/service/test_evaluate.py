@@ -18,7 +18,7 @@ from service.config.loader import parse_config
 from service.evaluate import Evaluator, suppress
 from service.ingest import IngestContext, SyncResult, write_page
 from service.store.base import utcnow
-from service.store.models import Finding, FindingEvent
+from service.store.models import Finding, FindingEvent, Source
 
 CONFIG = """
 database: {url: "sqlite:///unused.db"}
@@ -194,6 +194,9 @@ def test_check_cli_json_and_exit_codes(
     context, _ = world
     put(session_factory, context, "jira-acme", dependent())
     put(session_factory, context, "ado-acme", prerequisite(24))
+    with session_factory.begin() as session:  # as a successful `poalign sync` records it: fresh data
+        for source in session.scalars(select(Source)):
+            source.last_success_at, source.stale = utcnow(), False
     config = tmp_path / "check.yaml"
     config.write_text(
         CONFIG.replace('"sqlite:///unused.db"', f'"{store_url}"')

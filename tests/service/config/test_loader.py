@@ -94,3 +94,92 @@ def test_database_url_env_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert load_config(path).database_url() == f"sqlite:///{tmp_path.resolve() / 'from-dotenv.db'}"
     monkeypatch.setenv("POALIGN_TEST_DB", "sqlite:///from-env.db")  # the environment wins over .env
     assert load_config(path).database_url().endswith("from-env.db")
+
+
+SOURCES = """\
+database: {url: "sqlite:///store.db"}
+sources:
+  - name: jira-x
+    kind: jira
+    url: "http://127.0.0.1:9"
+    auth:
+      user_env: POALIGN_TEST_MISSING_USER
+      token_env: POALIGN_TEST_MISSING_TOKEN
+    writeback: {enabled: true}
+teams:
+  - {name: Payments, source: jira-x, scope: {project: PAY}}
+api: {token_env: POALIGN_TEST_MISSING_API}
+"""
+
+
+@pytest.mark.parametrize("command", [["sync"], ["annotate"]])
+def test_a_credential_a_command_needs_is_an_error_naming_file_line_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    for name in ("POALIGN_TEST_MISSING_USER", "POALIGN_TEST_MISSING_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("POALIGN_TEST_MISSING_USER", "bot@example.com")
+    path = tmp_path / "poalign.yaml"
+    path.write_text(SOURCES)
+    result = runner.invoke(app, [*command, "--config", str(path)])
+    assert result.exit_code == 2, result.output
+    assert (
+        f"{path.resolve()}:8: sources[0].auth.token_env: environment variable POALIGN_TEST_MISSING_TOKEN "
+        "is not set" in result.stderr
+    ), result.stderr
+    assert "user_env" not in result.stderr  # that one is set
+    assert not (tmp_path / "store.db").exists()  # refused before anything is opened
+
+
+def test_validate_warns_about_every_unset_variable_with_file_line_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("POALIGN_TEST_MISSING_USER", "POALIGN_TEST_MISSING_TOKEN", "POALIGN_TEST_MISSING_API"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text("POALIGN_TEST_MISSING_USER=bot@example.com\n")  # .env counts
+    path = tmp_path / "poalign.yaml"
+    path.write_text(SOURCES)
+    result = runner.invoke(app, ["config", "validate", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {path.resolve()}:8: sources[0].auth.token_env: environment variable "
+        f"POALIGN_TEST_MISSING_TOKEN is not set (nor in {tmp_path.resolve() / '.env'})",
+        f"warning: {path.resolve()}:12: api.token_env: environment variable POALIGN_TEST_MISSING_API "
+        f"is not set (nor in {tmp_path.resolve() / '.env'})",
+    ], result.stderr
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ghp_R8v2kQ9mZx4LpT7wB3nY6cJ1hF5dS0aGuE2i",
+        "xoxb-2417-99813-Hq7RkWm2LcV9pZx4TnB8yD3s",
+        "ATATT3xFfGF0T9kq2LrVbWm8nZpQ4sYc7dHj1uE6gKoN",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+        "w4xq7j2ktz3r5mnb6vcx2p4zqd7fh3ks9lp2aa6tyu5oe3ni4rbq",
+        "Kp3Zq8Lm2Vx7Rt4Nw9Bc6Yh1Df5Gs0Ja",
+        "0f3a9c27b1d84e6f5a2c9b7d1e4f8a3c6b2d9e1f",
+    ],
+)
+def test_a_secret_in_a_variable_name_is_refused_and_not_echoed(tmp_path: Path, value: str) -> None:
+    (problem,) = problems_of(f'api:\n  token_env: "{value}"\n', tmp_path)
+    assert ":2: api.token_env: this looks like a secret, not the name of an environment variable" in problem
+    assert value[:10] not in problem and value[-10:] not in problem
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "POALIGN_JIRA_ACME_TOKEN",
+        "AZURE_DEVOPS_EXT_PAT",
+        "MY_COMPANY_AZURE_DEVOPS_PERSONAL_ACCESS_TOKEN_2024",
+        "JIRA2_SITE3_TOKEN",
+        "poalign_api_token",
+        "GitHubTokenForPoalign",
+    ],
+)
+def test_ordinary_variable_names_are_accepted(tmp_path: Path, name: str) -> None:
+    assert (
+        parse_config(f"api: {{token_env: {name}}}\n", tmp_path / "poalign.yaml").config.api.token_env == name
+    )

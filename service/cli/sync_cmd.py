@@ -66,7 +66,7 @@ def sync(
         console.print(_summary(results))
         for result in results:
             for note in result.notes:
-                console.print(f"{result.name}: {note}", markup=False, highlight=False)
+                console.print(f"{result.name}: {note}", markup=False, highlight=False, soft_wrap=True)
             if result.error:
                 err_console.print(f"[red]{result.name}[/]: {result.error}", markup=True)
     if any(result.status != "ok" for result in results):

@@ -32,8 +32,9 @@ from connectors.records import FullSync, ItemRecord, LinkRecord, Page
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 
-ID_PAGE = 5000  # Cloud serves up to 5,000 ids a page when only id/key are asked for
-FIELD_PAGE = 5000  # pages with fields ask this much: Cloud serves up to 100, Data Center its site maximum
+# What every page asks for; the tracker serves what it allows: Cloud up to 5,000 when only the key is
+# asked for and 100 with fields, Data Center its site maximum (and says which in `maxResults`).
+PAGE = 5000
 DETAIL_KEYS_CLOUD = 100  # a Cloud detail page: as many keys as one page with fields holds
 DETAIL_KEYS_DC_MAX = 1000  # Data Center: its page size, but `key in` lists no longer than this
 
@@ -53,11 +54,13 @@ class _Fetched:
     links: list[Future[Links] | None]
 
     def records(self, connector: JiraConnector) -> tuple[ItemRecord, ...]:
-        return tuple(
-            record
-            for issue, links in zip(self.issues, self.links, strict=True)
-            if (record := connector.normalize(issue, links.result() if links else None)) is not None
-        )
+        found = []
+        for issue, links in zip(self.issues, self.links, strict=True):
+            remote = links.result() if links else None
+            issue.pop("changelog", None)  # asked for the web-link choice only: the stored raw JSON stays lean
+            if (record := connector.normalize(issue, remote)) is not None:
+                found.append(record)
+        return tuple(found)
 
 
 class JiraConnector:
@@ -107,17 +110,16 @@ class JiraConnector:
         self, jql: str, fields: list[str], expand: Sequence[str] = ()
     ) -> Iterator[list[dict[str, Any]]]:
         """Every page of a JQL, one after another, as large as the tracker serves them."""
-        size = ID_PAGE if fields == ["key"] else FIELD_PAGE
         if self.prepare(()).cloud:
             token: str | None = None
             while True:
-                issues, token = self.client.search_cloud(jql, fields, size, token, expand)
+                issues, token = self.client.search_cloud(jql, fields, PAGE, token, expand)
                 yield issues
                 if not token or not issues:
                     return
         start = 0
         while True:
-            issues, total, _served = self.client.search_dc(jql, fields, start, size, expand)
+            issues, total, _served = self.client.search_dc(jql, fields, start, PAGE, expand)
             yield issues
             start += len(issues)
             if not issues or start >= total:
@@ -178,13 +180,13 @@ class JiraConnector:
             for page in self._pages(jql, ["key"]):
                 yield [str(issue["key"]) for issue in page], DETAIL_KEYS_CLOUD
             return
-        first, total, served = self.client.search_dc(jql, ["key"], 0, ID_PAGE)
+        first, total, served = self.client.search_dc(jql, ["key"], 0, PAGE)
         size = max(1, min(served, DETAIL_KEYS_DC_MAX))  # the site's page size holds with fields too
         yield [str(issue["key"]) for issue in first], size
         if not first:
             return
         offsets = range(len(first), total, len(first))
-        rest = [pool.submit(self.client.search_dc, jql, ["key"], start, ID_PAGE) for start in offsets]
+        rest = [pool.submit(self.client.search_dc, jql, ["key"], start, PAGE) for start in offsets]
         for done in as_completed(rest):
             yield [str(issue["key"]) for issue in done.result()[0]], size
 

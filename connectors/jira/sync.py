@@ -25,10 +25,10 @@ from connectors.jira.client import JiraClient
 from connectors.jira.discovery import Site, discover_site
 from connectors.jira.links import remote_link
 from connectors.jira.normalize import normalize_issue
-from connectors.jira.weblinks import WebLinkReads
+from connectors.jira.weblinks import Links, WebLinkReads
 from connectors.parsing import UnreadableItem, text
 from connectors.pool import map_ordered
-from connectors.records import FullSync, ItemRecord, LinkRecord, Page
+from connectors.records import FullSync, ItemRecord, Page
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 
@@ -39,7 +39,6 @@ DETAIL_KEYS_CLOUD = 100  # a Cloud detail page: as many keys as one page with fi
 DETAIL_KEYS_DC_MAX = 1000  # Data Center: its page size, but `key in` lists no longer than this
 
 log = logging.getLogger(__name__)
-Links = tuple[LinkRecord, ...] | None
 
 
 def _quote(value: str) -> str:
@@ -48,15 +47,26 @@ def _quote(value: str) -> str:
 
 @dataclass
 class _Fetched:
-    """A page of issues and, per issue, the read of its web links (None: not read)."""
+    """A page of issues and, per issue, its web links: being read, or settled without a request."""
 
     issues: list[dict[str, Any]]
-    links: list[Future[Links] | None]
+    links: list[Future[Links] | Links]
+
+    @classmethod
+    def planned(
+        cls, issues: list[dict[str, Any]], web_links: WebLinkReads, pool: ThreadPoolExecutor
+    ) -> _Fetched:
+        """The page, with the reads its issues need handed to the pool (none waits for another)."""
+        links: list[Future[Links] | Links] = []
+        for issue in issues:
+            reason = web_links.reason(issue)
+            links.append(pool.submit(web_links.read, issue, reason) if reason else web_links.untouched(issue))
+        return cls(issues, links)
 
     def records(self, connector: JiraConnector) -> tuple[ItemRecord, ...]:
         found = []
         for issue, links in zip(self.issues, self.links, strict=True):
-            remote = links.result() if links else None
+            remote = links.result() if isinstance(links, Future) else links
             issue.pop("changelog", None)  # asked for the web-link choice only: the stored raw JSON stays lean
             if (record := connector.normalize(issue, remote)) is not None:
                 found.append(record)
@@ -191,13 +201,7 @@ class JiraConnector:
             yield [str(issue["key"]) for issue in done.result()[0]], size
 
     def _fetch(self, keys: Sequence[str], web_links: WebLinkReads, pool: ThreadPoolExecutor) -> _Fetched:
-        """A detail page, its web-link reads handed to the pool (none waits for another)."""
-        issues = self._issues(keys, web_links.expand)
-        links: list[Future[Links] | None] = []
-        for issue in issues:
-            reason = web_links.reason(issue)
-            links.append(pool.submit(web_links.read, issue, reason) if reason else None)
-        return _Fetched(issues, links)
+        return _Fetched.planned(self._issues(keys, web_links.expand), web_links, pool)
 
     def _detail_pages(self, chunks: list[Future[_Fetched]], pool: ThreadPoolExecutor) -> Iterator[Page]:
         try:
@@ -223,10 +227,7 @@ class JiraConnector:
         ) as pool:
             waiting: _Fetched | None = None
             for issues in self._pages(jql, site.field_map.request_fields(), web_links.expand):
-                fetched = _Fetched(issues, [])
-                for issue in issues:
-                    reason = web_links.reason(issue)
-                    fetched.links.append(pool.submit(web_links.read, issue, reason) if reason else None)
+                fetched = _Fetched.planned(issues, web_links, pool)
                 if waiting is not None:
                     yield self._incremental_page(waiting)
                 waiting = fetched

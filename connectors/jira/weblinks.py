@@ -28,6 +28,8 @@ from connectors.settings import RemoteLinks
 
 FIELD = "RemoteIssueLink"
 CHANGELOG_PAGE = 100  # GET issue/KEY/changelog serves at most 100 histories a page
+# An issue's web links as a record takes them: None when not read (the stored ones stand).
+Links = tuple[LinkRecord, ...] | None
 
 
 @dataclass(frozen=True)
@@ -127,9 +129,17 @@ class WebLinkReads:
             return None
         return entry.updated
 
-    def read(self, issue: Mapping[str, Any], reason: str) -> tuple[LinkRecord, ...] | None:
-        """Carry out `reason` (from `reason()`): the issue's web links, or None when older history
-        shows none changed after all."""
+    def untouched(self, issue: Mapping[str, Any]) -> Links:
+        """The web links of an issue that needs no request: none where its changelog shows it has none
+        (so its record equals one whose web links were read and found empty), else not read."""
+        entry, _changed = self._entry(issue)
+        if self.mode != "auto" or (entry is not None and entry.separate_links) or _embedded(issue) is None:
+            return None
+        return ()
+
+    def read(self, issue: Mapping[str, Any], reason: str) -> Links:
+        """Carry out `reason` (from `reason()`): the issue's web links, or, when its older history shows
+        no change after all, what `untouched` says."""
         key = text(issue.get("key"))
         if key is None:
             return None
@@ -137,6 +147,8 @@ class WebLinkReads:
             reason = self._older_history(key, issue)
             self._count("paged")
             if reason == "none":
+                return self.untouched(issue)
+            if reason == "keep":
                 return None
         links = tuple(link for entry in self.client.remote_links(key) if (link := remote_link(entry)))
         self._count(reason)
@@ -154,7 +166,7 @@ class WebLinkReads:
             start = max(0, end - CHANGELOG_PAGE)
             page = self.client.changelog_page(key, start, end - start)
             if page is None:  # no such page here (Data Center): the history cannot tell
-                return "unseen" if changed else "none"
+                return "unseen" if changed else "keep"
             scan = _scan((h for h in page[0] if isinstance(h, Mapping)), since, complete=start == 0)
             if scan.shows:
                 return "changelog"

@@ -19,7 +19,10 @@ from sandbox.testing import jira_client, running_sandbox, small_world
 from service.cli.main import app
 from service.config.loader import load_config
 from service.ingest import SyncResult, sync_all
+from service.store.migrate import upgrade
 from service.store.models import Link, WorkItem
+from service.store.session import make_engine, make_sessionmaker
+from testkit.readback import store_state
 from testkit.wiring import Wired, wire
 
 REMOTE_LINK = r"/issue/[^/]+/remotelink$"
@@ -224,3 +227,19 @@ def test_poalign_sync_says_per_source_what_it_chose(
         "remote links: auto — read for 0 issues whose changelog shows web links"
     ]
     assert sources["ado-contoso"]["notes"] == []
+
+
+def test_auto_stores_exactly_what_reading_every_issue_stores(
+    tmp_path: Path, store_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    """An issue whose changelog shows no web link is recorded with none, as a read would find it: the
+    store equals one filled by `always` (and by webhooks, which read every issue they name)."""
+    for plain in synced_world(tmp_path, store_url, small_world()):
+        sync(plain, session_factory)
+        other_url = f"sqlite:///{tmp_path / 'always.db'}"
+        upgrade(other_url)
+        engine = make_engine(other_url)
+        always = with_remote_links(plain, "always")
+        sync(always, make_sessionmaker(engine))
+        assert store_state(make_sessionmaker(engine)) == store_state(session_factory)
+        engine.dispose()

@@ -18,9 +18,18 @@ from connectors.records import FullSync, ItemRecord, Page, WebhookEvent
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 
-# The stored `updated` of every key of a source: a reader re-reads what it fetches separately (Jira's
-# remote links) only for items that are new or changed since.
-StoredVersions = Mapping[str, datetime | None]
+
+@dataclass(frozen=True)
+class StoredItem:
+    """What the store holds of one item, for a reader deciding what to read besides the item itself
+    (Jira's web links): its version, and whether its stored links include links read that way."""
+
+    updated: datetime | None
+    separate_links: bool = False
+
+
+# Every key of a source that the store holds.
+StoredVersions = Mapping[str, StoredItem]
 
 
 class TrackerReader(Protocol):
@@ -50,6 +59,14 @@ class ScopeQueries(Protocol):
     def keys_matching(self, project: str, query: str, keys: Sequence[str] = ()) -> set[str]:
         """Keys of the project's items the query selects (among `keys` only, when given)."""
         ...
+
+
+@runtime_checkable
+class ReadNotes(Protocol):
+    """A reader that says what it chose while reading, and why (e.g. which items' web links it read);
+    `poalign sync` prints the notes per source."""
+
+    def read_notes(self) -> tuple[str, ...]: ...
 
 
 class TrackerWriter(Protocol):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from connectors.retry import RetryPolicy
+
+# jira: which issues' web links a sync reads (connectors.jira.weblinks).
+RemoteLinks = Literal["auto", "always", "off"]
 
 
 @dataclass(frozen=True)
@@ -32,4 +36,4 @@ class SourceSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     fields: Mapping[str, str] = field(default_factory=dict)
     projects: tuple[str, ...] = ()
-    remote_links: bool = True
+    remote_links: RemoteLinks = "auto"

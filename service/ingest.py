@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.exc import DataError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.base import ScopeQueries, TrackerReader
+from connectors.base import ReadNotes, ScopeQueries, StoredItem, StoredVersions, TrackerReader
 from connectors.errors import TrackerError
 from connectors.records import ItemRecord, Page
 from connectors.registry import tracker
@@ -53,6 +53,7 @@ class SyncResult:
     retries: int = 0
     seconds: float = 0.0
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # what the reader chose and why (ReadNotes)
     touched: list[int] = field(default_factory=list, repr=False)
 
     def as_json(self) -> dict[str, Any]:
@@ -280,6 +281,10 @@ def sync_source(
             if mode == "full":
                 store.set_cursor(session, source_id, ITEMS_STREAM, watermark=started)
             store.resolve_link_targets(session)
+        if isinstance(connector, ReadNotes):
+            result.notes = list(connector.read_notes())
+            for note in result.notes:
+                log.info("sync.note", source=source, note=note)
     except (TrackerError, MissingSecretError) as error:
         result.status, result.error = "failed", redact(str(error))
         log.warning("sync.failed", source=source, mode=mode, error=result.error)
@@ -316,9 +321,7 @@ def _run_full(
     progress: Progress,
 ) -> None:
     source_id = context.source_ids[source]
-    with factory() as session:
-        stored = store.updated_by_key(session, source_id)
-    full = connector.full(projects, stored)
+    full = connector.full(projects, _stored(factory, source_id))
     progress.start(source, len(full.keys))
     for page in full.pages:
         _commit_page(factory, context, source, page, result, stream_watermark=False)
@@ -340,11 +343,16 @@ def _run_incremental(
     progress: Progress,
 ) -> None:
     progress.start(source, None)
-    with factory() as session:
-        stored = store.updated_by_key(session, context.source_ids[source])
+    stored = _stored(factory, context.source_ids[source])
     for page in connector.incremental(projects, watermark, stored):
         _commit_page(factory, context, source, page, result, stream_watermark=True)
         progress.advance(source, len(page.items))
+
+
+def _stored(factory: sessionmaker[Session], source_id: int) -> StoredVersions:
+    with factory() as session:
+        rows = store.stored_by_key(session, source_id)
+    return {key: StoredItem(updated, separate_links=remote) for key, (updated, remote) in rows.items()}
 
 
 def _finish(factory: sessionmaker[Session], source_id: int, run_id: int, result: SyncResult) -> None:

@@ -1,12 +1,13 @@
 """The official `jira` client, configured for us: our retry policy (its own is off), timeouts on every
-call, one client per worker thread, raw JSON instead of Resource objects on the hot paths, and every
-failure translated into our error classes from one status table."""
+call, one client per worker thread (none of them asks serverInfo: the source asks it once), raw JSON
+through the client's session instead of Resource objects and search helpers, and every failure
+translated into our error classes from one status table."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import requests
@@ -24,6 +25,8 @@ class JiraClient:
         self.settings = settings
         self.stats = stats or CallStats()
         self._local = threading.local()
+        self._server_info: dict[str, Any] | None = None
+        self._server_info_lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _new_client(self) -> JIRA:
@@ -37,26 +40,19 @@ class JiraClient:
             server=self.settings.url,
             max_retries=0,  # retries are ours: bounded, jittered, no minute-long sleeps
             timeout=(min(10.0, self.settings.timeout_seconds), self.settings.timeout_seconds),
-            get_server_info=True,  # needed: it is how the client learns Cloud vs DC (and /search vs /search/jql)
+            # Construction would ask serverInfo once per worker client; server_info() asks once per
+            # source, and our own requests (not the client's search helpers) route by it.
+            get_server_info=False,
             **auth,
         )
         client._session.hooks["response"].append(lambda response, *args, **kwargs: self.stats.count_request())
         return client
 
     def jira(self) -> JIRA:
+        """This thread's client (a requests session is not shared across threads); making one sends nothing."""
         client = getattr(self._local, "client", None)
         if client is None:
-
-            def construct() -> JIRA:
-                self.stats.count_request()  # construction's serverInfo call happens before our hook exists
-                return self._translate(self._new_client)
-
-            client = call_with_retry(
-                construct,
-                policy=self.settings.retry,
-                stats=self.stats,
-                describe=f"{self.settings.name}: connect",
-            )
+            client = self._new_client()
             self._local.client = client
         return client
 
@@ -178,55 +174,59 @@ class JiraClient:
             )
 
     # -- reads ------------------------------------------------------------------------------------
+    def server_info(self) -> dict[str, Any]:
+        """GET serverInfo, once for all worker threads: it says Cloud or Data Center."""
+        with self._server_info_lock:
+            if self._server_info is None:
+                self._server_info = dict(self._json("GET", "serverInfo", "read server info") or {})
+            return self._server_info
+
     @property
     def is_cloud(self) -> bool:
-        """What the client itself decided from serverInfo: it routes searches by it (/search/jql vs /search)."""
-        return bool(self.jira()._is_cloud)
+        """Cloud pages /search/jql by token; Data Center pages /search by offset."""
+        return self.server_info().get("deploymentType") == "Cloud"
 
     def fields(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self._json("GET", "field", "list fields")
         return found
-
-    def link_types(self) -> list[dict[str, Any]]:
-        body = self._json("GET", "issueLinkType", "list link types")
-        return list((body or {}).get("issueLinkTypes") or [])
 
     def time_zone(self) -> str | None:
         """JQL dates are read in the searching user's zone; /myself says which."""
         me = self._json("GET", "myself", "read the account")
         return (me or {}).get("timeZone")
 
+    # Searches are POSTed: a detail page's `key in (...)` list of a thousand keys does not fit a URL.
     def search_cloud(
-        self, jql: str, fields: list[str], max_results: int, token: str | None
+        self, jql: str, fields: list[str], max_results: int, token: str | None, expand: Sequence[str] = ()
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One /search/jql page (Cloud): the issues and the next page's token (None on the last page)."""
-        body = self.call(
-            f"search/jql {jql!r}",
-            lambda client: client.enhanced_search_issues(
-                jql, nextPageToken=token, maxResults=max_results, fields=list(fields), json_result=True
-            ),
-        )
-        return list(body.get("issues") or []), (body.get("nextPageToken") or None) if not body.get(
-            "isLast"
-        ) else None
+        body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": max_results}
+        if token:
+            body["nextPageToken"] = token
+        if expand:
+            body["expand"] = ",".join(expand)
+        page = self._json("POST", "search/jql", f"search/jql {_short(jql)}", data=json.dumps(body)) or {}
+        token = None if page.get("isLast") else (page.get("nextPageToken") or None)
+        return list(page.get("issues") or []), token
 
     def search_dc(
-        self, jql: str, fields: list[str], start_at: int, max_results: int
+        self, jql: str, fields: list[str], start_at: int, max_results: int, expand: Sequence[str] = ()
     ) -> tuple[list[dict[str, Any]], int, int]:
         """One /search page (Data Center): the issues, the total, and the page size the server used."""
-        body = self.call(
-            f"search {jql!r} at {start_at}",
-            lambda client: client.search_issues(
-                jql,
-                startAt=start_at,
-                maxResults=max_results,
-                fields=list(fields),
-                json_result=True,
-                validate_query=False,
-            ),
+        body: dict[str, Any] = {
+            "jql": jql,
+            "startAt": start_at,
+            "maxResults": max_results,
+            "fields": list(fields),
+            "validateQuery": False,
+        }
+        if expand:
+            body["expand"] = list(expand)
+        page = (
+            self._json("POST", "search", f"search {_short(jql)} at {start_at}", data=json.dumps(body)) or {}
         )
-        issues = list(body.get("issues") or [])
-        return issues, int(body.get("total") or 0), int(body.get("maxResults") or max_results)
+        issues = list(page.get("issues") or [])
+        return issues, int(page.get("total") or 0), int(page.get("maxResults") or max_results)
 
     def issue(self, key: str, fields: list[str]) -> dict[str, Any] | None:
         """One issue's JSON, or None when it no longer exists (deleted or moved out of reach)."""
@@ -240,11 +240,39 @@ class JiraClient:
                 return None
             raise
 
+    def changelog_page(
+        self, key: str, start_at: int, max_results: int
+    ) -> tuple[list[dict[str, Any]], int] | None:
+        """Histories of an issue, oldest first, and their total (Cloud's GET issue/KEY/changelog); None
+        where there is no such page: Data Center has no such endpoint, and a deleted issue none either."""
+        try:
+            page = self._json(
+                "GET",
+                f"issue/{key}/changelog",
+                f"changelog of {key}",
+                params={"startAt": start_at, "maxResults": max_results},
+            )
+        except TrackerError as error:
+            if error.status == 404:
+                return None
+            raise
+        return list((page or {}).get("values") or []), int((page or {}).get("total") or 0)
+
     def remote_links(self, key: str) -> list[dict[str, Any]]:
-        return list(self._json("GET", f"issue/{key}/remotelink", f"remote links of {key}") or [])
+        """The issue's web links; none for an issue deleted since it was listed."""
+        try:
+            return list(self._json("GET", f"issue/{key}/remotelink", f"remote links of {key}") or [])
+        except TrackerError as error:
+            if error.status == 404:
+                return []
+            raise
 
     def project_versions(self, project: str) -> list[dict[str, Any]]:
         return list(self._json("GET", f"project/{project}/versions", f"versions of {project}") or [])
+
+
+def _short(jql: str) -> str:
+    return repr(jql if len(jql) <= 120 else jql[:117] + "...")
 
 
 def _error_text(text: str) -> str:

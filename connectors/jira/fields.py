@@ -44,7 +44,6 @@ class FieldMap:
             "updated",
             "resolutiondate",
             "issuelinks",
-            "components",
             # the agile representation (e.g. exports from /rest/agile/1.0) carries these instead
             "sprint",
             "closedSprints",

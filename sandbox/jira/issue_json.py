@@ -18,6 +18,9 @@ from .field_select import FieldSel
 from .object_json import JiraObjectRenderer
 from .site import JiraIssue
 
+CLOUD_EMBEDDED_IN_SEARCH = 40
+CLOUD_EMBEDDED_ON_ISSUE = 100
+
 
 class JiraRenderer(JiraObjectRenderer):
     def full_fields(self, issue: JiraIssue, ver: str, comment_limit: int | None = None) -> dict:
@@ -111,6 +114,15 @@ class JiraRenderer(JiraObjectRenderer):
             out.append(hh)
         return out
 
+    def embedded_changelog(self, issue: JiraIssue, ver: str, in_search: bool) -> dict:
+        """``expand=changelog``. Cloud embeds the most recent histories only, newest first: 40 in a
+        search/jql answer, 100 on an issue GET (JRACLOUD-96459; pycontribs/jira#911); the rest is in
+        GET issue/KEY/changelog. Data Center embeds them all, oldest first."""
+        hist = self.histories(issue, ver)
+        if self.cloud:
+            hist = hist[::-1][: CLOUD_EMBEDDED_IN_SEARCH if in_search else CLOUD_EMBEDDED_ON_ISSUE]
+        return {"startAt": 0, "maxResults": len(hist), "total": len(issue.histories), "histories": hist}
+
     def issue_dict(
         self,
         issue: JiraIssue,
@@ -147,17 +159,7 @@ class JiraRenderer(JiraObjectRenderer):
             "fields": fields,
         }
         if "changelog" in expand:
-            hist = self.histories(issue, ver)
-            if in_search and self.cloud:
-                hist = hist[:20]
-            elif self.cloud:
-                hist = hist[:100]
-            out["changelog"] = {
-                "startAt": 0,
-                "maxResults": len(hist),
-                "total": len(issue.histories),
-                "histories": hist,
-            }
+            out["changelog"] = self.embedded_changelog(issue, ver, in_search)
         if "names" in expand:
             names = {f["id"]: f["name"] for f in self.site.fields_list}
             out["names"] = {k: names.get(k, k) for k in fields}

@@ -35,19 +35,11 @@ class JiraLinkRoutes(JiraHandlers):
     ) -> Response:
         issue = self.issue_or_404(site, key)
         b = await self.body(request)
-        obj = (b or {}).get("object") or {}
-        if not obj.get("url") or not obj.get("title"):
-            raise api_error(400, errors={"title": "'title' is required.", "url": "'url' is required."})
-        gid = b.get("globalId")
-        for rl in issue.remote_links:
-            if gid and rl.get("globalId") == gid:
-                rl.update({k: v for k, v in b.items() if k in ("application", "relationship", "object")})
-                return json_response(self._remote(site, issue, rl, ver), 200)
-        rl = {
-            "id": site.new_remote_link_id(),
-            **{k: v for k, v in b.items() if k in ("globalId", "application", "relationship", "object")},
-        }
-        issue.remote_links.append(rl)
+        rl, created = self.run(
+            ops.put_remote_link, site, issue, b, user, self.now(), self.mode(site) == "Cloud"
+        )
+        if not created:
+            return json_response(self._remote(site, issue, rl, ver), 200)
         return json_response({"id": rl["id"], "self": self._remote(site, issue, rl, ver)["self"]}, 201)
 
     def _remote_or_404(self, issue: JiraIssue, rid: str) -> dict:
@@ -68,16 +60,15 @@ class JiraLinkRoutes(JiraHandlers):
         issue = self.issue_or_404(site, key)
         rl = self._remote_or_404(issue, rid)
         b = await self.body(request)
-        rl.update(
-            {k: v for k, v in (b or {}).items() if k in ("globalId", "application", "relationship", "object")}
-        )
+        self.run(ops.update_remote_link, site, issue, rl, b, user, self.now(), self.mode(site) == "Cloud")
         return empty(204)
 
     async def delete_remote_link(
         self, request: Request, site: JiraSite, ver: str, user: dict | None, key: str, rid: str
     ) -> Response:
         issue = self.issue_or_404(site, key)
-        issue.remote_links.remove(self._remote_or_404(issue, rid))
+        rl = self._remote_or_404(issue, rid)
+        self.run(ops.delete_remote_link, site, issue, rl, user, self.now(), self.mode(site) == "Cloud")
         return empty(204)
 
     async def delete_remote_link_by_global(
@@ -85,10 +76,11 @@ class JiraLinkRoutes(JiraHandlers):
     ) -> Response:
         issue = self.issue_or_404(site, key)
         gid = request.query_params.get("globalId")
-        before = len(issue.remote_links)
-        issue.remote_links = [rl for rl in issue.remote_links if rl.get("globalId") != gid]
-        if len(issue.remote_links) == before:
+        doomed = [rl for rl in issue.remote_links if rl.get("globalId") == gid]
+        if not doomed:
             raise api_error(404, [f"No remote link with globalId '{gid}' exists on this issue."])
+        for rl in doomed:
+            self.run(ops.delete_remote_link, site, issue, rl, user, self.now(), self.mode(site) == "Cloud")
         return empty(204)
 
     async def create_link(self, request: Request, site: JiraSite, ver: str, user: dict | None) -> Response:

@@ -191,14 +191,21 @@ class JiraScript:
     def add_remote_link(
         self, key: str, url: str, title: str, *, relationship: str | None = None, global_id: str | None = None
     ) -> int:
-        issue = self.issue(key)
-        rl: dict[str, Any] = {"id": self.site.new_remote_link_id(), "object": {"url": url, "title": title}}
+        body: dict[str, Any] = {"object": {"url": url, "title": title}}
         if relationship:
-            rl["relationship"] = relationship
+            body["relationship"] = relationship
         if global_id:
-            rl["globalId"] = global_id
-        issue.remote_links.append(rl)
-        return rl["id"]
+            body["globalId"] = global_id
+        rl, _created = self._run(
+            jira_ops.put_remote_link,
+            self.site,
+            self.issue(key),
+            body,
+            self._actor(None),
+            self.state.now(),
+            self._cloud(),
+        )
+        return int(rl["id"])
 
     def comment(self, key: str, body: Any, *, actor: str | None = None) -> str:
         events = self._run(

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..formats import jira_ts, stable_uuid
 from .defaults import DEFAULT_LINK_TYPES, DEFAULT_PRIORITIES, DEFAULT_RESOLUTIONS, DEFAULT_STATUSES
+from .ops.remote_links import record_loaded_remote_links
 from .site import JiraIssue, JiraLink, JiraSite
 
 _SPRINT_STR = re.compile(r"\[(.*)\]\s*$", re.S)
@@ -222,6 +223,7 @@ def finish_site(site: JiraSite) -> None:
         if b is not None and b not in site.boards:
             keys = sorted({i.project_key for i in site.issues.values() if sp["id"] in i.sprint_ids} or {"?"})
             site.boards[b] = {"id": b, "name": f"{keys[0]} board", "type": "scrum", "projectKey": keys[0]}
+    record_loaded_remote_links(site)
     # the parent index needs every issue loaded first
     site._children.clear()
     for issue in site.issues.values():

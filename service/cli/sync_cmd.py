@@ -66,6 +66,8 @@ def sync(
             results = sync_all(factory, loaded, full=full, only=source or (), progress=_RichProgress(bar))
         console.print(_summary(results))
         for result in results:
+            for note in result.notes:
+                console.print(f"{result.name}: {note}", markup=False, highlight=False, soft_wrap=True)
             if result.error:
                 err_console.print(f"[red]{result.name}[/]: {result.error}", markup=True)
     if any(result.status != "ok" for result in results):

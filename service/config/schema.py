@@ -95,10 +95,22 @@ class SourceConfig(Strict):
     max_retries: int = Field(5, ge=0, le=20)
     page_size: int = Field(100, ge=1, le=5000)
     lookback_minutes: int = Field(2, ge=0, le=10_080)
-    remote_links: bool = Field(
-        True, description="jira: read each new or changed issue's web links (one request each)"
+    remote_links: Literal["auto", "always", "off"] = Field(
+        "auto",
+        description=(
+            "jira: whose web links a sync reads (one request an issue): auto, those whose changelog "
+            "shows web links; always, every new or changed issue; off, none (true/false: always/off)"
+        ),
     )
     writeback: SourceWritebackConfig = Field(default_factory=SourceWritebackConfig)
+
+    @field_validator("remote_links", mode="before")
+    @classmethod
+    def _remote_links_as_before(cls, value: object) -> object:
+        # Older configs say true/false (YAML reads a bare `off` as false, too).
+        if isinstance(value, bool):
+            return "always" if value else "off"
+        return value
 
     @field_validator("kind")
     @classmethod

@@ -97,12 +97,21 @@ def stored_versions(
     return found
 
 
-def updated_by_key(session: Session, source_id: int) -> dict[str, datetime | None]:
+def stored_by_key(session: Session, source_id: int) -> dict[str, tuple[datetime | None, bool]]:
+    """Every key of the source: its tracker `updated`, and whether its links include remote ones (read
+    apart from the item, e.g. Jira web links)."""
     rows = session.execute(
         select(WorkItem.key, WorkItem.tracker_updated_at).where(WorkItem.source_id == source_id)
     )
-    # Not dict(rows): a Result has keys(), so dict() would read it as a mapping of column names.
-    return {key: value for key, value in rows}  # noqa: C416
+    with_remote = set(
+        session.scalars(
+            select(WorkItem.key)
+            .join(Link, Link.origin_item_id == WorkItem.id)
+            .where(WorkItem.source_id == source_id, Link.remote.is_(True))
+            .distinct()
+        )
+    )
+    return {key: (updated, key in with_remote) for key, updated in rows}
 
 
 def upsert_iterations(session: Session, source_id: int, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:

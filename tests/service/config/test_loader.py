@@ -183,3 +183,33 @@ def test_ordinary_variable_names_are_accepted(tmp_path: Path, name: str) -> None
     assert (
         parse_config(f"api: {{token_env: {name}}}\n", tmp_path / "poalign.yaml").config.api.token_env == name
     )
+
+
+REMOTE_LINKS = """
+sources:
+  - name: jira
+    kind: jira
+    url: "https://acme.atlassian.net"
+    auth: {user_env: U, token_env: T}
+    remote_links: %s
+"""
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("auto", "auto"), ("always", "always"), ("off", "off"), ("true", "always"), ("false", "off")],
+)
+def test_remote_links_takes_a_mode_and_the_old_booleans(tmp_path: Path, written: str, read: str) -> None:
+    (source,) = parse_config(REMOTE_LINKS % written, tmp_path / "poalign.yaml").config.sources
+    assert source.remote_links == read
+
+
+def test_remote_links_defaults_to_auto(tmp_path: Path) -> None:
+    text = (REMOTE_LINKS % "auto").replace("    remote_links: auto\n", "")
+    (source,) = parse_config(text, tmp_path / "poalign.yaml").config.sources
+    assert source.remote_links == "auto"
+
+
+def test_a_remote_links_mode_it_does_not_know_names_file_line_and_key(tmp_path: Path) -> None:
+    (problem,) = problems_of(REMOTE_LINKS % "sometimes", tmp_path)
+    assert "poalign.yaml:7: sources[0].remote_links: expected 'auto', 'always' or 'off'" in problem, problem

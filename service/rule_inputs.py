@@ -20,15 +20,14 @@ if TYPE_CHECKING:
 
 def dod_check(config: DodCheckConfig) -> DodCheck:
     values: list[str] = list(config.values or [])
-    kind: str = config.check
-    if kind == "label_present" and config.label:
+    # The config's check names are the rules' names, but for one that the config spells out longer.
+    name: str = "linked_item_type" if config.check == "linked_item_of_type" else config.check
+    if config.check == "label_present" and config.label:
         values.append(config.label)
-    if kind == "linked_item_of_type":
-        kind = "linked_item_type"
-        if config.item_type:
-            values.append(config.item_type)
+    if config.check == "linked_item_of_type" and config.item_type:
+        values.append(config.item_type)
     return DodCheck(
-        kind=kind,
+        kind=name,
         field_name=config.field,
         values=frozenset(values),
         applies_to=frozenset(config.applies_to),

@@ -164,7 +164,7 @@ def _deliver_item(
                 and annotation.next_attempt_at > not_before
             ):
                 continue
-            if annotation.kind == "label":
+            if annotation.is_label:
                 (label_add if annotation.desired == "present" else label_remove).append(
                     annotation.label or ""
                 )

@@ -179,7 +179,7 @@ def plan(
             annotation.desired == "absent" and annotation.status == "delivered"
         ):
             continue
-        if annotation.kind == "label":
+        if annotation.is_label:
             desired[(item_id, slot)] = {
                 "kind": "label",
                 "finding_id": None,
@@ -227,7 +227,7 @@ def plan(
         annotation.desired, annotation.body = want["desired"], want["body"]
         annotation.body_hash = target
         if annotation.delivered_hash == target or (
-            want["desired"] == "absent" and annotation.external_id is None and annotation.kind == "comment"
+            want["desired"] == "absent" and annotation.external_id is None and not annotation.is_label
         ):
             annotation.status = "delivered" if annotation.delivered_hash == target else "skipped"
             continue
@@ -244,7 +244,7 @@ def plan(
 
 
 def _action(annotation: Annotation) -> str:
-    if annotation.kind == "label":
+    if annotation.is_label:
         return "label+" if annotation.desired == "present" else "label-"
     if annotation.desired == "absent":
         return "delete"

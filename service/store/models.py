@@ -290,6 +290,11 @@ class Annotation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    @property
+    def is_label(self) -> bool:
+        """A label/tag poalign owns on the item; otherwise (kind "comment") one of its comments."""
+        return self.kind == "label"
+
     __table_args__ = (
         UniqueConstraint("item_id", "slot"),
         CheckConstraint(_in("kind", ("comment", "label")), name="kind"),

@@ -9,8 +9,9 @@ made while it ran are picked up by the next incremental run).
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -349,10 +350,38 @@ def _run_incremental(
         progress.advance(source, len(page.items))
 
 
+class _StoredOnDemand(Mapping[str, StoredItem]):
+    """A source's stored versions, read from the store the first time its reader asks. Readers whose items
+    carry everything (Azure DevOps, or Jira with remote links off) never ask, so their syncs make no query
+    over every stored key."""
+
+    def __init__(self, factory: sessionmaker[Session], source_id: int) -> None:
+        self._factory, self._source_id = factory, source_id
+        self._rows: dict[str, StoredItem] | None = None
+        self._lock = threading.Lock()  # a reader may ask from several worker threads at once
+
+    def _loaded(self) -> dict[str, StoredItem]:
+        with self._lock:
+            if self._rows is None:
+                with self._factory() as session:
+                    rows = store.stored_by_key(session, self._source_id)
+                self._rows = {
+                    key: StoredItem(updated, separate_links=remote) for key, (updated, remote) in rows.items()
+                }
+            return self._rows
+
+    def __getitem__(self, key: str) -> StoredItem:
+        return self._loaded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
 def _stored(factory: sessionmaker[Session], source_id: int) -> StoredVersions:
-    with factory() as session:
-        rows = store.stored_by_key(session, source_id)
-    return {key: StoredItem(updated, separate_links=remote) for key, (updated, remote) in rows.items()}
+    return _StoredOnDemand(factory, source_id)
 
 
 def _finish(factory: sessionmaker[Session], source_id: int, run_id: int, result: SyncResult) -> None:

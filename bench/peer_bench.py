@@ -30,11 +30,15 @@ from bench.sync_bound import requests_needed
 from bench.tls_relay import TlsRelay
 from sandbox import SandboxServer
 from sandbox.config_out import write_config
+from sandbox.jira.ops.remote_links import record_loaded_remote_links
 from sandbox.synth import synthetic_world
 from service.store.migrate import upgrade
+from service.store.session import make_engine, make_sessionmaker
+from testkit.readback import remote_links_stored
 
 SITE = "acme"
 WEB_LINK_EVERY = 100
+CHANGED = 100  # issues changed between the full and the incremental sync
 
 
 def jira_world(issues: int) -> Any:
@@ -59,6 +63,9 @@ def jira_world(issues: int) -> Any:
                     },
                 }
             )
+    # Jira writes a RemoteIssueLink history item whenever a web link is added: without it the world
+    # would hide its links from a sync that reads them where the changelog shows them.
+    record_loaded_remote_links(site)
     return world
 
 
@@ -67,6 +74,43 @@ def _over_relay(config: Path, url: str) -> None:
     (source,) = data["sources"]
     source["url"] = url
     config.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _web_links(world: Any) -> int:
+    return sum(len(issue.remote_links) for issue in world.jira[SITE].issues.values())
+
+
+def _check_web_links(database: Path, present: int) -> None:
+    """A sync as fast as this one must not get there by missing links: every web link is stored."""
+    stored = remote_links_stored(make_sessionmaker(make_engine(f"sqlite:///{database}")))
+    if stored != present:
+        raise RuntimeError(f"poalign stored {stored} web links of the {present} the site has")
+
+
+def _incremental(sandbox: SandboxServer, config: Path, database: Path, relay: TlsRelay) -> list[Figure]:
+    """CHANGED issues edited in the tracker (every tenth of them given a web link), then a sync.
+    The sandbox runs in its own process: the world here is as it was before these changes."""
+    script = sandbox.jira(SITE)
+    keys = sorted(sandbox.world.jira[SITE].by_key)[:CHANGED]
+    added = 0
+    for n, key in enumerate(keys):
+        script.update(key, summary=f"{key} changed for the benchmark")
+        if n % 10 == 0:
+            added += 1
+            item = 90_000 + n
+            url = f"https://dev.azure.com/contoso/Project%20A/_workitems/edit/{item}"
+            script.add_remote_link(key, url, f"contoso #{item}")
+    sandbox.requests.clear()
+    result = run_runner("ours", str(config), env={**os.environ, "REQUESTS_CA_BUNDLE": str(relay.cert_file)})
+    changed = sum(s["changed"] for s in result["sources"])
+    if changed != CHANGED:
+        raise RuntimeError(f"poalign's incremental Jira sync saw {changed} of {CHANGED} changed issues")
+    _check_web_links(database, _web_links(sandbox.world) + added)
+    return [
+        Figure("sync.jira.incremental.changed", changed, "items"),
+        Figure("sync.jira.incremental.requests", sandbox.requests.count(emulator="jira"), "requests"),
+        Figure("sync.jira.incremental.wall_s", round(result["wall_s"], 2), "s", 1.0, "lower"),
+    ]
 
 
 def run(issues: int = 4_050) -> list[Figure]:
@@ -96,6 +140,7 @@ def run(issues: int = 4_050) -> list[Figure]:
         synced = sum(s["items"] for s in ours["sources"])
         if synced != total or any(s["status"] != "ok" for s in ours["sources"]):
             raise RuntimeError(f"poalign's Jira sync got {synced} of {total} issues: {ours['sources']}")
+        _check_web_links(database, _web_links(world))
         figures = [
             Figure("sync.jira.full.items", synced, "items"),
             Figure("sync.jira.full.wall_s", round(wall, 2), "s"),
@@ -104,6 +149,7 @@ def run(issues: int = 4_050) -> list[Figure]:
             Figure("sync.jira.full.requests_needed", needed, "requests"),
             Figure("sync.jira.full.ratio_to_request_bound", round(requests / needed, 2), "x", 1.1, "lower"),
         ]
+        figures += _incremental(sandbox, config, database, relay)
 
         runs = [
             (peers.TAP_JIRA, lambda: peers.run_tap_jira(sandbox, relay.url(f"/{SITE}"), work / "tap")),

@@ -53,3 +53,9 @@ def comments_by_marker(sandbox: SandboxServer) -> Counter[tuple[str, str, str]]:
                 if fingerprint and not comment.get("isDeleted"):
                     found[(f"ado-{org}", str(item_id), fingerprint)] += 1
     return found
+
+
+def remote_links_stored(factory: sessionmaker[Session]) -> int:
+    """How many links a sync stored from Jira's remote (web) links."""
+    with factory() as session:
+        return len(session.scalars(select(Link.id).where(Link.remote.is_(True))).all())

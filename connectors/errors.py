@@ -76,6 +76,11 @@ class TransportError(RetryableTrackerError):
     """Connection refused/reset, timeout, or a body that is not the JSON it claims to be."""
 
 
+class UnreachableError(TransportError):
+    """The tracker was never reached: wrong URL, DNS, firewall/proxy, certificate, or it is down
+    (:mod:`connectors.unreachable`). Retryable by the next run, never inside this one."""
+
+
 class ConflictError(RetryableTrackerError):
     """The item changed under us (ADO 412 on a /rev test, Jira 409): re-read, then retry."""
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from connectors.errors import ConflictError, RetryableTrackerError, TrackerError
+from connectors.errors import ConflictError, RetryableTrackerError, TrackerError, UnreachableError
 
 T = TypeVar("T")
 _JITTER = random.Random()  # one per process: seeding a new one per call reads os.urandom every time
@@ -74,6 +74,8 @@ def call_with_retry(
             return operation()
         except ConflictError:
             raise  # sending the same request again cannot help: the caller must re-read first
+        except UnreachableError:
+            raise  # never answered: a wrong URL or a tracker that is down is said at once, not in 20 s
         except RetryableTrackerError as error:
             if not idempotent and error.status not in NOT_ACTED_ON:
                 raise

@@ -29,6 +29,7 @@ from msrest.exceptions import ClientRequestError
 from connectors.errors import ADO_STATUS, TrackerError, TransportError, classify
 from connectors.retry import CallStats, call_with_retry
 from connectors.settings import SourceSettings
+from connectors.unreachable import CONNECT_TIMEOUT_S, transport_failure
 
 T = TypeVar("T")
 
@@ -50,6 +51,7 @@ class AdoClient:
         self.settings = settings
         self.stats = stats or CallStats()
         self._local = threading.local()
+        self._reached = False  # has the tracker answered once? Until then an unreachable URL is fatal
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _configure(self, client: Any) -> Any:
@@ -57,7 +59,7 @@ class AdoClient:
         # msrest lists every status >= 500 as "retry"; with zero retries urllib3 would raise on them and
         # hide the response (and its Retry-After). An empty list hands every response back to us.
         client.config.retry_policy.policy.status_forcelist = set()
-        client.config.connection.timeout = self.settings.timeout_seconds
+        client.config.connection.timeout = (self._connect_timeout, self.settings.timeout_seconds)
         original = client._client.send
 
         def send_request(
@@ -67,7 +69,8 @@ class AdoClient:
             try:
                 response = original(request=request, headers=headers, content=content, **config)
             except ClientRequestError as error:
-                raise TransportError(f"cannot talk to Azure DevOps: {error}") from None
+                raise self._transport_failure(error) from None
+            self._reached = True
             if not 200 <= response.status_code < 300 or response.status_code == 203:
                 raise classify(
                     response.status_code,
@@ -80,6 +83,19 @@ class AdoClient:
 
         client._send_request = send_request
         return client
+
+    @property
+    def _connect_timeout(self) -> float:
+        return min(CONNECT_TIMEOUT_S, self.settings.timeout_seconds)
+
+    def _transport_failure(self, error: BaseException) -> TrackerError:
+        return transport_failure(
+            error,
+            tracker="Azure DevOps",
+            url=self.settings.url,
+            reached=self._reached,
+            connect_timeout=self._connect_timeout,
+        )
 
     def _clients(self) -> tuple[Any, Any]:
         clients = getattr(self._local, "clients", None)
@@ -103,7 +119,7 @@ class AdoClient:
             except TrackerError:
                 raise
             except (requests.ConnectionError, requests.Timeout, ClientRequestError) as error:
-                raise TransportError(f"cannot talk to Azure DevOps: {type(error).__name__}") from None
+                raise self._transport_failure(error) from None
             except (ValueError, json.JSONDecodeError) as error:
                 if "not registered" in str(error):  # location discovery did not list the API
                     raise

@@ -16,6 +16,7 @@ from jira import JIRA, JIRAError
 from connectors.errors import JIRA_STATUS, TrackerError, TransportError, classify
 from connectors.retry import CallStats, call_with_retry
 from connectors.settings import SourceSettings
+from connectors.unreachable import CONNECT_TIMEOUT_S, transport_failure
 
 T = TypeVar("T")
 
@@ -27,6 +28,7 @@ class JiraClient:
         self._local = threading.local()
         self._server_info: dict[str, Any] | None = None
         self._server_info_lock = threading.Lock()
+        self._reached = False  # has the tracker answered once? Until then an unreachable URL is fatal
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _new_client(self) -> JIRA:
@@ -39,14 +41,22 @@ class JiraClient:
         client = JIRA(
             server=self.settings.url,
             max_retries=0,  # retries are ours: bounded, jittered, no minute-long sleeps
-            timeout=(min(10.0, self.settings.timeout_seconds), self.settings.timeout_seconds),
+            timeout=(self._connect_timeout, self.settings.timeout_seconds),
             # Construction would ask serverInfo once per worker client; server_info() asks once per
             # source, and our own requests (not the client's search helpers) route by it.
             get_server_info=False,
             **auth,
         )
-        client._session.hooks["response"].append(lambda response, *args, **kwargs: self.stats.count_request())
+        client._session.hooks["response"].append(self._answered)
         return client
+
+    @property
+    def _connect_timeout(self) -> float:
+        return min(CONNECT_TIMEOUT_S, self.settings.timeout_seconds)
+
+    def _answered(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._reached = True
+        self.stats.count_request()
 
     def jira(self) -> JIRA:
         """This thread's client (a requests session is not shared across threads); making one sends nothing."""
@@ -56,8 +66,7 @@ class JiraClient:
             self._local.client = client
         return client
 
-    @staticmethod
-    def _translate(operation: Callable[[], T]) -> T:
+    def _translate(self, operation: Callable[[], T]) -> T:
         try:
             return operation()
         except JIRAError as error:
@@ -71,7 +80,13 @@ class JiraClient:
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
         ) as error:
-            raise TransportError(f"cannot talk to Jira: {type(error).__name__}") from None
+            raise transport_failure(
+                error,
+                tracker="Jira",
+                url=self.settings.url,
+                reached=self._reached,
+                connect_timeout=self._connect_timeout,
+            ) from None
         except (ValueError, json.JSONDecodeError) as error:  # truncated or non-JSON body
             raise TransportError(f"Jira sent a body that is not valid JSON ({error})") from None
 

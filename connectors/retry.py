@@ -33,11 +33,25 @@ class CallStats:
     requests: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
+    # wall-clock time during which requests were held back by the tracker's rate limits (the
+    # overlapping waits of several workers count once)
+    throttled_seconds: float = 0.0
+    _throttled_until: float = field(default=0.0, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count_request(self) -> None:
         with self._lock:
             self.requests += 1
+
+    def count_throttled(self, waited: float) -> None:
+        if waited > 0:
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, self._throttled_until)
+                end = now + waited
+                if end > start:
+                    self.throttled_seconds += end - start
+                    self._throttled_until = end
 
     def count_retry(self, waited: float) -> None:
         with self._lock:
@@ -95,6 +109,8 @@ def call_with_retry(
             else:
                 delay = rng.uniform(0, min(policy.max_delay, policy.base_delay * 2**attempt))
             stats.count_retry(delay)
+            if error.status == 429:
+                stats.count_throttled(delay)
             sleep(delay)
             attempt += 1
         except TrackerError:

@@ -28,7 +28,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .rate_limits import RateLimiter
+
 FAULT_KINDS = ("429", "500", "503", "reset", "slow", "truncated")
+RATE_LIMIT_KEYS = frozenset(
+    {"burst", "refill_per_s", "quota", "window_s", "tstu_limit", "tstu_per_request", "delay_share", "delay_s"}
+)
 
 
 @dataclass
@@ -42,6 +47,8 @@ class FaultConfig:
     seed: int = 0
     methods: list[str] | None = None  # only these HTTP methods get faults (latency applies to all)
     path_pattern: str | None = None  # only paths matching this regex get faults
+    # the tracker's published rate limits, emulated (sandbox.rate_limits); None: unlimited
+    rate_limit: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,6 +69,13 @@ class FaultConfig:
                 for kind in v:
                     if kind not in FAULT_KINDS:
                         raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+                v = {str(a): float(b) for a, b in v.items()}
+            if k == "rate_limit" and v is not None:
+                unknown = set(v) - RATE_LIMIT_KEYS
+                if unknown:
+                    raise ValueError(
+                        f"unknown rate_limit setting {sorted(unknown)[0]!r}; known: {', '.join(sorted(RATE_LIMIT_KEYS))}"
+                    )
                 v = {str(a): float(b) for a, b in v.items()}
             if k == "fault_rate" and not 0.0 <= float(v) <= 1.0:
                 raise ValueError("fault_rate must be between 0 and 1")
@@ -91,10 +105,19 @@ class FaultInjector:
         self._script: list[_Scripted] = []
         self._lock = threading.Lock()
         self.injected: Counter[str] = Counter()
+        self._limiter: RateLimiter | None = None
+
+    def limiter(self, kind: str) -> RateLimiter:
+        """The emulated rate limits of this config, kept across requests until the config changes."""
+        with self._lock:
+            if self._limiter is None or self._limiter.kind != kind:
+                self._limiter = RateLimiter(kind, self.config.rate_limit)
+            return self._limiter
 
     def configure(self, **changes: Any) -> FaultConfig:
         with self._lock:
             self.config.update(**changes)
+            self._limiter = None
             if "seed" in changes:
                 self._seen.clear()
         return self.config
@@ -102,6 +125,7 @@ class FaultInjector:
     def reset(self, config: FaultConfig | None = None) -> None:
         with self._lock:
             self.config = config or FaultConfig(seed=self.config.seed)
+            self._limiter = None
             self._seen.clear()
             self._script.clear()
             self.injected.clear()

@@ -221,9 +221,16 @@ class Emulator:
                 slow = self.faults.config.slow_s
                 entry.latency_ms += slow * 1000.0
                 await asyncio.sleep(slow)
+            limiter = self.faults.limiter(self.kind)
+            rate = limiter.take(entry.tenant, method, path) if d.kind is None and limiter.active else None
+            if rate is not None and rate.delay_s:
+                await asyncio.sleep(rate.delay_s)
             if d.kind in ("429", "500", "503"):
                 response = self.fault_response(d.kind, self.faults.config.retry_after_s)
                 tenant = entry.tenant
+            elif rate is not None and rate.blocked:
+                response, tenant = self.fault_response("429", rate.retry_after), entry.tenant
+                entry.fault = "rate_limit"
             else:
                 request = Request(scope, receive)
                 try:
@@ -237,6 +244,8 @@ class Emulator:
                     log.exception("sandbox %s %s %s failed", self.kind, method, path)
                     response, tenant = self.error_500(exc), entry.tenant
             entry.tenant = tenant
+            if rate is not None:
+                response.headers.update(rate.headers)
             if d.kind == "truncated" and response.body:
                 body = bytes(response.body)
                 response.body = body[: max(1, len(body) // 2)]

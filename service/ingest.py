@@ -52,6 +52,7 @@ class SyncResult:
     links: int = 0
     requests: int = 0
     retries: int = 0
+    throttled_seconds: float = 0.0  # held back by the tracker's rate limits (connectors.budget)
     seconds: float = 0.0
     error: str | None = None
     notes: list[str] = field(default_factory=list)  # what the reader chose and why (ReadNotes)
@@ -61,6 +62,7 @@ class SyncResult:
         data = asdict(self)
         data.pop("touched")
         data["seconds"] = round(self.seconds, 3)
+        data["throttled_seconds"] = round(self.throttled_seconds, 3)
         return data
 
 
@@ -290,6 +292,11 @@ def sync_source(
         result.status, result.error = "failed", redact(str(error))
         log.warning("sync.failed", source=source, mode=mode, error=result.error)
     result.requests, result.retries = stats.requests, stats.retries
+    result.throttled_seconds = stats.throttled_seconds
+    if result.throttled_seconds >= 0.1:
+        result.notes.append(
+            f"throttled: waited {result.throttled_seconds:.1f} s for the tracker's rate limits"
+        )
     result.seconds = time.perf_counter() - started_clock
     _finish(factory, source_id, run_id, result)
     return result

@@ -73,6 +73,7 @@ def _sync(runtime: Runtime, full: bool) -> dict[str, Any]:
     for result in results:
         runtime.metrics.sync_seconds.labels(result.name, result.mode).observe(result.seconds)
         runtime.metrics.sync_items.labels(result.name).inc(result.items)
+        runtime.metrics.sync_throttled.labels(result.name).inc(result.throttled_seconds)
         if result.status != "ok":
             runtime.metrics.sync_failures.labels(result.name).inc()
     return {"sources": [r.as_json() for r in results], **_judge(runtime, full=full)}

@@ -36,6 +36,12 @@ class Metrics:
         self.sync_failures = Counter(
             "poalign_sync_failures_total", "Failed sync runs", ["source"], registry=self.registry
         )
+        self.sync_throttled = Counter(
+            "poalign_sync_throttled_seconds_total",
+            "Seconds a sync held its requests back because the tracker's rate limits said so",
+            ["source"],
+            registry=self.registry,
+        )
         self.findings_open = Gauge(
             "poalign_findings_open", "Open findings by category", ["category"], registry=self.registry
         )

@@ -26,6 +26,7 @@ from azure.devops.connection import Connection
 from msrest.authentication import BasicAuthentication
 from msrest.exceptions import ClientRequestError
 
+from connectors.budget import budget_for
 from connectors.errors import ADO_STATUS, TrackerError, TransportError, classify
 from connectors.retry import CallStats, call_with_retry
 from connectors.settings import SourceSettings
@@ -52,6 +53,7 @@ class AdoClient:
         self.stats = stats or CallStats()
         self._local = threading.local()
         self._reached = False  # has the tracker answered once? Until then an unreachable URL is fatal
+        self.budget = budget_for(settings.name)
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _configure(self, client: Any) -> Any:
@@ -65,12 +67,14 @@ class AdoClient:
         def send_request(
             request: Any, headers: Any = None, content: Any = None, media_type: Any = None, **config: Any
         ) -> Any:
+            self.stats.count_throttled(self.budget.before_request())
             self.stats.count_request()
             try:
                 response = original(request=request, headers=headers, content=content, **config)
             except ClientRequestError as error:
                 raise self._transport_failure(error) from None
             self._reached = True
+            self.budget.after_response(response.status_code, response.headers)
             if not 200 <= response.status_code < 300 or response.status_code == 203:
                 raise classify(
                     response.status_code,

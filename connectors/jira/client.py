@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import requests
 from jira import JIRA, JIRAError
 
+from connectors.budget import budget_for
 from connectors.errors import JIRA_STATUS, TrackerError, TransportError, classify
 from connectors.retry import CallStats, call_with_retry
 from connectors.settings import SourceSettings
@@ -29,6 +30,7 @@ class JiraClient:
         self._server_info: dict[str, Any] | None = None
         self._server_info_lock = threading.Lock()
         self._reached = False  # has the tracker answered once? Until then an unreachable URL is fatal
+        self.budget = budget_for(settings.name)
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _new_client(self) -> JIRA:
@@ -57,6 +59,11 @@ class JiraClient:
     def _answered(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._reached = True
         self.stats.count_request()
+        self.budget.after_response(response.status_code, response.headers)
+
+    def _attempt(self, operation: Callable[[JIRA], T]) -> T:
+        self.stats.count_throttled(self.budget.before_request())
+        return self._translate(lambda: operation(self.jira()))
 
     def jira(self) -> JIRA:
         """This thread's client (a requests session is not shared across threads); making one sends nothing."""
@@ -92,7 +99,7 @@ class JiraClient:
 
     def call(self, describe: str, operation: Callable[[JIRA], T], *, idempotent: bool = True) -> T:
         return call_with_retry(
-            lambda: self._translate(lambda: operation(self.jira())),
+            lambda: self._attempt(operation),
             policy=self.settings.retry,
             stats=self.stats,
             describe=f"{self.settings.name}: {describe}",

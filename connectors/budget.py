@@ -127,7 +127,8 @@ _BUDGETS: dict[str, RateBudget] = {}
 _BUDGETS_LOCK = threading.Lock()
 
 
-def budget_for(source: str) -> RateBudget:
-    """The budget of a source, the same object for every client of it in this process."""
+def budget_for(source: str, url: str) -> RateBudget:
+    """The budget of a source, the same object for every client of it in this process (a source
+    given another URL is another tracker, with limits of its own)."""
     with _BUDGETS_LOCK:
-        return _BUDGETS.setdefault(source, RateBudget())
+        return _BUDGETS.setdefault(f"{source} {url}", RateBudget())

@@ -53,7 +53,7 @@ class AdoClient:
         self.stats = stats or CallStats()
         self._local = threading.local()
         self._reached = False  # has the tracker answered once? Until then an unreachable URL is fatal
-        self.budget = budget_for(settings.name)
+        self.budget = budget_for(settings.name, settings.url)
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _configure(self, client: Any) -> Any:

@@ -30,7 +30,7 @@ class JiraClient:
         self._server_info: dict[str, Any] | None = None
         self._server_info_lock = threading.Lock()
         self._reached = False  # has the tracker answered once? Until then an unreachable URL is fatal
-        self.budget = budget_for(settings.name)
+        self.budget = budget_for(settings.name, settings.url)
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _new_client(self) -> JIRA:

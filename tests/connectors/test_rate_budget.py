@@ -96,8 +96,10 @@ def test_few_requests_left_before_an_iso_reset_are_spread() -> None:
 
 
 def test_one_budget_per_source_shared_by_its_clients() -> None:
-    assert budget_for("jira-shared-x") is budget_for("jira-shared-x")
-    assert budget_for("jira-shared-x") is not budget_for("ado-shared-y")
+    url = "https://acme.atlassian.net"
+    assert budget_for("jira-shared-x", url) is budget_for("jira-shared-x", url)
+    assert budget_for("jira-shared-x", url) is not budget_for("ado-shared-y", url)
+    assert budget_for("jira-shared-x", url) is not budget_for("jira-shared-x", "https://other.example")
 
 
 def test_workers_arriving_together_get_distinct_slots() -> None:

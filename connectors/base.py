@@ -158,3 +158,5 @@ class Tracker:
     deployments: tuple[str, ...] = ()
     # Said when basic auth has no user but this kind needs one; {user_env} is the configured variable.
     basic_auth_without_user: str | None = None
+    # The config's `auth.scheme` values this kind's clients speak.
+    auth_schemes: frozenset[str] = frozenset({"basic", "bearer"})

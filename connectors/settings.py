@@ -12,14 +12,38 @@ from connectors.retry import RetryPolicy
 RemoteLinks = Literal["auto", "always", "off"]
 
 
+EntraCredential = Literal["client-secret", "certificate", "workload-identity", "managed-identity"]
+
+
+@dataclass(frozen=True)
+class EntraSettings:
+    """A Microsoft Entra ID identity for Azure DevOps (connectors.ado.entra)."""
+
+    credential: EntraCredential = "client-secret"
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    certificate_path: str | None = None
+    authority_host: str = "https://login.microsoftonline.com"
+    ca_bundle: str | None = None  # a private CA for the token endpoint (TLS-inspecting proxies)
+
+    def __repr__(self) -> str:
+        return (
+            f"EntraSettings(credential={self.credential!r}, tenant_id={self.tenant_id!r}, "
+            f"client_id={self.client_id!r}, client_secret='***', authority_host={self.authority_host!r})"
+        )
+
+
 @dataclass(frozen=True)
 class Credentials:
     token: str
     user: str | None = None
-    scheme: str = "basic"  # basic | bearer
+    scheme: str = "basic"  # basic | bearer | entra | scoped-token
+    entra: EntraSettings | None = None
+    gateway_url: str | None = None  # scoped-token: API calls go here, not to the site URL
 
     def __repr__(self) -> str:  # never print the token, even in a traceback's locals
-        return f"Credentials(user={self.user!r}, scheme={self.scheme!r}, token='***')"
+        return f"Credentials(user={self.user!r}, scheme={self.scheme!r}, token='***', entra={self.entra!r})"
 
 
 @dataclass(frozen=True)

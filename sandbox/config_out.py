@@ -195,6 +195,28 @@ def build_config(
     return cfg, env
 
 
+def _modern_auth(cfg: dict, env: dict[str, str], identity: Any, gateway: str) -> None:
+    """auth="modern": Azure DevOps sources sign in as the sandbox's Entra service principal; Jira
+    Cloud sources use a scoped token through the sandbox's api.atlassian.com-style gateway."""
+    state = identity.state
+    for source in cfg["sources"]:
+        if source["kind"] == "jira" and source.get("deployment") == "cloud":
+            source["auth"] = {**source["auth"], "scheme": "scoped-token", "gateway_url": gateway}
+        if source["kind"] != "azure-devops":
+            continue
+        prefix = _env_prefix(source["name"])
+        env.pop(f"{prefix}_TOKEN", None)
+        env[f"{prefix}_CLIENT_SECRET"] = state.client_secret
+        source["auth"] = {
+            "scheme": "entra",
+            "tenant_id": state.tenant_id,
+            "client_id": state.client_id,
+            "client_secret_env": f"{prefix}_CLIENT_SECRET",
+            "authority_host": identity.authority_host,
+            "ca_bundle": str(identity.ca_file),
+        }
+
+
 def write_config(
     server: Any,
     path: Path,
@@ -219,6 +241,8 @@ def write_config(
         database_url=database_url,
         jira_user=jira_user,
     )
+    if getattr(server, "identity_server", None) is not None:
+        _modern_auth(cfg, env, server.identity_server, server.jira_root)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     header = (

@@ -31,6 +31,7 @@ from typing import Any
 from .deliveries import Target, WebhookEmitter
 from .faults import FaultConfig, RequestLog
 from .formats import slug
+from .identity import IdentityServer, IdentityState
 from .remote import RemoteFaults, RemoteRequestLog, RemoteScript
 from .state import SandboxState
 from .world import World
@@ -88,7 +89,15 @@ class SandboxServer:
         source_names: Callable[[str, str], str] | None = None,
         prewarm: bool = True,
         process: bool = False,
+        auth: str = "classic",
+        token_lifetime_s: int = 3600,
     ) -> None:
+        if auth not in ("classic", "modern"):
+            raise ValueError(f"auth must be classic or modern, not {auth!r}")
+        if auth == "modern" and process:
+            raise ValueError(
+                "auth='modern' runs its identity endpoint in this process: not with process=True"
+            )
         if jira_mode is not None and jira_mode.lower() not in ("cloud", "datacenter", "server", "dc"):
             raise ValueError(f"jira_mode must be cloud or datacenter, not {jira_mode!r}")
         if not isinstance(world, World):
@@ -132,6 +141,11 @@ class SandboxServer:
         )
         if now is not None:
             self.state.set_now(now)
+        self.auth = auth
+        if auth == "modern":
+            self.state.identity = IdentityState(token_lifetime_s=token_lifetime_s)
+            self.state.jira_gateway_only = True
+        self.identity_server: IdentityServer | None = None
         self._host = host
         self._prewarm = prewarm
         self._process = process
@@ -162,6 +176,8 @@ class SandboxServer:
             raise RuntimeError("the sandbox did not start in time")
         if self._error is not None:
             raise RuntimeError(f"the sandbox failed to start: {self._error}") from self._error
+        if self.state.identity is not None:
+            self.identity_server = IdentityServer(self.state.identity, self._host).start(timeout)
         return self
 
     def _run(self, jsock: socket.socket, asock: socket.socket) -> None:
@@ -273,6 +289,9 @@ class SandboxServer:
         return self._proc is not None
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self.identity_server is not None:
+            self.identity_server.stop()
+            self.identity_server = None
         if self._proc is not None:
             with contextlib.suppress(OSError, BrokenPipeError):
                 self._conn.send("stop")

@@ -16,6 +16,7 @@ from .ado.script import AdoScript
 from .deliveries import WebhookEmitter, ado_payload, jira_payload
 from .faults import FaultConfig, FaultInjector, RequestLog
 from .formats import utcnow
+from .identity import IdentityState
 from .jira.emulator import JiraEmulator, make_user
 from .jira.script import JiraScript
 from .world import World
@@ -46,6 +47,10 @@ class SandboxState:
         self.faults = {"jira": FaultInjector(jira_faults), "ado": FaultInjector(ado_faults)}
         self.webhooks = emitter
         self.source_names = source_names
+        # auth="modern": the Entra-style identity whose tokens alone the ADO emulator accepts
+        self.identity: IdentityState | None = None
+        # auth="modern": Jira Cloud answers API calls only through the api.atlassian.com-style gateway
+        self.jira_gateway_only = False
         self._offset = timedelta()
         self._frozen: datetime | None = None
         self._users: dict[tuple[str, str], dict] = {}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from connectors.base import TrackerReader
 from connectors.registry import tracker
 from connectors.retry import CallStats, RetryPolicy
-from connectors.settings import Credentials, SourceSettings
+from connectors.settings import Credentials, EntraSettings, SourceSettings
 from service.config.loader import LoadedConfig
 from service.config.schema import SourceConfig
 
@@ -20,24 +21,55 @@ def projects_of(loaded: LoadedConfig, source_name: str) -> tuple[str, ...]:
     return tuple(sorted({team.scope.project for team in loaded.config.teams if team.source == source_name}))
 
 
-def settings_for(loaded: LoadedConfig, source: SourceConfig) -> SourceSettings:
-    token = loaded.secret(source.auth.token_env)
-    if not token:
+def _secret(loaded: LoadedConfig, source: SourceConfig, key: str) -> str:
+    name = getattr(source.auth, key)
+    value = loaded.secret(name) if name else None
+    if not value:
         raise MissingSecretError(
-            f"source {source.name}: environment variable {source.auth.token_env} (auth.token_env) is not set; "
+            f"source {source.name}: environment variable {name} (auth.{key}) is not set; "
             f"export it or add it to {loaded.base_dir / '.env'}"
         )
+    return value
+
+
+def _entra(loaded: LoadedConfig, source: SourceConfig) -> EntraSettings:
+    auth = source.auth
+    certificate = auth.certificate_path
+    if certificate and not Path(certificate).is_absolute():
+        certificate = str(loaded.base_dir / certificate)
+    return EntraSettings(
+        credential=auth.credential,
+        tenant_id=auth.tenant_id,
+        client_id=auth.client_id,
+        client_secret=_secret(loaded, source, "client_secret_env")
+        if auth.credential == "client-secret"
+        else None,
+        certificate_path=certificate,
+        authority_host=auth.authority_host.rstrip("/"),
+        ca_bundle=auth.ca_bundle,
+    )
+
+
+def _credentials(loaded: LoadedConfig, source: SourceConfig) -> Credentials:
+    if source.auth.scheme == "entra":  # the config allows it only for kinds that speak it
+        return Credentials(token="", scheme="entra", entra=_entra(loaded, source))
+    token = _secret(loaded, source, "token_env")
     user = loaded.secret(source.auth.user_env) if source.auth.user_env else None
     needs_user = tracker(source.kind).basic_auth_without_user
-    if needs_user and source.auth.scheme == "basic" and not user:
+    if needs_user and source.auth.scheme in ("basic", "scoped-token") and not user:
         raise MissingSecretError(
             f"source {source.name}: " + needs_user.format(user_env=source.auth.user_env or "not configured")
         )
+    gateway = source.auth.gateway_url.rstrip("/") if source.auth.scheme == "scoped-token" else None
+    return Credentials(token=token, user=user, scheme=source.auth.scheme, gateway_url=gateway)
+
+
+def settings_for(loaded: LoadedConfig, source: SourceConfig) -> SourceSettings:
     return SourceSettings(
         name=source.name,
         kind=source.kind,
         url=source.url.rstrip("/"),
-        credentials=Credentials(token=token, user=user, scheme=source.auth.scheme),
+        credentials=_credentials(loaded, source),
         deployment=source.deployment,
         timeout_seconds=source.timeout_seconds,
         concurrency=source.concurrency,

@@ -26,8 +26,9 @@ from azure.devops.connection import Connection
 from msrest.authentication import BasicAuthentication
 from msrest.exceptions import ClientRequestError
 
+from connectors.ado.entra import EntraAuthentication, tokens_for
 from connectors.budget import budget_for
-from connectors.errors import ADO_STATUS, TrackerError, TransportError, classify
+from connectors.errors import ADO_STATUS, AuthError, TrackerError, TransportError, classify
 from connectors.retry import CallStats, call_with_retry
 from connectors.settings import SourceSettings
 from connectors.unreachable import CONNECT_TIMEOUT_S, transport_failure
@@ -54,6 +55,8 @@ class AdoClient:
         self._local = threading.local()
         self._reached = False  # has the tracker answered once? Until then an unreachable URL is fatal
         self.budget = budget_for(settings.name, settings.url)
+        entra = settings.credentials.entra
+        self._tokens = tokens_for(settings.name, entra) if entra is not None else None
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _configure(self, client: Any) -> Any:
@@ -104,7 +107,11 @@ class AdoClient:
     def _clients(self) -> tuple[Any, Any]:
         clients = getattr(self._local, "clients", None)
         if clients is None:
-            creds = BasicAuthentication("", self.settings.credentials.token)
+            creds = (
+                EntraAuthentication(self._tokens)
+                if self._tokens is not None
+                else BasicAuthentication("", self.settings.credentials.token)
+            )
             connection = Connection(base_url=self.settings.url, creds=creds)
             # The connection builds its own clients for discovery (resource areas, locations) with
             # msrest's default retries. Its per-instance "fiddler" hook is called on every client it
@@ -129,8 +136,18 @@ class AdoClient:
                     raise
                 raise TransportError(f"Azure DevOps sent a body that is not valid JSON ({error})") from None
 
+        def run_with_a_fresh_token_after_401() -> T:
+            try:
+                return run()
+            except AuthError:
+                if self._tokens is None:
+                    raise
+                # revoked or expired early: one new token and one more try, never a loop
+                self._tokens.invalidate()
+                return run()
+
         return call_with_retry(
-            run,
+            run_with_a_fresh_token_after_401,
             policy=self.settings.retry,
             stats=self.stats,
             describe=f"{self.settings.name}: {describe}",

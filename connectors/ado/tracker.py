@@ -17,4 +17,5 @@ AZURE_DEVOPS = Tracker(
     priority_scale={"1": 1, "2": 2, "3": 3, "4": 4},
     item_url_path=r"/(?:[^/]+/)*(?:_workitems/edit|_apis/wit/workitems)/(\d+)",
     scope_keys=frozenset({"area_path", "team"}),
+    auth_schemes=frozenset({"basic", "bearer", "entra"}),  # entra: connectors.ado.entra
 )

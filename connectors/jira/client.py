@@ -6,6 +6,7 @@ translated into our error classes from one status table."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -14,12 +15,13 @@ import requests
 from jira import JIRA, JIRAError
 
 from connectors.budget import budget_for
-from connectors.errors import JIRA_STATUS, TrackerError, TransportError, classify
+from connectors.errors import JIRA_STATUS, BadRequestError, TrackerError, TransportError, classify
 from connectors.retry import CallStats, call_with_retry
 from connectors.settings import SourceSettings
 from connectors.unreachable import CONNECT_TIMEOUT_S, transport_failure
 
 T = TypeVar("T")
+_CLOUD_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
 class JiraClient:
@@ -31,6 +33,8 @@ class JiraClient:
         self._server_info_lock = threading.Lock()
         self._reached = False  # has the tracker answered once? Until then an unreachable URL is fatal
         self.budget = budget_for(settings.name, settings.url)
+        self._api_base: str | None = None  # where API calls go: the site, or the gateway for its cloud id
+        self._api_base_lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _new_client(self) -> JIRA:
@@ -107,7 +111,32 @@ class JiraClient:
         )
 
     def _url(self, path: str, version: str = "2") -> str:
-        return f"{self.settings.url.rstrip('/')}/rest/api/{version}/{path.lstrip('/')}"
+        return f"{self.api_base()}/rest/api/{version}/{path.lstrip('/')}"
+
+    def api_base(self) -> str:
+        """The site URL; with scoped tokens and service accounts, `{gateway}/ex/jira/{cloudId}`, the
+        cloud id read once from the site's public `/_edge/tenant_info`. Browse links stay on the site."""
+        with self._api_base_lock:
+            if self._api_base is None:
+                site = self.settings.url.rstrip("/")
+                gateway = self.settings.credentials.gateway_url
+                self._api_base = f"{gateway}/ex/jira/{self._cloud_id(site)}" if gateway else site
+            return self._api_base
+
+    def _cloud_id(self, site: str) -> str:
+        def read(client: JIRA) -> Any:
+            response = client._session.get(f"{site}/_edge/tenant_info")
+            return response.json() if response.content else None
+
+        found = self.call("read the site's cloud id", read) or {}
+        cloud_id = found.get("cloudId") if isinstance(found, dict) else None
+        # it becomes a path segment of every API URL: a UUID and nothing that could leave the path
+        if not isinstance(cloud_id, str) or not _CLOUD_ID.fullmatch(cloud_id):
+            raise BadRequestError(
+                f"{site}/_edge/tenant_info named no usable cloudId: scoped-token is for Jira Cloud sites; "
+                "check the source's url (the site, e.g. https://acme.atlassian.net)"
+            )
+        return cloud_id
 
     def _json(
         self,

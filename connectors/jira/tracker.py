@@ -34,4 +34,6 @@ JIRA = Tracker(
         "Jira basic auth needs the account e-mail in auth.user_env ({user_env}); "
         "or use scheme: bearer with a Data Center PAT"
     ),
+    # scoped-token: Cloud's scoped API tokens and service accounts, through the api.atlassian.com gateway
+    auth_schemes=frozenset({"basic", "bearer", "scoped-token"}),
 )

@@ -162,8 +162,11 @@ class AdoEmulator(
     def authenticate(self, request: Request) -> None:
         h = request.headers.get("authorization", "")
         token = self.state.token
+        identity = self.state.identity
         ok = False
-        if h[:6].lower() == "basic ":
+        if identity is not None:  # auth="modern": Entra tokens only, as an organization without PATs
+            ok = h[:7].lower() == "bearer " and identity.valid(h[7:].strip())
+        elif h[:6].lower() == "basic ":
             try:
                 _user, _, secret = base64.b64decode(h[6:]).decode("utf-8").partition(":")
                 ok = same_secret(secret, token)

@@ -34,7 +34,7 @@ from .link_routes import JiraLinkRoutes
 from .meta_routes import JiraMetaRoutes
 from .property_routes import JiraPropertyRoutes
 from .search_routes import JiraSearchRoutes
-from .site import JiraIssue, JiraSite
+from .site import JiraIssue, JiraSite, cloud_id_of
 
 
 class JiraEmulator(
@@ -50,6 +50,9 @@ class JiraEmulator(
         self._routes()
 
     def tenant_of(self, parts: list[str]) -> str:
+        if parts[:2] == ["ex", "jira"] and len(parts) > 2:
+            site = self._site_of_cloud_id(parts[2])
+            return site.name if site is not None else ""
         if parts and parts[0] in self.state.world.jira:
             return parts[0]
         if len(self.state.world.jira) == 1:
@@ -86,9 +89,18 @@ class JiraEmulator(
             {"errorMessages": [f"Internal server error: {type(exc).__name__}"], "errors": {}}, 500
         )
 
+    def _site_of_cloud_id(self, cloud_id: str) -> JiraSite | None:
+        return next((s for s in self.state.world.jira.values() if cloud_id_of(s.name) == cloud_id), None)
+
     async def dispatch(self, request: Request, parts: list[str]) -> tuple[Response, str]:
         world = self.state.world
-        if parts and parts[0] in world.jira:
+        gateway = parts[:2] == ["ex", "jira"]
+        if gateway:  # api.atlassian.com/ex/jira/{cloudId}/…: where scoped tokens must go
+            found = self._site_of_cloud_id(parts[2]) if len(parts) > 2 else None
+            if found is None:
+                raise api_error(404, ["Site not found for this cloud id."])
+            site, rest = found, parts[3:]
+        elif parts and parts[0] in world.jira:
             site = world.jira[parts[0]]
             rest = parts[1:]
         elif len(world.jira) == 1:
@@ -109,7 +121,16 @@ class JiraEmulator(
         ver = "2" if ver == "latest" else ver
         if ver == "3" and self.mode(site) != "Cloud" and rest[:2] == ["rest", "api"]:
             raise api_error(404, ["null for uri: " + str(request.url)])
-        user = self.authenticate(request, site, anonymous_ok=route.name.endswith("serverInfo"))
+        public = route.name.endswith(("serverInfo", "tenant_info"))
+        if self.state.jira_gateway_only and not gateway and not public and self.mode(site) == "Cloud":
+            raise api_error(
+                401,
+                [
+                    "Scoped API tokens must call https://api.atlassian.com/ex/jira/{cloudId}, not the site URL."
+                ],
+                headers={"WWW-Authenticate": 'Basic realm="protected-area"'},
+            )
+        user = self.authenticate(request, site, anonymous_ok=public)
         resp = await route.handler(request, site, ver, user, **params)
         return resp, site.name
 
@@ -155,6 +176,7 @@ class JiraEmulator(
         r = self.router.add
         a = "rest/api/{ver}"
         r(f"GET /{a}/serverInfo", self.server_info)
+        r("GET /_edge/tenant_info", self.tenant_info)
         r("GET /rest/auth/1/session", self.session)
         r("GET /rest/applinks/latest/listApplicationlinks", self.applinks)
         r(f"GET /{a}/field", self.fields)

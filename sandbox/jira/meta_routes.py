@@ -10,7 +10,7 @@ from starlette.responses import Response
 from ..formats import jira_ts
 from ..http import json_response
 from .handler_base import JiraHandlers, api_error, int_param
-from .site import JiraSite
+from .site import JiraSite, cloud_id_of
 
 
 class JiraMetaRoutes(JiraHandlers):
@@ -31,6 +31,12 @@ class JiraMetaRoutes(JiraHandlers):
         if not cloud:
             body["serverTimeZone"] = site.options.get("serverTimeZone", "UTC")
         return json_response(body)
+
+    async def tenant_info(self, request: Request, site: JiraSite, ver: str, user: dict | None) -> Response:
+        """A Cloud site's public `/_edge/tenant_info`: its cloud id, for the api.atlassian.com gateway."""
+        if self.mode(site) != "Cloud":
+            raise api_error(404, ["null for uri: " + str(request.url)])
+        return json_response({"cloudId": cloud_id_of(site.name)})
 
     async def session(self, request: Request, site: JiraSite, ver: str, user: dict | None) -> Response:
         return json_response(

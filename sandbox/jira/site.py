@@ -13,8 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..formats import parse_ts
+from ..formats import parse_ts, stable_uuid
 from .defaults import EPIC_LINK_SCHEMA, RANK_SCHEMA, SPRINT_SCHEMA, default_fields
+
+
+def cloud_id_of(site: str) -> str:
+    """The cloud id a Cloud site is known by at api.atlassian.com (stable for a site name)."""
+    return stable_uuid("jira-cloud-id", site)
 
 
 @dataclass

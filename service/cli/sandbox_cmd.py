@@ -91,6 +91,18 @@ def serve(
     token: Annotated[
         str, typer.Option(help="The API token/PAT the sandbox accepts for any user.")
     ] = "sandbox-token",  # noqa: S107 - the sandbox's documented default, not a secret
+    auth: Annotated[
+        str,
+        typer.Option(
+            help="classic: the token/PAT above is accepted; modern: Azure DevOps accepts only Microsoft "
+            "Entra ID-style tokens from the sandbox's own token endpoint (https on loopback), and "
+            "--config-out writes `auth.scheme: entra` for it."
+        ),
+    ] = "classic",
+    token_lifetime: Annotated[
+        int,
+        typer.Option(help="With --auth modern: seconds a token lives (short, to watch refreshes).", min=1),
+    ] = 3600,
 ) -> None:
     """Serve a world until Ctrl-C.
 
@@ -105,6 +117,8 @@ def serve(
         fail("--jira-mode is cloud or datacenter")
     if not 0.0 <= fault_rate <= 1.0:
         fail("--fault-rate is between 0 and 1")
+    if auth not in ("classic", "modern"):
+        fail("--auth is classic or modern")
     try:
         loaded = World.load(world)
     except (WorldError, ValueError) as exc:
@@ -125,6 +139,8 @@ def serve(
             jira_port=jira_port,
             ado_port=ado_port,
             webhook_secret=secret,
+            auth=auth,
+            token_lifetime_s=token_lifetime,
         )
         sb.start()
     except (OSError, RuntimeError, ValueError) as exc:
@@ -138,6 +154,12 @@ def serve(
         for name, url in sb.ado_urls.items():
             console.print(f"ado   {name:<24} {url}  (source {sb.source_name('ado', name)})", markup=False)
         console.print(f"admin {sb.jira_root}/_sandbox  {sb.ado_root}/_sandbox", markup=False)
+        if sb.identity_server is not None:
+            console.print(
+                f"entra {sb.identity_server.authority_host}  (tokens live {token_lifetime} s; "
+                f"CA {sb.identity_server.ca_file})",
+                markup=False,
+            )
         if config_out is not None:
             cfg, env_path = sb.write_config(config_out)
             console.print(f"wrote {cfg} and {env_path}", markup=False)

@@ -87,10 +87,9 @@ class LoadedConfig:
     def credential_keys(self, source: str) -> list[tuple[str | int, ...]]:
         """The `*_env` keys a source's tracker client needs (its token, and its user where configured)."""
         index = [s.name for s in self.config.sources].index(source)
-        keys: list[tuple[str | int, ...]] = [("sources", index, "auth", "token_env")]
-        if self.config.sources[index].auth.user_env:
-            keys.append(("sources", index, "auth", "user_env"))
-        return keys
+        auth = self.config.sources[index].auth
+        names = ("token_env", "user_env", "client_secret_env")
+        return [("sources", index, "auth", name) for name in names if getattr(auth, name)]
 
     def secret_env_names(self) -> list[str]:
         """Every environment variable the config names: their values must never be logged."""

@@ -45,12 +45,59 @@ class DatabaseConfig(Strict):
 
 
 class AuthConfig(Strict):
-    scheme: Literal["basic", "bearer"] = Field(
+    scheme: Literal["basic", "bearer", "entra", "scoped-token"] = Field(
         "basic",
-        description="jira cloud: basic (email + API token); jira data center: bearer (PAT); ADO: basic (PAT)",
+        description="jira cloud: basic (email + API token) or scoped-token (a scoped API token or service "
+        "account, through the api.atlassian.com gateway); jira data center: bearer (PAT); "
+        "ADO: entra (a Microsoft Entra ID service principal or managed identity) or basic (PAT)",
     )
     user_env: EnvName | None = Field(None, description="variable with the user/e-mail (jira basic auth)")
-    token_env: EnvName = Field(description="variable with the API token or PAT")
+    token_env: EnvName | None = Field(None, description="variable with the API token or PAT (basic, bearer)")
+    # scheme: entra (Azure DevOps)
+    credential: Literal["client-secret", "certificate", "workload-identity", "managed-identity"] = Field(
+        "client-secret", description="entra: how the identity proves itself"
+    )
+    tenant_id: str | None = Field(None, description="entra: the directory (tenant) id")
+    client_id: str | None = Field(
+        None, description="entra: the application (client) id; managed-identity: a user-assigned one"
+    )
+    client_secret_env: EnvName | None = Field(
+        None, description="entra client-secret: variable with the secret"
+    )
+    certificate_path: str | None = Field(
+        None, description="entra certificate: PEM with the private key (relative paths beside the config)"
+    )
+    authority_host: str = Field(
+        "https://login.microsoftonline.com", description="entra: the token service (sovereign clouds differ)"
+    )
+    ca_bundle: str | None = Field(
+        None, description="entra: a CA bundle to trust for the token service (a TLS-inspecting proxy's CA)"
+    )
+    gateway_url: str = Field(
+        "https://api.atlassian.com",
+        description="scoped-token: the gateway API calls go through (links shown to people stay on url)",
+    )
+
+    @model_validator(mode="after")
+    def _keys_of_the_scheme(self) -> AuthConfig:
+        if self.scheme != "entra":
+            if not self.token_env:
+                raise ValueError(f"scheme {self.scheme} needs token_env (the variable holding the token)")
+            if self.scheme == "scoped-token" and not self.user_env:
+                raise ValueError("scheme scoped-token needs user_env (the account's e-mail) and token_env")
+            return self
+        needs = {
+            "client-secret": ("tenant_id", "client_id", "client_secret_env"),
+            "certificate": ("tenant_id", "client_id", "certificate_path"),
+            "workload-identity": ("tenant_id", "client_id"),
+            "managed-identity": (),
+        }[self.credential]
+        missing = [key for key in needs if not getattr(self, key)]
+        if missing:
+            raise ValueError(f"scheme entra with credential {self.credential} needs {', '.join(missing)}")
+        if not self.authority_host.startswith("https://"):
+            raise ValueError("authority_host must be an https:// URL (token services speak nothing else)")
+        return self
 
 
 class WebhookConfig(Strict):
@@ -137,6 +184,11 @@ class SourceConfig(Strict):
         if self.deployment != "detect" and not tracker(self.kind).deployments:
             knowing = " and ".join(kind for kind in kinds() if tracker(kind).deployments)
             raise ValueError(f"deployment applies to {knowing} sources only")
+        schemes = tracker(self.kind).auth_schemes
+        if self.auth.scheme not in schemes:
+            raise ValueError(
+                f"auth.scheme {self.auth.scheme} is not one a {self.kind} source speaks: {', '.join(sorted(schemes))}"
+            )
         return self
 
 

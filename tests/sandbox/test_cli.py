@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -138,3 +139,47 @@ def test_world_poalign_yaml_wins_for_teams_and_keeps_its_aliases(tmp_path: Path)
     path = tmp_path / "poalign.yaml"
     path.write_text(yaml.safe_dump(cfg))
     assert load_config(path).config.teams[0].name == "Payments"
+
+
+def test_serve_auth_modern_then_db_upgrade_and_two_syncs_past_the_token_lifetime(tmp_path: Path) -> None:
+    """The acceptance path of issue 15 as a user types it: `sandbox serve --auth modern --config-out`,
+    `db upgrade`, `sync`, wait past the token lifetime, `sync` again; both complete."""
+    world = tmp_path / "world"
+    small_world().export(world)
+    cfg = tmp_path / "cfg" / "poalign.yaml"
+    poalign = [sys.executable, "-c", "from service.cli.main import app; app()"]
+    serve = [*poalign, "sandbox", "serve", "--world", str(world), "--config-out", str(cfg)]
+    proc = subprocess.Popen(
+        [*serve, "--auth", "modern", "--token-lifetime", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    try:
+        while line := proc.stdout.readline():  # type: ignore[union-attr]  # stdout=PIPE above
+            lines.append(line)
+            if line.startswith("ready"):
+                break
+        assert lines and lines[-1].startswith("ready"), "".join(lines)
+        assert any(x.startswith("entra https://127.0.0.1:") for x in lines), "".join(lines)
+        ado = load_config(cfg).config.source("ado-contoso")
+        assert ado.auth.scheme == "entra" and ado.auth.authority_host.startswith("https://127.0.0.1:")
+        run = {"cwd": tmp_path, "capture_output": True, "text": True, "timeout": 120}
+        upgrade = subprocess.run([*poalign, "db", "upgrade", "--config", str(cfg)], **run)  # type: ignore[call-overload]
+        assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+        for attempt in (1, 2):
+            synced = subprocess.run([*poalign, "sync", "--json", "--config", str(cfg)], **run)  # type: ignore[call-overload]
+            assert synced.returncode == 0, synced.stdout + synced.stderr
+            ado_run = {s["name"]: s for s in json.loads(synced.stdout)["sources"]}["ado-contoso"]
+            assert ado_run["status"] == "ok" and ado_run["requests"] > 0, attempt
+            assert ado_run["items"] > 0 or attempt == 2  # the second sync is incremental: nothing new
+            time.sleep(2.5)  # past the token lifetime
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    assert proc.returncode == 0

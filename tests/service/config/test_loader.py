@@ -213,3 +213,30 @@ def test_remote_links_defaults_to_auto(tmp_path: Path) -> None:
 def test_a_remote_links_mode_it_does_not_know_names_file_line_and_key(tmp_path: Path) -> None:
     (problem,) = problems_of(REMOTE_LINKS % "sometimes", tmp_path)
     assert "poalign.yaml:7: sources[0].remote_links: expected 'auto', 'always' or 'off'" in problem, problem
+
+
+def _source(auth: str, kind: str = "azure-devops") -> str:
+    return f"sources:\n  - name: ado-x\n    kind: {kind}\n    url: https://dev.azure.com/x\n    auth:\n{auth}"
+
+
+def test_entra_is_explained_key_by_key_when_incomplete(tmp_path: Path) -> None:
+    (problem,) = problems_of(_source("      scheme: entra\n      tenant_id: t\n"), tmp_path)
+    assert "sources[0].auth" in problem
+    assert "scheme entra with credential client-secret needs client_id, client_secret_env" in problem
+
+
+def test_entra_is_refused_on_a_tracker_whose_clients_do_not_speak_it(tmp_path: Path) -> None:
+    auth = "      scheme: entra\n      credential: managed-identity\n"
+    (problem,) = problems_of(_source(auth, kind="jira"), tmp_path)
+    assert "auth.scheme entra is not one a jira source speaks: basic, bearer" in problem
+
+
+def test_entra_token_service_must_be_https(tmp_path: Path) -> None:
+    auth = "      scheme: entra\n      credential: managed-identity\n      authority_host: http://login.example\n"
+    (problem,) = problems_of(_source(auth), tmp_path)
+    assert "authority_host must be an https:// URL" in problem
+
+
+def test_basic_without_a_token_variable_says_which_key(tmp_path: Path) -> None:
+    (problem,) = problems_of(_source("      scheme: basic\n"), tmp_path)
+    assert "scheme basic needs token_env" in problem

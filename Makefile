@@ -5,17 +5,31 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-out
 
-.PHONY: install test test-fast lint typecheck demo bench bench-quick bench-tools proof proof-quick clean
+.PHONY: install lock test test-fast lint typecheck demo bench bench-quick bench-tools proof proof-quick clean
 
-# poalign and, beside it, the sandbox trackers (their own distribution, sandbox/pyproject.toml: the
-# tests, the demo and the benchmarks need them, the production image does not).
-$(STAMP): pyproject.toml sandbox/pyproject.toml
+# The versions in requirements-dev.lock (hash-checked), then poalign and, beside it, the sandbox trackers
+# (their own distribution, sandbox/pyproject.toml: the tests, the demo and the benchmarks need them, the
+# production image does not) as editable installs that take nothing more: what CI installs (.ci/run).
+$(STAMP): pyproject.toml sandbox/pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]' -e ./sandbox
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps -e . -e ./sandbox
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The lock files: every dependency pinned with the hashes of its files, resolved for Python 3.11 on Linux
+# (the image's) whatever machine runs this. requirements.lock: what production runs (the image installs
+# it); requirements-dev.lock: that plus [dev] and the sandbox's (CI and `make install`). Rerun after a
+# dependency changes in pyproject.toml or sandbox/pyproject.toml: the pins already there are kept, only
+# what is new or no longer fits is resolved (a few seconds); LOCK_FLAGS=--upgrade takes the newest of all.
+LOCK := uv pip compile --quiet --generate-hashes --python-version 3.11 --python-platform linux \
+	--custom-compile-command "make lock" $(LOCK_FLAGS)
+lock:
+	@test -x $(BIN)/uv || { test -x $(BIN)/python || python3 -m venv $(VENV); $(BIN)/pip install -q 'uv>=0.5'; }
+	$(BIN)/$(LOCK) pyproject.toml -o requirements.lock
+	$(BIN)/$(LOCK) --extra dev pyproject.toml sandbox/pyproject.toml -o requirements-dev.lock
 
 lint: typecheck
 	$(BIN)/ruff check .

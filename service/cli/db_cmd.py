@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from sqlalchemy.exc import OperationalError
 
-from service.cli.common import ConfigOption, console, database_url_or_exit, fail, load_or_exit
+from service.cli.common import ConfigOption, console, database_url_or_exit, err_console, fail, load_or_exit
 from service.logs import redact
 from service.store import migrate
 from service.store.session import make_engine
@@ -13,21 +13,42 @@ from service.store.session import make_engine
 app = typer.Typer(help="Create and upgrade poalign's database.", no_args_is_help=True)
 
 
+def run_upgrade(url: str, revision: str = "head") -> None:
+    """Migrate under the migration lock and say what happened: whether this process waited for another
+    one's migration, and whether it ran any (`db upgrade`, `serve --upgrade`)."""
+
+    def waiting() -> None:
+        err_console.print(
+            "another poalign is migrating this database (PostgreSQL advisory lock "
+            f"{migrate.MIGRATION_LOCK_KEY:#x}): waiting for it",
+            markup=False,
+        )
+
+    try:
+        result = migrate.upgrade(url, revision, on_wait=waiting)
+    except OperationalError as exc:
+        fail(f"cannot reach the database: {redact(str(exc.orig))}")
+    except FileNotFoundError as exc:  # an install without its migrations
+        fail(str(exc))
+    if result.migrated:
+        done = f"migrated from {result.before or '(empty)'}"
+    elif result.waited:
+        done = "found current after waiting for the other migration: nothing to do"
+    else:
+        done = "already current: nothing to do"
+    console.print(
+        f"database at revision {result.after} (head {migrate.head_revision()}); {done}", markup=False
+    )
+
+
 @app.command()
 def upgrade(
     config: ConfigOption = None,
     revision: str = typer.Option("head", help="Alembic revision to upgrade to."),
 ) -> None:
-    """Create the database (SQLite file or PostgreSQL schema) or bring it to the newest version. Safe to rerun."""
-    url = database_url_or_exit(load_or_exit(config))
-    try:
-        migrate.upgrade(url, revision)
-        engine = make_engine(url)
-        current = migrate.current_revision(engine)
-        engine.dispose()
-    except OperationalError as exc:
-        fail(f"cannot reach the database: {redact(str(exc.orig))}")
-    console.print(f"database at revision {current} (head {migrate.head_revision()})")
+    """Create the database (SQLite file or PostgreSQL schema) or bring it to the newest version. Safe to rerun,
+    and to run from several replicas at once on PostgreSQL: one migrates, the others wait for it."""
+    run_upgrade(database_url_or_exit(load_or_exit(config)), revision)
 
 
 @app.command()

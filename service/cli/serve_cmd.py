@@ -10,12 +10,12 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from service.cli.common import ConfigOption, console, database_url_or_exit, fail, load_or_exit
+from service.cli.db_cmd import run_upgrade
 from service.cli.store_access import require_current_store
 from service.config.loader import LoadedConfig
 from service.jobs import JOBS, run_job
 from service.logs import redact
 from service.runtime import Runtime
-from service.store import migrate
 
 WHEN_UNSCHEDULED = {"drain": "on webhook / every few seconds", "catch-up": "once, at start"}
 
@@ -35,7 +35,7 @@ def open_runtime(loaded: LoadedConfig, process: str, upgrade: bool = False) -> R
     url = database_url_or_exit(loaded)
     try:
         if upgrade:
-            migrate.upgrade(url)
+            run_upgrade(url)
         else:
             require_current_store(url)
         return Runtime.open(loaded, process=process)
@@ -57,7 +57,8 @@ def serve(
     upgrade: Annotated[
         bool,
         typer.Option(
-            help="Bring the database to the current version first (--no-upgrade: exit 2 when it is behind)."
+            help="Bring the database to the current version first, under a PostgreSQL advisory lock: "
+            "replicas that start together migrate once (--no-upgrade: exit 2 when it is behind)."
         ),
     ] = True,
 ) -> None:

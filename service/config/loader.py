@@ -54,7 +54,7 @@ class LoadedConfig:
         return self.path.parent
 
     def database_url(self) -> str:
-        """The database URL, with relative SQLite paths resolved beside the config file."""
+        """The database URL, with relative SQLite paths resolved (beside the config file by default)."""
         database = self.config.database
         if database.url_env:
             url = env(database.url_env, self.base_dir)
@@ -62,7 +62,10 @@ class LoadedConfig:
                 raise ConfigError(self.unset_variables([("database", "url_env")]))
         else:
             url = database.url or "sqlite:///poalign.db"
-        return resolve_sqlite_path(url, self.base_dir)
+        # Relative SQLite paths resolve in POALIGN_DATA_DIR when it is set (the image's /data volume: the
+        # config may be mounted read-only), else beside the config.
+        data_dir = env("POALIGN_DATA_DIR", self.base_dir)
+        return resolve_sqlite_path(url, Path(data_dir) if data_dir else self.base_dir)
 
     def secret(self, env_name: str | None) -> str | None:
         return env(env_name, self.base_dir) if env_name else None

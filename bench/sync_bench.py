@@ -79,6 +79,7 @@ def run(total_items: int = 50_000, *, naive: bool = True) -> list[Figure]:
             Figure("sync.full.items_per_s", round(synced / full["wall_s"]), "items/s", better="higher"),
             Figure("sync.full.requests", requests, "requests"),
             Figure("sync.full.requests_needed", needed, "requests"),
+            Figure("sync.full.requests_per_item", round(requests / synced, 3), "requests/item"),
             Figure("sync.full.ratio_to_request_bound", round(requests / needed, 2), "x"),
             Figure("sync.full.lower_bound_s", round(bound, 2), "s"),
             Figure("sync.full.ratio_to_lower_bound", round(full["wall_s"] / bound, 2), "x", 1.5, "lower"),
@@ -104,6 +105,11 @@ def run(total_items: int = 50_000, *, naive: bool = True) -> list[Figure]:
         changed = sum(s["changed"] for s in incremental["sources"])
         figures += [
             Figure("sync.incremental.changed", changed, "items"),
+            Figure(
+                "sync.incremental.requests_per_item",
+                round(sum(s["requests"] for s in incremental["sources"]) / max(changed, 1), 2),
+                "requests/item",
+            ),
             Figure("sync.incremental.wall_s", round(incremental["wall_s"], 2), "s", 2.0, "lower"),
         ]
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 
 from rules.base import DONE, Rule
-from rules.done.checks import judged_done
 from rules.finding import Finding
-from rules.model import Focus, Severity
+from rules.model import Focus, Severity, is_delivered
 from rules.snapshot import Snapshot
 from rules.text import STATE_WORDS, few, join_words, possessive, settle, team_po, who, whose_po
 
@@ -20,7 +19,9 @@ class DoneWithOpenChildren(Rule):
     Either the parent was closed too early, or the children are leftovers nobody will do; both make
     the parent's "done" mean less than it says. Children in a removed category do not count. The
     finding is about the parent (its fingerprint survives children closing one by one); the open
-    children and their teams are named in the message.
+    children and their teams are named in the message. Unlike the other Definition-of-Done rules it
+    has no `done_lookback_days`: an open child of a done parent is work planned today, however long
+    ago the parent was closed.
 
     **Anti-pattern**
 
@@ -42,7 +43,7 @@ class DoneWithOpenChildren(Rule):
         parents: Iterable[str] = snapshot.parent_refs() if focus is None else sorted(focus.refs)
         for ref in parents:
             parent = snapshot.get(ref)
-            if parent is None or parent.item_type not in _PARENT_TYPES or not judged_done(snapshot, parent):
+            if parent is None or parent.item_type not in _PARENT_TYPES or not is_delivered(parent, snapshot.policy):
                 continue
             open_children = sorted(
                 (

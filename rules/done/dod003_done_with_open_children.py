@@ -43,7 +43,11 @@ class DoneWithOpenChildren(Rule):
         parents: Iterable[str] = snapshot.parent_refs() if focus is None else sorted(focus.refs)
         for ref in parents:
             parent = snapshot.get(ref)
-            if parent is None or parent.item_type not in _PARENT_TYPES or not is_delivered(parent, snapshot.policy):
+            if (
+                parent is None
+                or parent.item_type not in _PARENT_TYPES
+                or not is_delivered(parent, snapshot.policy)
+            ):
                 continue
             open_children = sorted(
                 (

@@ -28,6 +28,8 @@ from tests.deploy.files import (
 )
 
 SCHEMAS = ROOT / "tests" / "deploy" / "schemas"
+# service/runtime.py Runtime.open: a PostgreSQL pool of pool_size=20 + max_overflow=20 per process.
+POOL_PER_REPLICA = 40
 
 
 def test_the_compose_file_is_valid_by_the_compose_specification_schema() -> None:
@@ -90,6 +92,18 @@ def test_postgresql_is_pinned_persistent_and_healthy_before_the_replicas_start()
         assert re.match(r"postgresql://[^@]+@postgres:5432/", url), (
             f"{name} must use the postgres service: {url}"
         )
+
+
+def test_postgresql_accepts_the_connections_of_every_replica() -> None:
+    compose = compose_resolved(filled_env())
+    command = compose["services"]["postgres"].get("command") or []
+    settings = dict(arg.split("=", 1) for arg in command if "=" in arg)
+    max_connections = int(settings.get("max_connections", 100))  # PostgreSQL's default
+    replicas = len(poalign_services(compose))
+    # + a migration or a job's lock connection each, and psql/pg_dump for the operator.
+    assert max_connections >= POOL_PER_REPLICA * replicas + 20, (
+        f"{replicas} replicas may open {POOL_PER_REPLICA * replicas} connections; max_connections is {max_connections}"
+    )
 
 
 def test_two_replicas_each_healthy_with_the_config_mounted_read_only() -> None:

@@ -78,13 +78,23 @@ def test_the_port_is_the_one_the_image_exposes() -> None:
     assert annotations["prometheus.io/port"] == str(port)
 
 
-def test_the_image_runs_serve_and_nothing_overrides_it() -> None:
-    """The image's command is `poalign serve --upgrade` (migrations on start, under an advisory lock)."""
-    command = dockerfile().command
-    assert command[:2] == ["poalign", "serve"] and "--no-upgrade" not in command, command
+def runs_serve_with_migrations(command: list[str]) -> bool:
+    return command[:2] == ["poalign", "serve"] and "--no-upgrade" not in command
+
+
+def test_every_replica_runs_serve_and_migrates_on_start() -> None:
+    """The image's command is `poalign serve --upgrade` (migrations on start, under an advisory lock);
+    a replica that replaces it must still run that."""
+    image_command = dockerfile().command
+    assert runs_serve_with_migrations(image_command), image_command
     for name, service in COMPOSE_SERVICES.items():
-        assert "command" not in service and "entrypoint" not in service, name
-    assert "command" not in deployment_container() and "args" not in deployment_container()
+        assert "entrypoint" not in service, name
+        command = [str(word) for word in service.get("command", image_command)]
+        assert runs_serve_with_migrations(command), f"{name}: {command}"
+    # Kubernetes: `command` replaces the image's ENTRYPOINT (it has none), `args` its CMD.
+    container = deployment_container()
+    given = [*container.get("command", []), *container.get("args", [])]
+    assert runs_serve_with_migrations(given or image_command), given
 
 
 def test_the_pods_run_as_the_image_user() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from alembic.util import CommandError
 from sqlalchemy.exc import OperationalError
 
 from service.cli.common import ConfigOption, console, database_url_or_exit, err_console, fail, load_or_exit
@@ -30,6 +31,12 @@ def run_upgrade(url: str, revision: str = "head") -> None:
         fail(f"cannot reach the database: {redact(str(exc.orig))}")
     except FileNotFoundError as exc:  # an install without its migrations
         fail(str(exc))
+    except CommandError as exc:  # the store names a revision these migrations do not have
+        fail(
+            f"the database is at a revision this poalign does not know ({exc}; a newer poalign migrated it, "
+            f"its head here is {migrate.head_revision()}): install that version, or restore a backup "
+            "taken before it ran"
+        )
     if result.migrated:
         done = f"migrated from {result.before or '(empty)'}"
     elif result.waited:

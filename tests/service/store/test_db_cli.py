@@ -52,3 +52,17 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path, monkeypatch: pyte
     result = runner.invoke(app, ["db", "upgrade", "--config", str(config)])
     assert result.exit_code == 2
     assert "cannot reach the database" in result.output and "s3cr3t-pass" not in result.output
+
+
+def test_upgrade_of_a_store_a_newer_poalign_migrated_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "poalign.yaml"
+    config.write_text('database: {url: "sqlite:///poalign.db"}\n')
+    assert runner.invoke(app, ["db", "upgrade", "--config", str(config)]).exit_code == 0
+    engine = create_engine(f"sqlite:///{tmp_path / 'poalign.db'}")
+    with engine.begin() as connection:  # as a later release's migration would leave it
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed1234'"))
+    engine.dispose()
+    result = runner.invoke(app, ["db", "upgrade", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "revision this poalign does not know" in result.output and "f00dfeed1234" in result.output
+    assert "Traceback" not in result.output

@@ -271,6 +271,7 @@ def sync_source(
     try:
         settings = settings_for(context.loaded, context.loaded.config.source(source))
         connector = make_connector(settings, stats)
+        context.priorities.use_site_order(source, connector)
         projects = settings.projects
         refresh_members(context, connector, source)
         if mode == "full":

@@ -387,6 +387,8 @@ def _stored(factory: sessionmaker[Session], source_id: int) -> StoredVersions:
 
 def _finish(factory: sessionmaker[Session], source_id: int, run_id: int, result: SyncResult) -> None:
     with factory.begin() as session:
+        if result.status == "ok":
+            runs.set_sync_notes(session, source_id, result.notes, utcnow())
         runs.finish_sync_run(
             session,
             source_id,

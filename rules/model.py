@@ -241,6 +241,10 @@ DEFAULT_DROPPED_RESOLUTIONS = frozenset(
 # is its own category (awaiting verification), so flagging it would be noise.
 DEFAULT_DONE_LIKE_STATES = frozenset(
     {"done", "closed", "complete", "completed", "finished", "released", "shipped", "delivered"}
+    # Status names are tracker text: the same words on German and Chinese sites (their "Resolved",
+    # 已解决 or Gelöst, stays out for the reason above).
+    | {"erledigt", "fertig", "geschlossen", "abgeschlossen", "ausgeliefert"}
+    | {"完成", "已完成", "关闭", "已关闭", "已发布"}
 )
 # Estimating stories is the one criterion nearly every team's Definition of Done shares.
 DEFAULT_DOD: tuple[DodCheck, ...] = (DodCheck("story_points_set", applies_to=frozenset({"story"})),)

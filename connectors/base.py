@@ -69,6 +69,23 @@ class ReadNotes(Protocol):
     def read_notes(self) -> tuple[str, ...]: ...
 
 
+@runtime_checkable
+class PriorityOrder(Protocol):
+    """A reader whose tracker lists its priorities in order (highest first): the service's priority scale
+    for a source whose `policy.priority_scale` does not name a raw priority. Asked after the reader's
+    first page (the list comes with the reader's discovery, not with a request of its own)."""
+
+    def priority_order(self) -> tuple[str, ...]: ...
+
+
+@runtime_checkable
+class VocabularyCheck(Protocol):
+    """A reader that can say, from the tracker's own lists and without reading items, what it would not
+    classify (types, statuses without category, resolutions): `config validate --online`."""
+
+    def vocabulary_notes(self, projects: Sequence[str]) -> tuple[str, ...]: ...
+
+
 class TrackerWriter(Protocol):
     """Write-back to one source: poalign's comments, found again by their marker, and its owned labels.
 

@@ -13,6 +13,9 @@ from connectors.parsing import WebhookPayloadError
 StateCategory = Literal["todo", "in_progress", "done", "removed"]
 ItemType = Literal["epic", "feature", "story", "task", "bug", "other"]
 LinkKind = Literal["depends_on", "relates", "duplicates", "parent", "other"]
+# The extra_fields key of a resolution's meaning when the tracker's ids or the config tell it (True:
+# delivered, False: not delivered, e.g. a translated Won't Do); absent when only its name can tell.
+RESOLUTION_DELIVERED = "poalign:delivered"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from connectors.records import ItemType, StateCategory
 from connectors.retry import RetryPolicy
 
 # jira: which issues' web links a sync reads (connectors.jira.weblinks).
@@ -47,6 +48,21 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class Vocabulary:
+    """What the config says about a source's own words, for what the tracker's structure cannot tell.
+
+    `types`: a raw type name → item type (story and bug sit at the same level); `delivered` and
+    `not_delivered`: resolution ids or names (lower case); `status_categories`: a status name (lower
+    case) → category, used only when neither the item nor the site's status list gives one.
+    """
+
+    types: Mapping[str, ItemType] = field(default_factory=dict)
+    delivered: frozenset[str] = frozenset()
+    not_delivered: frozenset[str] = frozenset()
+    status_categories: Mapping[str, StateCategory] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     name: str
     kind: str
@@ -61,3 +77,4 @@ class SourceSettings:
     fields: Mapping[str, str] = field(default_factory=dict)
     projects: tuple[str, ...] = ()
     remote_links: RemoteLinks = "auto"
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)

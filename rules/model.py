@@ -118,6 +118,9 @@ class Item:
     # when it reached done (resolution / closed date); later edits do not move it
     done_at: datetime | None = None
     deleted: bool = False
+    # what the resolution means when the tracker's ids or the source's config tell it (a translated
+    # "Won't Do" is still not delivered); None: judged by its name (policy.dropped_resolutions)
+    delivered: bool | None = None
 
     # Items are identified by ref; equal items have equal refs, so this agrees with __eq__.
     def __hash__(self) -> int:
@@ -238,6 +241,10 @@ DEFAULT_DROPPED_RESOLUTIONS = frozenset(
 # is its own category (awaiting verification), so flagging it would be noise.
 DEFAULT_DONE_LIKE_STATES = frozenset(
     {"done", "closed", "complete", "completed", "finished", "released", "shipped", "delivered"}
+    # Status names are tracker text: the same words on German and Chinese sites (their "Resolved",
+    # 已解决 or Gelöst, stays out for the reason above).
+    | {"erledigt", "fertig", "geschlossen", "abgeschlossen", "ausgeliefert"}
+    | {"完成", "已完成", "关闭", "已关闭", "已发布"}
 )
 # Estimating stories is the one criterion nearly every team's Definition of Done shares.
 DEFAULT_DOD: tuple[DodCheck, ...] = (DodCheck("story_points_set", applies_to=frozenset({"story"})),)
@@ -290,11 +297,15 @@ def is_dropped(item: Item, policy: Policy) -> bool:
     """Removed, deleted, or closed with a won't-do-like resolution: the work will not be delivered."""
     if item.deleted or item.state_category == REMOVED:
         return True
-    return (
-        item.state_category == DONE
-        and item.resolution is not None
-        and normalize_name(item.resolution) in policy.dropped_resolutions
-    )
+    return item.state_category == DONE and resolution_dropped(item, policy)
+
+
+def resolution_dropped(item: Item, policy: Policy) -> bool:
+    """The item's resolution says the work will not be delivered: as its tracker classified it, else by
+    its name."""
+    if item.delivered is not None:
+        return item.resolution is not None and not item.delivered
+    return item.resolution is not None and normalize_name(item.resolution) in policy.dropped_resolutions
 
 
 def is_delivered(item: Item, policy: Policy) -> bool:

@@ -102,7 +102,7 @@ def synthetic_world(
             proj.iterations = build_tree(org, proj, "iteration", it_raw, set())
             ar_raw = {"children": [{"name": t} for t in teams]}
             proj.areas = build_tree(org, proj, "area", ar_raw, set())
-            proj.types = type_states("Agile", {})
+            proj.types, proj.type_categories = type_states("Agile", {})
             dt = Team(
                 id=stable_uuid("ado-team", org_name, pname, f"{pname} Team"),
                 name=f"{pname} Team",

@@ -26,6 +26,7 @@ import collections
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,13 +154,61 @@ def _vsts_examples(src: Path, dst_org: Path, rep: ImportReport, root: Path) -> N
 
 
 def import_vendor_samples(src: str | Path, dst: str | Path) -> ImportReport:
-    """Lay out the vendor samples under ``src`` as a world in ``dst`` (created; must be empty)."""
+    """Lay out the vendor samples under ``src`` as a world in ``dst`` (created; must be empty).
+
+    The world is made in a sibling folder, loaded, and only then renamed to ``dst``: a failed import
+    leaves nothing behind (an empty ``dst`` that was there stays), and its error names the input at
+    fault: the ``--from`` folder when it holds no vendor samples (a world already, say), or the sample
+    file a loaded world could not read."""
+    from .world import World
+    from .world_files import WorldError
+
     src, dst = Path(src), Path(dst)
     if not src.is_dir():
         raise FileNotFoundError(f"{src}: not a directory")
-    if dst.exists() and any(dst.iterdir()):
-        raise FileExistsError(f"{dst}: exists and is not empty")
-    dst.mkdir(parents=True, exist_ok=True)
+    if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
+        raise FileExistsError(f"{dst}: exists and is not empty (--to must not exist or be an empty folder)")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{dst.name}.importing-", dir=dst.parent))
+    try:
+        rep = _lay_out(src, work)
+        if not rep.copied:
+            raise WorldError(_nothing_found(src))
+        try:
+            World.load(work)
+        except WorldError as error:
+            raise WorldError(_blame_inputs(str(error), rep, src, work)) from None
+        if dst.exists():
+            dst.rmdir()
+        work.rename(dst)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    rep.copied = [(source, str(dst / Path(out).relative_to(work))) for source, out in rep.copied]
+    return rep
+
+
+def _nothing_found(src: Path) -> str:
+    layout = "jira/issues/tidev-jira-archive/, jira/issues/go-jira/, ado/workitems/<sample>/"
+    if any((src / "jira").glob("*/site.json")) or any((src / "ado").glob("*/*/workitems")):
+        return (
+            f"{src}: holds no vendor samples ({layout}): it is in world layout already; "
+            f"serve it as it is: poalign sandbox serve --world {src}"
+        )
+    return f"{src}: holds no vendor samples: expected the vendor-samples layout ({layout})"
+
+
+def _blame_inputs(message: str, rep: ImportReport, src: Path, work: Path) -> str:
+    """A load error about the laid-out world, naming the sample files it came from instead (a folder
+    of the world, which is gone with it, by its place in the world laid out from `src`)."""
+    for source, out in sorted(rep.copied, key=lambda pair: -len(pair[1])):
+        message = message.replace(out, str(src / source))
+    if str(work) in message:
+        message = f"the world laid out from {src}: " + message.replace(f"{work}/", "").replace(str(work), ".")
+    return message
+
+
+def _lay_out(src: Path, dst: Path) -> ImportReport:
     rep = ImportReport()
     # -- Jira ------------------------------------------------------------------------------
     tidev = src / "jira" / "issues" / "tidev-jira-archive"

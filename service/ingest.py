@@ -273,6 +273,7 @@ def sync_source(
     try:
         settings = settings_for(context.loaded, context.loaded.config.source(source))
         connector = make_connector(settings, stats)
+        context.priorities.use_site_order(source, connector)
         projects = settings.projects
         refresh_members(context, connector, source)
         if mode == "full":
@@ -393,6 +394,8 @@ def _stored(factory: sessionmaker[Session], source_id: int) -> StoredVersions:
 
 def _finish(factory: sessionmaker[Session], source_id: int, run_id: int, result: SyncResult) -> None:
     with factory.begin() as session:
+        if result.status == "ok":
+            runs.set_sync_notes(session, source_id, result.notes, utcnow())
         runs.finish_sync_run(
             session,
             source_id,

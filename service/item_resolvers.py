@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+from connectors.base import PriorityOrder
 from connectors.registry import tracker
+from connectors.vocabulary import plain_name, priority_levels
 from service.config.schema import Config, SourceConfig, TeamConfig
 from service.sources import SourceRef
 
@@ -62,9 +64,32 @@ class TeamResolver:
 
 
 class PriorityScale:
+    """A raw priority's level: the config's `policy.priority_scale` (per source, then per kind), else the
+    site's own ordered list (a reader that is a PriorityOrder), else the kind's default names."""
+
     def __init__(self, config: Config) -> None:
         self._config = config
         self._kinds = {source.name: source.kind for source in config.sources}
+        self._site_orders: dict[str, Callable[[], tuple[str, ...]]] = {}
+        self._site_levels: dict[str, dict[str, int]] = {}
+        self._lock = threading.Lock()
+
+    def use_site_order(self, source: str, reader: object) -> None:
+        """Read the source's priorities in the order its tracker lists them, when the reader knows it
+        (asked on the first raw priority the config does not name, after the reader's discovery)."""
+        if isinstance(reader, PriorityOrder):
+            with self._lock:
+                self._site_orders[source] = reader.priority_order
+                self._site_levels.pop(source, None)
+
+    def _site(self, source: str) -> Mapping[str, int]:
+        with self._lock:
+            order = self._site_orders.get(source)
+            if order is None:
+                return {}
+            if source not in self._site_levels:
+                self._site_levels[source] = priority_levels(order())
+            return self._site_levels[source]
 
     def level(self, source: str, raw: str | None) -> int | None:
         if raw is None:
@@ -77,7 +102,8 @@ class PriorityScale:
                 lowered = {name.lower(): level for name, level in scale.items()}
                 if key in lowered:
                     return lowered[key]
-        return tracker(kind).priority_scale.get(key)
+        site = self._site(source).get(plain_name(raw))
+        return site if site is not None else tracker(kind).priority_scale.get(key)
 
 
 class UrlResolver:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from connectors.records import RESOLUTION_DELIVERED
 from rules.model import DodCheck, Edge, Item, Iteration, Policy, RuleSettings, Severity, Team
 from rules.snapshot import Snapshot
 from service.config.schema import Config, DodCheckConfig
@@ -109,6 +110,8 @@ class SnapshotLoader:
     def items(self, rows: Iterable[ItemRow]) -> list[Item]:
         built = []
         for row in rows:
+            fields = dict(row.extra_fields or {})
+            delivered = fields.pop(RESOLUTION_DELIVERED, None)
             source = self.sources[row.source_id]
             ref = f"{source}:{row.key}"
             self.item_refs[row.id] = ref
@@ -136,11 +139,12 @@ class SnapshotLoader:
                     release_date=row.release_date,
                     labels=frozenset(row.labels or ()),
                     story_points=row.story_points,
-                    fields=row.extra_fields or {},
+                    fields=fields,
                     created=row.tracker_created_at,
                     updated=row.tracker_updated_at,
                     done_at=row.done_at,
                     deleted=row.deleted,
+                    delivered=delivered if isinstance(delivered, bool) else None,
                 )
             )
         return built

@@ -73,6 +73,7 @@ class Runtime:
                 self._connectors[source] = make_connector(
                     settings_for(self.loaded, self.loaded.config.source(source))
                 )
+                self.context.priorities.use_site_order(source, self._connectors[source])
             return self._connectors[source]
 
     @property

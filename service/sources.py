@@ -8,7 +8,8 @@ from pathlib import Path
 from connectors.base import TrackerReader
 from connectors.registry import tracker
 from connectors.retry import CallStats, RetryPolicy
-from connectors.settings import Credentials, EntraSettings, SourceSettings
+from connectors.settings import Credentials, EntraSettings, SourceSettings, Vocabulary
+from connectors.vocabulary import plain_name
 from service.config.loader import LoadedConfig
 from service.config.schema import SourceConfig
 
@@ -79,6 +80,17 @@ def settings_for(loaded: LoadedConfig, source: SourceConfig) -> SourceSettings:
         fields=dict(source.fields),
         projects=projects_of(loaded, source.name),
         remote_links=source.remote_links,
+        vocabulary=vocabulary_of(source),
+    )
+
+
+def vocabulary_of(source: SourceConfig) -> Vocabulary:
+    """The source's `types`, `resolutions` and `status_categories`, as connectors read them."""
+    return Vocabulary(
+        types=dict(source.types),
+        delivered=frozenset(plain_name(str(value)) for value in source.resolutions.delivered),
+        not_delivered=frozenset(plain_name(str(value)) for value in source.resolutions.not_delivered),
+        status_categories=dict(source.status_categories),
     )
 
 

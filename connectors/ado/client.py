@@ -44,6 +44,9 @@ RECYCLE_BIN = ("b70d8d39-926c-465e-b927-b1bf0e5ca0e0", "7.1-preview.2")
 TYPE_STATES = ("7c9d7a76-4a09-43e8-b5df-bd792f4ac6aa", "7.1-preview.1")
 CLASSIFICATION_NODES = ("5a172953-1b41-49d3-840a-33f79c3ce89f", "7.1-preview.2")
 TEAM_ITERATIONS = ("c9175577-28a1-4b06-9197-8636af9f64ad", "7.1-preview.1")
+BACKLOG_CONFIGURATION = ("7799f497-3cb5-4f16-ad4f-5cd06012db64", "7.1-preview.1")
+# Locations of the work (boards) area; every other one is work item tracking's.
+_WORK_AREA = (TEAM_ITERATIONS, BACKLOG_CONFIGURATION)
 MAX_BATCH = 200
 MAX_WIQL_RESULTS = 20_000
 
@@ -169,7 +172,7 @@ class AdoClient:
         location_id, version = location
 
         def run(wit: Any, work: Any) -> Any:
-            client = work if location == TEAM_ITERATIONS else wit
+            client = work if location in _WORK_AREA else wit
             response = client._send(
                 http_method=method,
                 location_id=location_id,
@@ -236,6 +239,22 @@ class AdoClient:
             route={"project": project, "type": work_item_type},
         )
         return list((body or {}).get("value") or [])
+
+    def backlog_configuration(self, project: str) -> dict[str, Any]:
+        """Which work item types are the project's portfolio, requirement and task levels, whatever the
+        process calls them (the project's default team's view)."""
+        try:
+            body = self.send(
+                f"backlog configuration of {project}",
+                "GET",
+                BACKLOG_CONFIGURATION,
+                route={"project": project},
+            )
+        except TrackerError as error:
+            if error.status == 404:  # a server without backlogs: the type names must tell
+                return {}
+            raise
+        return body if isinstance(body, dict) else {}
 
     def iteration_tree(self, project: str, depth: int = 10) -> dict[str, Any]:
         return (

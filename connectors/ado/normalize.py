@@ -18,6 +18,8 @@ from connectors.parsing import (
     whole,
 )
 from connectors.records import ItemRecord, ItemType, IterationRecord, LinkKind, LinkRecord, StateCategory
+from connectors.settings import Vocabulary
+from connectors.vocabulary import Tally, english_type, plain_name
 
 # The category names the work-item-type states API returns.
 CATEGORY: Mapping[str, StateCategory] = {
@@ -47,7 +49,8 @@ _FALLBACK_STATES: Mapping[str, StateCategory] = {
     "removed": "removed",
     "cut": "removed",
 }
-_TYPES: Mapping[str, ItemType] = {
+# The standard processes' type names: the last resort after the config and the backlog levels.
+ENGLISH_TYPES: Mapping[str, ItemType] = {
     "epic": "epic",
     "feature": "feature",
     "user story": "story",
@@ -77,12 +80,53 @@ _RANK_FIELDS = ("Microsoft.VSTS.Common.StackRank", "Microsoft.VSTS.Common.Backlo
 
 
 def state_category(
-    work_item_type: str, state: str, categories: Mapping[tuple[str, str], str]
+    work_item_type: str,
+    state: str,
+    categories: Mapping[tuple[str, str], str],
+    config: Vocabulary | None = None,
+    tally: Tally | None = None,
 ) -> StateCategory:
+    """The states API's category of the type's state; else the config's mapping; else the standard
+    processes' state names; else to do, counted."""
     category = categories.get((work_item_type, state))
     if category is not None and category in CATEGORY:
         return CATEGORY[category]
-    return _FALLBACK_STATES.get(state.strip().lower(), "todo")
+    plain = plain_name(state)
+    configured = next(
+        (
+            kind
+            for given, kind in (config.status_categories if config else {}).items()
+            if plain_name(given) == plain
+        ),
+        None,
+    )
+    if configured is not None:
+        return configured
+    if plain in _FALLBACK_STATES:
+        return _FALLBACK_STATES[plain]
+    if tally is not None:
+        tally.count("status", state)
+    return "todo"
+
+
+def item_type_of(
+    work_item_type: str,
+    levels: Mapping[str, ItemType],
+    config: Vocabulary | None = None,
+    tally: Tally | None = None,
+) -> ItemType:
+    """The config's `types` first, then the project's backlog levels (plain name → type), then the
+    standard processes' names; 'other' (counted) when none knows the type."""
+    plain = plain_name(work_item_type)
+    for given, kind in (config.types if config else {}).items():
+        if plain_name(given) == plain:
+            return kind
+    found = levels.get(plain) or english_type(work_item_type, ENGLISH_TYPES)
+    if found is not None:
+        return found
+    if tally is not None:
+        tally.count("type", work_item_type)
+    return "other"
 
 
 def sortable_rank(value: Any) -> str | None:
@@ -141,7 +185,12 @@ def normalize_work_item(
     iterations: Mapping[str, IterationRecord],
     extra_fields: Mapping[str, str] | None = None,
     keep_raw: bool = True,
+    levels: Mapping[str, ItemType] | None = None,
+    config: Vocabulary | None = None,
+    tally: Tally | None = None,
 ) -> ItemRecord:
+    """The record. `levels` are the item's project's backlog levels (connectors.ado.backlogs), `config`
+    the source's vocabulary; `tally` counts what none of them classifies (the sync's notes)."""
     fields = mapping(item.get("fields"))
     number = whole(item.get("id"))
     if number is None and isinstance(item.get("id"), str) and item["id"].isdecimal():
@@ -151,7 +200,7 @@ def normalize_work_item(
     item_id = str(number)
     work_item_type = text(fields.get("System.WorkItemType")) or "?"
     state = text(fields.get("System.State")) or "?"
-    category = state_category(work_item_type, state, categories)
+    category = state_category(work_item_type, state, categories, config, tally)
     project = text(fields.get("System.TeamProject"))
     links = tuple(
         link
@@ -172,7 +221,7 @@ def normalize_work_item(
         key=item_id,
         url=f"{org_url.rstrip('/')}/{project}/_workitems/edit/{item_id}" if project else None,
         project=project,
-        item_type=_TYPES.get(work_item_type.strip().lower(), "other"),
+        item_type=item_type_of(work_item_type, levels or {}, config, tally),
         raw_type=work_item_type,
         title=text(fields.get("System.Title")) or "",
         raw_state=state,

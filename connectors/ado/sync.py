@@ -11,24 +11,31 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+from connectors.ado.backlogs import backlog_levels
 from connectors.ado.client import MAX_BATCH, MAX_WIQL_RESULTS, AdoClient
-from connectors.ado.normalize import iterations_from_nodes, normalize_work_item
+from connectors.ado.normalize import CATEGORY, iterations_from_nodes, normalize_work_item, state_category
 from connectors.base import StoredVersions
 from connectors.parsing import UnreadableItem, entries, mapping, parse_datetime, text
 from connectors.pool import map_ordered, map_unordered
-from connectors.records import FullSync, ItemRecord, IterationRecord, Page
+from connectors.records import FullSync, ItemRecord, ItemType, IterationRecord, Page
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
+from connectors.vocabulary import Tally, plain_name, unclassified_note
 
 # Stay under the 20,000 cap with room: a window that comes back full is followed by the next one.
 WINDOW = MAX_WIQL_RESULTS - 1
 # What the incremental feed needs to order and classify a change; the details come from the batch.
 FEED_FIELDS = ("System.Id", "System.ChangedDate", "System.IsDeleted")
 log = logging.getLogger(__name__)
+
+
+def _call(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    return call()
 
 
 def _wiql_string(value: str) -> str:
@@ -44,35 +51,81 @@ class AdoConnector:
         self.iterations: dict[str, IterationRecord] = {}
         self._known_types: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
+        # project (lower case) → plain work item type name → item type, from its backlog configuration
+        self.levels: dict[str, dict[str, ItemType]] = {}
+        self._prepared: set[str] = set()
+        self._prepare_lock = threading.Lock()
+        self._tally = Tally(settings.name, noun="work items")
 
     # -- set-up -----------------------------------------------------------------------------------
     def prepare(self, projects: Sequence[str]) -> None:
-        """Iteration dates per project (classification nodes); state categories are learnt per type."""
-        for project in projects:
-            if any(path.split("\\", 1)[0] == project for path in self.iterations):
-                continue
-            tree = self.client.iteration_tree(project)
-            for path, record in iterations_from_nodes(tree).items():
-                # Work items say 'Project\\Sprint 1'; the tree says 'Project\\Iteration\\Sprint 1'.
-                parts = path.split("\\")
-                short = (
-                    "\\".join([parts[0], *parts[2:]]) if len(parts) > 2 and parts[1] == "Iteration" else path
-                )
-                self.iterations[short] = record
-                self.iterations[path] = record
+        """Once per project and sync, all at once: iteration dates (classification nodes) and the backlog
+        configuration (which types are the portfolio, requirement and task levels), then the states of
+        those types with their categories. Other types' states are learnt when an item shows them."""
+        with self._prepare_lock:  # a second caller waits for the answers instead of going without
+            todo = [project for project in dict.fromkeys(projects) if project.lower() not in self._prepared]
+            if todo:
+                self._prepare(todo)
+                self._prepared.update(project.lower() for project in todo)
 
-    def _ensure_states(self, items: Sequence[dict[str, Any]]) -> None:
-        needed = {
-            (str(f.get("System.TeamProject")), str(f.get("System.WorkItemType")))
-            for item in items
-            if (f := mapping(item.get("fields"))).get("System.TeamProject")
-        } - self._known_types
-        for project, work_item_type in needed:
-            states = self.client.type_states(project, work_item_type)
+    def _prepare(self, todo: Sequence[str]) -> None:
+        calls: list[Callable[[], dict[str, Any]]] = [partial(self.client.iteration_tree, p) for p in todo]
+        calls += [partial(self.client.backlog_configuration, p) for p in todo]
+        answers = list(map_ordered(_call, calls, self.settings.concurrency))
+        wanted: list[tuple[str, str]] = []
+        for project, tree, configuration in zip(
+            todo, answers[: len(todo)], answers[len(todo) :], strict=True
+        ):
+            self._add_iterations(tree)
+            levels = backlog_levels(configuration)
+            with self._lock:
+                self.levels[project.lower()] = {plain_name(name): kind for name, kind in levels.items()}
+            wanted += [(project, name) for name in levels]
+        self._load_states(wanted)
+
+    def _add_iterations(self, tree: dict[str, Any]) -> None:
+        for path, record in iterations_from_nodes(tree).items():
+            # Work items say 'Project\\Sprint 1'; the tree says 'Project\\Iteration\\Sprint 1'.
+            parts = path.split("\\")
+            short = "\\".join([parts[0], *parts[2:]]) if len(parts) > 2 and parts[1] == "Iteration" else path
+            self.iterations[short] = record
+            self.iterations[path] = record
+
+    def _load_states(self, wanted: Sequence[tuple[str, str]]) -> None:
+        """The states (and their categories) of these (project, type) pairs not yet known, in parallel."""
+        with self._lock:
+            needed = [pair for pair in dict.fromkeys(wanted) if pair not in self._known_types]
+        answers = map_ordered(lambda pair: self.client.type_states(*pair), needed, self.settings.concurrency)
+        for (project, work_item_type), states in zip(needed, answers, strict=True):
             with self._lock:
                 for state in states:
                     self.categories[(work_item_type, str(state.get("name")))] = str(state.get("category"))
                 self._known_types.add((project, work_item_type))
+
+    def _ensure_states(self, items: Sequence[dict[str, Any]]) -> None:
+        self._load_states(
+            [
+                (str(f.get("System.TeamProject")), str(f.get("System.WorkItemType")))
+                for item in items
+                if (f := mapping(item.get("fields"))).get("System.TeamProject")
+            ]
+        )
+
+    def read_notes(self) -> tuple[str, ...]:
+        """connectors.base.ReadNotes: the work item types and states the normalizer could not classify."""
+        return self._tally.notes()
+
+    def vocabulary_notes(self, projects: Sequence[str]) -> tuple[str, ...]:
+        """connectors.base.VocabularyCheck: the projects' types whose states have no known category."""
+        self.prepare(projects)
+        tally = Tally(self.settings.name, noun="work items")
+        for (work_item_type, state), category in sorted(self.categories.items()):
+            if category not in CATEGORY:
+                state_category(work_item_type, state, {}, self.settings.vocabulary, tally)
+        return tuple(
+            unclassified_note(self.settings.name, what, name, None, "work items")
+            for (what, name) in sorted(tally.counts())
+        )
 
     def normalize(self, items: Sequence[dict[str, Any]]) -> list[ItemRecord]:
         """The records; a work item without a usable id is skipped (logged) and the rest sync."""
@@ -87,6 +140,11 @@ class AdoConnector:
                         categories=self.categories,
                         iterations=self.iterations,
                         extra_fields=self.settings.fields,
+                        levels=self.levels.get(
+                            str(mapping(item.get("fields")).get("System.TeamProject")).lower()
+                        ),
+                        config=self.settings.vocabulary,
+                        tally=self._tally,
                     )
                 )
             except UnreadableItem as error:

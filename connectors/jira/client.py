@@ -318,6 +318,18 @@ class JiraClient:
                 return []
             raise
 
+    def site_list(self, path: str) -> list[dict[str, Any]]:
+        """One of the site's own lists (issuetype, status, priority, resolution), in the site's order;
+        empty when the account may not read it (403) or the server has no such list (404): the
+        normalizer then falls back on what each issue says and on the config."""
+        try:
+            found = self._json("GET", path, f"list {path}")
+        except TrackerError as error:
+            if error.status in (403, 404):
+                return []
+            raise
+        return [entry for entry in found if isinstance(entry, dict)] if isinstance(found, list) else []
+
     def project_versions(self, project: str) -> list[dict[str, Any]]:
         return list(self._json("GET", f"project/{project}/versions", f"versions of {project}") or [])
 

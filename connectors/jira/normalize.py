@@ -9,6 +9,7 @@ from typing import Any
 
 from connectors.jira.fields import FieldMap
 from connectors.jira.links import issue_link
+from connectors.jira.vocabulary import SiteVocabulary
 from connectors.parsing import (
     UnreadableItem,
     entries,
@@ -18,24 +19,9 @@ from connectors.parsing import (
     parse_datetime,
     text,
 )
-from connectors.records import ItemRecord, ItemType, IterationRecord, LinkRecord, StateCategory
+from connectors.records import RESOLUTION_DELIVERED, ItemRecord, IterationRecord, LinkRecord
+from connectors.vocabulary import Tally
 
-_CATEGORY: Mapping[str, StateCategory] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
-_TYPES: Mapping[str, ItemType] = {
-    "epic": "epic",
-    "initiative": "epic",
-    "feature": "feature",
-    "new feature": "feature",
-    "story": "story",
-    "user story": "story",
-    "improvement": "story",
-    "task": "task",
-    "sub-task": "task",
-    "subtask": "task",
-    "technical task": "task",
-    "bug": "bug",
-    "defect": "bug",
-}
 _SPRINT_STRING = re.compile(r"\[(.*)\]\s*$")
 _SPRINT_STATE_ORDER = {"active": 0, "future": 1, "closed": 2}
 
@@ -127,13 +113,8 @@ def _number(value: Any) -> float | None:
     return finite(value)
 
 
-def item_type_of(issuetype: Mapping[str, Any]) -> ItemType:
-    name = (text(issuetype.get("name")) or "").strip().lower()
-    if name in _TYPES:
-        return _TYPES[name]
-    if issuetype.get("subtask"):
-        return "task"
-    return "epic" if issuetype.get("hierarchyLevel") == 1 else "other"
+# What a normalizer knows with no site to ask: the English names (tests, hostile inputs).
+_ENGLISH_ONLY = SiteVocabulary()
 
 
 def normalize_issue(
@@ -144,11 +125,15 @@ def normalize_issue(
     release_dates: Mapping[str, date] | None = None,
     remote_links: tuple[LinkRecord, ...] | None = None,
     keep_raw: bool = True,
+    vocabulary: SiteVocabulary = _ENGLISH_ONLY,
+    tally: Tally | None = None,
 ) -> ItemRecord:
+    """The record. `vocabulary` is what discovery learnt of the site and the source's config; `tally`
+    counts what neither classifies (the sync's notes)."""
     fields = mapping(issue.get("fields"))
     status = mapping(fields.get("status"))
-    category_key = text(mapping(status.get("statusCategory")).get("key")) or ""
-    resolution = text(mapping(fields.get("resolution")).get("name"))
+    resolution_json = mapping(fields.get("resolution"))
+    resolution = text(resolution_json.get("name"))
     priority = text(mapping(fields.get("priority")).get("name"))
     release_name, release_date = _release(fields.get("fixVersions"), release_dates or {})
     links = tuple(
@@ -157,6 +142,8 @@ def normalize_issue(
         if isinstance(entry, Mapping) and (link := issue_link(entry))
     )
     extra = {logical: fields.get(field_id) for logical, field_id in field_map.extra.items()}
+    if resolution_json and (delivered := vocabulary.delivered(resolution_json, tally)) is not None:
+        extra[RESOLUTION_DELIVERED] = delivered
     rank = fields.get(field_map.rank) if field_map.rank else None
     key = text(issue.get("key")) or text(issue.get("id"))
     if key is None:
@@ -167,12 +154,11 @@ def normalize_issue(
         key=key,
         url=f"{browse_base.rstrip('/')}/browse/{key}",
         project=text(mapping(fields.get("project")).get("key")) or key.rsplit("-", 1)[0] or None,
-        item_type=item_type_of(issuetype),
+        item_type=vocabulary.item_type(issuetype, tally),
         raw_type=text(issuetype.get("name")) or "?",
         title=text(fields.get("summary")) or "",
         raw_state=text(status.get("name")) or "?",
-        # 'undefined' (No Category) is how Jira marks statuses outside the three real categories.
-        state_category=_CATEGORY.get(category_key, "todo"),
+        state_category=vocabulary.state_category(status, tally),
         resolution=str(resolution) if resolution else None,
         raw_priority=str(priority) if priority and priority != "None" else None,
         rank=rank if isinstance(rank, str) and rank else None,

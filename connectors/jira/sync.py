@@ -31,6 +31,7 @@ from connectors.pool import map_ordered
 from connectors.records import FullSync, ItemRecord, Page
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
+from connectors.vocabulary import Tally, priority_scale_note, unclassified_note
 
 # What every page asks for; the tracker serves what it allows: Cloud up to 5,000 when only the key is
 # asked for and 100 with fields, Data Center its site maximum (and says which in `maxResults`).
@@ -81,6 +82,7 @@ class JiraConnector:
         self._site: Site | None = None
         self._lock = threading.Lock()
         self._web_links: WebLinkReads | None = None
+        self._tally = Tally(settings.name)
 
     # -- set-up -----------------------------------------------------------------------------------
     def prepare(self, projects: Sequence[str]) -> Site:
@@ -88,13 +90,51 @@ class JiraConnector:
         with self._lock:
             if self._site is None:
                 self._site = discover_site(
-                    self.client, self.settings.fields, projects, self.settings.concurrency
+                    self.client,
+                    self.settings.fields,
+                    projects,
+                    self.settings.concurrency,
+                    self.settings.vocabulary,
                 )
             return self._site
 
     def read_notes(self) -> tuple[str, ...]:
-        """connectors.base.ReadNotes: which issues' web links the last stream read, and why."""
-        return (self._web_links.note(),) if self._web_links else ()
+        """connectors.base.ReadNotes: which issues' web links the last stream read, and why; what the
+        normalizer could not classify, once per name; a priority list longer than the scale."""
+        notes = [self._web_links.note()] if self._web_links else []
+        notes += self._tally.notes()
+        if self._site is not None and (
+            warning := priority_scale_note(self.settings.name, self._site.priorities)
+        ):
+            notes.append(warning)
+        return tuple(notes)
+
+    def priority_order(self) -> tuple[str, ...]:
+        """connectors.base.PriorityOrder: the site's priorities, highest first (GET priority)."""
+        return self.prepare(()).priorities
+
+    def vocabulary_notes(self, projects: Sequence[str]) -> tuple[str, ...]:
+        """connectors.base.VocabularyCheck: the site's types, statuses and resolutions the normalizer would
+        not classify, and a priority list longer than the scale (discovery only, no issue read)."""
+        site = self.prepare(projects)
+        tally = Tally(self.settings.name)
+        for listed in site.vocabulary.types.values():
+            issuetype = {"name": listed.name, "hierarchyLevel": listed.level, "subtask": listed.subtask}
+            site.vocabulary.item_type({**issuetype, "untranslatedName": listed.untranslated}, tally)
+        for resolution_id, name in site.resolutions:
+            site.vocabulary.delivered({"id": resolution_id, "name": name}, tally)
+        notes = [
+            unclassified_note(self.settings.name, what, name, None, "issues")
+            for (what, name) in sorted(tally.counts())
+        ]
+        if not site.vocabulary.status_categories:
+            notes.append(
+                f"the site's status list gives no status categories: statuses that issues send without one "
+                f"count as to do unless `status_categories:` of source {self.settings.name} maps them"
+            )
+        if warning := priority_scale_note(self.settings.name, site.priorities):
+            notes.append(warning)
+        return tuple(notes)
 
     def _project_clause(self, projects: Sequence[str]) -> str:
         return f"project in ({', '.join(_quote(p) for p in sorted(projects))})"
@@ -110,6 +150,8 @@ class JiraConnector:
                 self.settings.url,
                 release_dates=site.release_dates,
                 remote_links=remote,
+                vocabulary=site.vocabulary,
+                tally=self._tally,
             )
         except UnreadableItem as error:
             log.warning("%s: skipped an issue: %s", self.settings.name, error)

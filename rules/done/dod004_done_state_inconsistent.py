@@ -9,7 +9,7 @@ from rules.base import DONE, PREVIEW, Rule
 from rules.done.checks import is_recent
 from rules.finding import Finding
 from rules.model import DONE as DONE_STATE
-from rules.model import Focus, Item, Severity, normalize_name
+from rules.model import Focus, Item, Severity, normalize_name, resolution_dropped
 from rules.snapshot import Snapshot
 from rules.text import STATE_WORDS, join_words, who, whose_po
 
@@ -96,7 +96,7 @@ class DoneStateInconsistent(Rule):
                 problems.append(
                     "it is in a done status without a resolution, unlike its team's other done items"
                 )
-        elif normalize_name(item.resolution) in policy.dropped_resolutions:
+        elif resolution_dropped(item, policy):
             problems.append(
                 f"resolution '{item.resolution}' is counted as done although nothing was delivered"
             )

@@ -118,6 +118,13 @@ LOCATIONS = [
         1,
     ),
     (
+        "7799f497-3cb5-4f16-ad4f-5cd06012db64",
+        "work",
+        "backlogconfiguration",
+        "{project}/{team}/_apis/{area}/{resource}",
+        1,
+    ),
+    (
         "07ced576-58ed-49e6-9c1e-5cb53ab8bf2a",
         "work",
         "teamfieldvalues",

@@ -232,6 +232,8 @@ class AdoEmulator(
         r("GET /_apis/wit/workitemrelationtypes", self.relation_types)
         r("GET /_apis/wit/workitemrelationtypes/{relation}", self.relation_type)
         both("GET /_apis/wit/fields", self.fields)
+        r("GET /{project}/{team}/_apis/work/backlogconfiguration", self.backlog_configuration)
+        r("GET /{project}/_apis/work/backlogconfiguration", self.backlog_configuration)
         r("GET /{project}/{team}/_apis/work/teamsettings/iterations", self.team_iterations)
         r("GET /{project}/_apis/work/teamsettings/iterations", self.team_iterations_default)
         r("GET /{project}/{team}/_apis/work/teamsettings/iterations/{iid}", self.team_iteration)

@@ -14,6 +14,61 @@ from . import wiql_parse
 from .handler_base import AdoHandlers, api_error
 from .org import AdoOrg, AdoProject
 
+# Backlog levels: (category, backlog name, rank, kind); the task level ranks 1, as in the vendor's example.
+_LEVELS = (
+    ("Microsoft.EpicCategory", "Epics", 4, "portfolio"),
+    ("Microsoft.FeatureCategory", "Features", 3, "portfolio"),
+    ("Microsoft.RequirementCategory", "Stories", 2, "requirement"),
+    ("Microsoft.TaskCategory", "Tasks", 1, "task"),
+)
+
+
+def backlog_configuration_json(base: str, p: AdoProject) -> dict:
+    def ref(name: str) -> dict:
+        return {"name": name, "url": f"{base}/_apis/wit/workItemTypes/{quote(name)}"}
+
+    levels: dict[str, dict] = {}
+    for category, name, rank, kind in _LEVELS:
+        types = [t for t, c in p.type_categories.items() if c == category and t in p.types]
+        if not types:
+            continue
+        levels[category] = {
+            "id": category,
+            "name": name,
+            "rank": rank,
+            "type": kind,
+            "workItemCountLimit": 1000,
+            "addPanelFields": [],
+            "columnFields": [],
+            "workItemTypes": [ref(t) for t in types],
+            "defaultWorkItemType": ref(types[0]),
+            "color": "009CCC",
+            "isHidden": False,
+        }
+    mapped = [
+        {"workItemTypeName": t, "states": {s["name"]: s["category"] for s in p.states_of(t)}}
+        for t, c in p.type_categories.items()
+        if c in {level[0] for level in _LEVELS} | {"Microsoft.BugCategory"} and t in p.types
+    ]
+    empty = {
+        "addPanelFields": [],
+        "columnFields": [],
+        "workItemTypes": [],
+        "rank": 0,
+        "workItemCountLimit": 1000,
+    }
+    return {
+        "portfolioBacklogs": [levels[c] for c, *_ in _LEVELS[:2] if c in levels],
+        "requirementBacklog": levels.get("Microsoft.RequirementCategory", empty),
+        "taskBacklog": levels.get("Microsoft.TaskCategory", empty),
+        "workItemTypeMappedStates": mapped,
+        "bugsBehavior": "asRequirements",
+        "isBugsBehaviorConfigured": True,
+        "hiddenBacklogs": [],
+        "backlogFields": {"typeFields": {"Order": "Microsoft.VSTS.Common.StackRank"}},
+        "url": f"{base}/_apis/work/backlogconfiguration",
+    }
+
 
 class AdoMetadataRoutes(AdoHandlers):
     def _type_json(self, org: AdoOrg, p: AdoProject, name: str) -> dict:
@@ -54,13 +109,11 @@ class AdoMetadataRoutes(AdoHandlers):
         return json_response({"count": len(vals), "value": vals})
 
     async def type_categories(self, request: Request, org: AdoOrg, project: str) -> Response:
-        from .work_item_types import TYPE_CATEGORIES
-
         p = self.project_or_404(org, project)
         rr = self.renderer(org)
         cats: dict[str, list[str]] = {}
         for t in p.types:
-            cats.setdefault(TYPE_CATEGORIES.get(t, "Microsoft.HiddenCategory"), []).append(t)
+            cats.setdefault(p.type_categories.get(t, "Microsoft.HiddenCategory"), []).append(t)
         vals = []
         for ref, ts in sorted(cats.items()):
             vals.append(
@@ -79,6 +132,16 @@ class AdoMetadataRoutes(AdoHandlers):
                 }
             )
         return json_response({"count": len(vals), "value": vals})
+
+    async def backlog_configuration(
+        self, request: Request, org: AdoOrg, project: str, team: str | None = None
+    ) -> Response:
+        """GET {project}[/{team}]/_apis/work/backlogconfiguration: the process's backlog levels (which
+        types are the portfolio, requirement and task levels), whatever the types are called."""
+        p = self.project_or_404(org, project)
+        if team is not None and p.team(team) is None:
+            raise api_error(404, f"The team with id {team} does not exist.", "TeamNotFoundException")
+        return json_response(backlog_configuration_json(self.renderer(org).project_base(p), p))
 
     def _depth(self, request: Request) -> int:
         d = request.query_params.get("$depth")

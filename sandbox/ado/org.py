@@ -78,6 +78,7 @@ class AdoProject:
     areas: Node | None = None
     teams: dict[str, Team] = field(default_factory=dict)  # lower-cased name -> team
     types: dict[str, list[dict]] = field(default_factory=dict)  # type -> [{name,category,color}]
+    type_categories: dict[str, str] = field(default_factory=dict)  # type -> Microsoft.*Category
     item_ids: set[int] = field(default_factory=set)
     options: dict[str, Any] = field(default_factory=dict)
 

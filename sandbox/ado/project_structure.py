@@ -33,8 +33,11 @@ def finish_project(
     for wi in items:
         types[wi.type_name].add(wi.fields.get("System.State", ""))
     with reading(files.get("project", Path(proj.name)), "process"):
+        definition = conf.get("processDefinition")
+        if definition is not None and not isinstance(definition, dict):
+            raise ValueError("processDefinition: expected an object {parent, disabled, workItemTypes}")
         proj.process = conf.get("process") or guess_process(set(types))
-        proj.types = type_states(proj.process, types)
+        proj.types, proj.type_categories = type_states(proj.process, types, definition)
     proj.options.update({k: v for k, v in conf.items() if k in ("iterationStart", "iterationDays")})
     # classification trees
     it_paths = {wi.fields.get("System.IterationPath", proj.name) for wi in items}

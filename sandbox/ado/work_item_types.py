@@ -183,8 +183,61 @@ def guess_process(type_names: set[str]) -> str:
     return "Agile"
 
 
-def type_states(process: str, observed: dict[str, set[str]]) -> dict[str, list[dict]]:
-    base = dict(PROCESS_TYPES.get(process, PROCESS_TYPES["Agile"]))
+_STATE_CATEGORIES = ("Proposed", "InProgress", "Resolved", "Completed", "Removed")
+_BACKLOG_CATEGORIES = (
+    "Microsoft.EpicCategory",
+    "Microsoft.FeatureCategory",
+    "Microsoft.RequirementCategory",
+    "Microsoft.TaskCategory",
+    "Microsoft.BugCategory",
+)
+
+
+def inherited_process(definition: dict) -> tuple[str, dict[str, list[tuple[str, str, str]]], dict[str, str]]:
+    """A project.json ``processDefinition``: an inherited process (``parent``: Agile, Scrum, CMMI or
+    Basic) whose ``disabled`` system types are hidden and whose ``workItemTypes`` ({name, category,
+    states: [{name, category}]}) are added, as an organisation that renames its requirement type does.
+    Returns the parent, the types with their states, and each added type's category."""
+    parent = definition.get("parent", "Agile")
+    if parent not in PROCESS_TYPES:
+        raise ValueError(f"processDefinition.parent {parent!r}: expected one of {', '.join(PROCESS_TYPES)}")
+    disabled = definition.get("disabled") or []
+    if not isinstance(disabled, list) or not all(isinstance(t, str) for t in disabled):
+        raise ValueError("processDefinition.disabled: expected a list of work item type names")
+    types = {t: states for t, states in PROCESS_TYPES[parent].items() if t not in disabled}
+    categories: dict[str, str] = {}
+    for i, entry in enumerate(definition.get("workItemTypes") or []):
+        where = f"processDefinition.workItemTypes[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
+            raise ValueError(f"{where}.name: expected a work item type name")
+        if entry.get("category") not in _BACKLOG_CATEGORIES:
+            raise ValueError(f"{where}.category: expected one of {', '.join(_BACKLOG_CATEGORIES)}")
+        states = entry.get("states")
+        if not isinstance(states, list) or not states:
+            raise ValueError(f"{where}.states: expected a list of {{name, category}}")
+        for j, state in enumerate(states):
+            if not isinstance(state, dict) or not isinstance(state.get("name"), str):
+                raise ValueError(f"{where}.states[{j}].name: expected a state name")
+            if state.get("category") not in _STATE_CATEGORIES:
+                raise ValueError(
+                    f"{where}.states[{j}].category: expected one of {', '.join(_STATE_CATEGORIES)}"
+                )
+        types[entry["name"]] = [(st["name"], st["category"], st.get("color", "b2b2b2")) for st in states]
+        categories[entry["name"]] = entry["category"]
+    return parent, types, categories
+
+
+def type_states(
+    process: str, observed: dict[str, set[str]], definition: dict | None = None
+) -> tuple[dict[str, list[dict]], dict[str, str]]:
+    """Each type's states with their categories, and each type's category (Microsoft.*Category)."""
+    categories = dict(TYPE_CATEGORIES)
+    if definition is not None:
+        _parent, process_types, added = inherited_process(definition)
+        base = dict(process_types)
+        categories.update(added)
+    else:
+        base = dict(PROCESS_TYPES.get(process, PROCESS_TYPES["Agile"]))
     base.update(COMMON_TYPES)
     out: dict[str, list[dict]] = {}
     for t, states in base.items():
@@ -195,4 +248,4 @@ def type_states(process: str, observed: dict[str, set[str]]) -> dict[str, list[d
         for s in sorted(seen):
             if s.lower() not in known:
                 lst.append({"name": s, "color": "b2b2b2", "category": guess_category(s)})
-    return out
+    return out, {t: categories.get(t, "Microsoft.HiddenCategory") for t in out}

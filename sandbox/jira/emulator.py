@@ -187,6 +187,7 @@ class JiraEmulator(
         r(f"GET /{a}/statuscategory", self.status_categories)
         r(f"GET /{a}/priority", self.priorities)
         r(f"GET /{a}/resolution", self.resolutions)
+        r(f"GET /{a}/issuetype", self.issue_types)
         r(f"GET /{a}/project", self.projects)
         r(f"GET /{a}/project/search", self.project_search)
         r(f"GET /{a}/project/{{pkey}}", self.project)

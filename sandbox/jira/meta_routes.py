@@ -106,6 +106,30 @@ class JiraMetaRoutes(JiraHandlers):
             ]
         )
 
+    def issue_type_json(self, site: JiraSite, t: dict, ver: str) -> dict:
+        """One entry of GET issuetype. Cloud names each type's hierarchy level and, on a site whose
+        language is not English, its untranslated name; Data Center says neither."""
+        base = self.renderer(site).api(ver)
+        subtask = bool(t.get("subtask"))
+        out = {
+            "self": f"{base}/issuetype/{t['id']}",
+            "id": t["id"],
+            "description": t.get("description", ""),
+            "iconUrl": t.get("iconUrl")
+            or f"{self.state.jira_site_url(site.name)}/images/icons/issuetypes/generic.png",
+            "name": t["name"],
+            "subtask": subtask,
+            "avatarId": t.get("avatarId", 10300),
+        }
+        if self.mode(site) == "Cloud":
+            out["untranslatedName"] = t.get("untranslatedName") or t["name"]
+            level = t.get("hierarchyLevel")
+            out["hierarchyLevel"] = level if isinstance(level, int) else (-1 if subtask else 0)
+        return out
+
+    async def issue_types(self, request: Request, site: JiraSite, ver: str, user: dict | None) -> Response:
+        return json_response([self.issue_type_json(site, t, ver) for t in site.issue_types])
+
     def _project(self, site: JiraSite, p: dict, ver: str, full: bool) -> dict:
         base = self.renderer(site).api(ver)
         out = {

@@ -83,6 +83,7 @@ class JiraSite:
     statuses: dict[str, dict] = field(default_factory=dict)
     priorities: list[dict] = field(default_factory=list)
     resolutions: list[dict] = field(default_factory=list)
+    issue_types: list[dict] = field(default_factory=list)  # GET issuetype, in the site's order
     projects: dict[str, dict] = field(default_factory=dict)
     issues: dict[str, JiraIssue] = field(default_factory=dict)
     by_key: dict[str, JiraIssue] = field(default_factory=dict)

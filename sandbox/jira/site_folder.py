@@ -20,6 +20,8 @@ _JIRA_META = {
     "statuscategories": "statusCategories",
     "priorities": "priorities",
     "resolutions": "resolutions",
+    "issuetypes": "issueTypes",
+    "issuetype": "issueTypes",
     "sprints": "sprints",
     "boards": "boards",
     "fields": "fields",
@@ -50,6 +52,12 @@ def _apply_site_meta(site: JiraSite, key: str, value: Any) -> None:
         site.priorities = [{k: v for k, v in p.items() if k != "self"} for p in value]
     elif key == "resolutions":
         site.resolutions = [{k: v for k, v in r.items() if k != "self"} for r in value]
+    elif key == "issueTypes":
+        site.issue_types = [{k: v for k, v in t.items() if k != "self"} for t in value]
+        for issue_type in site.issue_types:
+            if not isinstance(issue_type.get("id"), str | int) or not isinstance(issue_type.get("name"), str):
+                raise KeyError("issueTypes[].id and .name")
+            issue_type["id"] = str(issue_type["id"])
     elif key == "sprints":
         for sp in value:
             site.register_sprint(sp)
@@ -140,29 +148,28 @@ def load_jira_site(d: Path, report: LoadReport, shift: int = 0) -> JiraSite:
     return site
 
 
+# site.json keys that hold one of the site's lists (each also readable from a file named like it)
+_SITE_META = (
+    "fields",
+    "issueLinkTypes",
+    "statuses",
+    "priorities",
+    "resolutions",
+    "issueTypes",
+    "sprints",
+    "boards",
+)
+
+
 def _apply_site(site: JiraSite, conf: dict[str, Any]) -> None:
     """site.json: deployment, base URL and aliases, metadata, and options for the emulator."""
     site.deployment = conf.get("deploymentType")
     site.base_url = url_value(conf.get("baseUrl"), "baseUrl")
     site.aliases = url_list(conf.get("aliases"), "aliases")
-    for key in ("fields", "issueLinkTypes", "statuses", "priorities", "resolutions", "sprints", "boards"):
+    for key in _SITE_META:
         if key in conf:
             _apply_site_meta(site, key, conf[key])
     site.options = {
-        k: v
-        for k, v in conf.items()
-        if k
-        not in (
-            "deploymentType",
-            "baseUrl",
-            "aliases",
-            "fields",
-            "issueLinkTypes",
-            "statuses",
-            "priorities",
-            "resolutions",
-            "sprints",
-            "boards",
-        )
+        k: v for k, v in conf.items() if k not in ("deploymentType", "baseUrl", "aliases", *_SITE_META)
     }
     normalize_deployment(site.deployment)  # a ValueError naming what is accepted

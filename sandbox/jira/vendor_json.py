@@ -169,6 +169,20 @@ def _ingest_link_entry(site: JiraSite, issue: JiraIssue, entry: dict) -> None:
     site.add_link(link)
 
 
+def _issue_types_seen(site: JiraSite) -> list[dict]:
+    """The types the projects list and the issues carry (by id), ordered by id."""
+    found: dict[str, dict] = {}
+    listed = [t for p in site.projects.values() for t in p.get("issueTypes") or [] if isinstance(t, dict)]
+    carried = [i.fields.get("issuetype") for i in site.issues.values()]
+    for t in [*listed, *carried]:
+        if isinstance(t, dict) and t.get("id") is not None and isinstance(t.get("name"), str):
+            found.setdefault(str(t["id"]), {k: v for k, v in t.items() if k != "self"} | {"id": str(t["id"])})
+    return sorted(
+        found.values(),
+        key=lambda t: (not t["id"].isdigit(), int(t["id"]) if t["id"].isdigit() else 0, t["id"]),
+    )
+
+
 def finish_site(site: JiraSite) -> None:
     """After all files are read: fill registries the files did not define."""
     if not site.link_types:
@@ -197,6 +211,8 @@ def finish_site(site: JiraSite) -> None:
         site.priorities = sorted(prios.values(), key=lambda p: int(p["id"]) if p["id"].isdigit() else 0) or (
             copy.deepcopy(DEFAULT_PRIORITIES)
         )
+    if not site.issue_types:
+        site.issue_types = _issue_types_seen(site)
     if not site.resolutions:
         res: dict[str, dict] = {r["id"]: copy.deepcopy(r) for r in DEFAULT_RESOLUTIONS}
         for issue in site.issues.values():

@@ -29,6 +29,7 @@ def _readiness(runtime: Runtime) -> tuple[int, dict[str, object]]:
         with runtime.factory() as session:
             ping(session)
             sources = runs.sources(session)
+            notes = runs.sync_notes(session)
     except SQLAlchemyError as error:
         return 503, {"status": "unavailable", "database": f"unreachable: {type(error).__name__}"}
     # A source is fresh when it synced within three incremental periods.
@@ -42,6 +43,8 @@ def _readiness(runtime: Runtime) -> tuple[int, dict[str, object]]:
             "stale": source.stale,
             "last_success_at": source.last_success_at.isoformat() if source.last_success_at else None,
             "last_error": source.last_error,
+            # what the last sync said: types it classified as other, statuses without a category, ...
+            "notes": notes.get(source.id, []),
         }
     status = "ok" if all(entry["fresh"] for entry in report.values()) else "degraded"
     return 200, {"status": status, "database": "ok", "sources": report}

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from service.cli.common import ConfigOption, console, err_console, load_or_exit
+from connectors.base import VocabularyCheck
+from connectors.errors import TrackerError
+from service.cli.common import ConfigOption, console, err_console, load_or_exit, require_credentials
+from service.config.loader import LoadedConfig
+from service.logs import redact
+from service.sources import make_connector, projects_of, settings_for
 
 app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 
 
 @app.command()
-def validate(config: ConfigOption = None) -> None:
+def validate(
+    config: ConfigOption = None,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Also ask each tracker for its own lists (types, statuses, resolutions, priorities) and say "
+            "what poalign would not classify, with the config line that fixes it.",
+        ),
+    ] = False,
+) -> None:
     """Validate poalign.yaml: every problem is listed with its file, line and key, then exit 2.
 
     Also warns, with file, line and key, about environment variables the config names but which are
     not set (neither in the environment nor in a .env file beside the config): a machine that only
     validates needs none, but `sync` and `annotate` refuse to start without the trackers' credentials.
+    With --online (which needs them) each source's tracker is asked for its vocabulary, no item is read;
+    exit 1 when a tracker cannot be reached.
     """
     loaded = load_or_exit(config)
     cfg = loaded.config
@@ -25,3 +44,26 @@ def validate(config: ConfigOption = None) -> None:
     )
     for problem in missing:
         err_console.print(f"warning: {problem}", markup=False)
+    if online and not _online(loaded):
+        raise typer.Exit(1)
+
+
+def _online(loaded: LoadedConfig) -> bool:
+    """Each source's vocabulary notes; False when a tracker could not be asked."""
+    require_credentials(loaded, [source.name for source in loaded.config.sources])
+    reached = True
+    for source in loaded.config.sources:
+        connector = make_connector(settings_for(loaded, source))
+        if not isinstance(connector, VocabularyCheck):
+            continue
+        try:
+            notes = connector.vocabulary_notes(projects_of(loaded, source.name))
+        except TrackerError as error:
+            err_console.print(f"{source.name}: cannot ask the tracker: {redact(str(error))}", markup=False)
+            reached = False
+            continue
+        if not notes:
+            console.print(f"{source.name}: the tracker's types, statuses and resolutions are all classified")
+        for note in notes:
+            console.print(f"{source.name}: {note}", markup=False, highlight=False, soft_wrap=True)
+    return reached

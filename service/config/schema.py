@@ -126,6 +126,27 @@ class SourceWritebackConfig(Strict):
     writes_per_minute: int | None = Field(None, gt=0)
 
 
+ItemTypeName = Literal["epic", "feature", "story", "task", "bug", "other"]
+StateCategoryName = Literal["todo", "in_progress", "done", "removed"]
+ResolutionRef = Annotated[str, Field(min_length=1, max_length=200)] | int
+
+
+class ResolutionSets(Strict):
+    """Which resolutions mean the work was delivered and which not, by id or name: what a site calls
+    "Erledigt" or 完成, or a resolution the organisation invented. Jira Cloud's default ids (10000 Done,
+    10001 Won't Do, 10002 Duplicate, 10003 Cannot Reproduce) are known without this."""
+
+    delivered: list[ResolutionRef] = Field(default_factory=list, description="resolution ids or names")
+    not_delivered: list[ResolutionRef] = Field(default_factory=list, description="resolution ids or names")
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> ResolutionSets:
+        both = {str(v).lower() for v in self.delivered} & {str(v).lower() for v in self.not_delivered}
+        if both:
+            raise ValueError(f"in both delivered and not_delivered: {', '.join(sorted(both))}")
+        return self
+
+
 class SourceConfig(Strict):
     name: str = Field(pattern=SLUG)
     kind: str = Field(description="the tracker kind: one registered in connectors.registry")
@@ -150,6 +171,17 @@ class SourceConfig(Strict):
         ),
     )
     writeback: SourceWritebackConfig = Field(default_factory=SourceWritebackConfig)
+    types: dict[Annotated[str, Field(min_length=1, max_length=200)], ItemTypeName] = Field(
+        default_factory=dict,
+        description="raw item type name -> epic|feature|story|task|bug|other, for what the tracker's "
+        "structure cannot tell (story and bug sit at the same level); wins over everything else",
+    )
+    resolutions: ResolutionSets = Field(default_factory=ResolutionSets)
+    status_categories: dict[Annotated[str, Field(min_length=1, max_length=200)], StateCategoryName] = Field(
+        default_factory=dict,
+        description="status name -> todo|in_progress|done|removed, the last resort for statuses that "
+        "neither the item nor the tracker's status list gives a category",
+    )
 
     @field_validator("remote_links", mode="before")
     @classmethod

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Result, delete, select
 from sqlalchemy.orm import Session
 
-from service.store.models import JobRun, Source, SyncRun
+from service.store.models import JobRun, Source, SyncCursor, SyncRun
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -30,6 +30,31 @@ def source_names(session: Session) -> dict[int, str]:
 
 def stale_source_names(session: Session) -> list[str]:
     return list(session.scalars(select(Source.name).where(Source.stale.is_(True)).order_by(Source.name)))
+
+
+# -- what the last sync said ---------------------------------------------------------------------
+# A source's notes (connectors.base.ReadNotes: what its reader chose, what it could not classify) are
+# kept in the state of a cursor row of their own, so that /readyz shows them in any process.
+NOTES_STREAM = "read-notes"
+
+
+def set_sync_notes(session: Session, source_id: int, notes: Sequence[str], at: datetime) -> None:
+    cursor = session.scalar(
+        select(SyncCursor).where(SyncCursor.source_id == source_id, SyncCursor.stream == NOTES_STREAM)
+    )
+    if cursor is None:
+        cursor = SyncCursor(source_id=source_id, stream=NOTES_STREAM)
+        session.add(cursor)
+    cursor.state = {"notes": list(notes), "at": at.isoformat()}
+    cursor.updated_at = at
+
+
+def sync_notes(session: Session) -> dict[int, list[str]]:
+    """Source id → the notes of its last finished sync."""
+    rows = session.execute(
+        select(SyncCursor.source_id, SyncCursor.state).where(SyncCursor.stream == NOTES_STREAM)
+    )
+    return {source_id: [str(note) for note in (state or {}).get("notes") or []] for source_id, state in rows}
 
 
 # -- sync runs ------------------------------------------------------------------------------------

@@ -21,11 +21,15 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from connectors.ado.backlogs import backlog_levels
 from connectors.ado.normalize import normalize_work_item
 from connectors.jira.fields import discover
 from connectors.jira.normalize import normalize_issue
+from connectors.jira.vocabulary import SiteVocabulary
 from connectors.parsing import UnreadableItem
 from connectors.records import ItemRecord
+from connectors.settings import Vocabulary
+from connectors.vocabulary import Tally, plain_name
 from sandbox import SandboxServer, World, WorldError
 from sandbox.config_out import build_config
 from sandbox.jira.defaults import default_fields
@@ -335,10 +339,46 @@ teams:
 """
 
 
-def normalize(case: TrackerCase) -> ItemRecord:
+# Type, status and resolution names are tracker text: the config's words for them go through the same
+# comparisons as the site's (connectors.vocabulary), and the hostile item names its own site's lists.
+HOSTILE_VOCABULARY = Vocabulary(
+    types={"Zadanie": "story", "故事": "story"},
+    delivered=frozenset({"10000", "erledigt"}),
+    not_delivered=frozenset({"不做"}),
+    status_categories={"Fertig": "done"},
+)
+
+
+def normalize(case: TrackerCase, tally: Tally | None = None) -> ItemRecord:
+    """The record, with the site's lists built from the hostile item itself (its issue type and status
+    as GET issuetype/status would list them; its work item type as a backlog level) and what stays
+    unclassified counted in `tally`."""
+    fields = case.item.get("fields") if isinstance(case.item, dict) else None
+    fields = fields if isinstance(fields, dict) else {}
     if case.tracker == "jira":
-        return normalize_issue(case.item, JIRA_FIELDS, "https://hostile.atlassian.net", remote_links=())
-    return normalize_work_item(case.item, "https://dev.azure.com/hostile", categories={}, iterations={})
+        vocabulary = SiteVocabulary.from_site(
+            HOSTILE_VOCABULARY, [fields.get("issuetype")], [fields.get("status")], cloud=True
+        )
+        return normalize_issue(
+            case.item,
+            JIRA_FIELDS,
+            "https://hostile.atlassian.net",
+            remote_links=(),
+            vocabulary=vocabulary,
+            tally=tally,
+        )
+    levels = backlog_levels(
+        {"requirementBacklog": {"workItemTypes": [{"name": fields.get("System.WorkItemType")}]}}
+    )
+    return normalize_work_item(
+        case.item,
+        "https://dev.azure.com/hostile",
+        categories={},
+        iterations={},
+        levels={plain_name(name): kind for name, kind in levels.items()},
+        config=HOSTILE_VOCABULARY,
+        tally=tally,
+    )
 
 
 def _read_as(value: Any) -> Any:
@@ -347,8 +387,10 @@ def _read_as(value: Any) -> Any:
 
 
 def check_tracker(case: TrackerCase) -> tuple[Outcome, ItemRecord | None]:
+    tally = Tally("hostile-source")
     try:
-        record = normalize(case)
+        record = normalize(case, tally)
+        notes = tally.notes()
     except UnreadableItem as error:
         message = str(error)
         named = [
@@ -377,6 +419,9 @@ def check_tracker(case: TrackerCase) -> tuple[Outcome, ItemRecord | None]:
                 ),
                 None,
             )
+    for note in notes:  # printed by `poalign sync`, shown on /readyz: one printable line each
+        if not note.isprintable() or len(note) > 600:
+            return Outcome(case.category, case.variant, "wrong", f"unprintable note {note[:200]!r}"), None
     for name in ("story_points",):
         value = getattr(record, name)
         if isinstance(value, float) and not math.isfinite(value):

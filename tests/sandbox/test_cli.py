@@ -35,6 +35,37 @@ def test_import_lays_out_the_vendor_samples(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "not empty" in again.output
 
 
+def _siblings(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_a_failed_import_leaves_nothing_and_names_the_input_at_fault(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[2] / "sandbox" / "worlds" / "demo"
+    # a folder in world layout already: the --from folder is at fault, not --to
+    out = tmp_path / "out" / "world"
+    r = CliRunner().invoke(
+        app, ["sandbox", "import", "--from", str(demo), "--to", str(out)], terminal_width=400
+    )
+    assert r.exit_code == 2, r.output
+    assert f"{demo}: holds no vendor samples" in r.output and "world layout already" in r.output
+    assert f"poalign sandbox serve --world {demo}" in r.output
+    assert not out.exists() and _siblings(out.parent) == []
+    # a sample file the world cannot read: that file is named, and an empty --to that was there stays empty
+    samples = tmp_path / "samples"
+    archive = samples / "jira" / "issues" / "tidev-jira-archive" / "data" / "DAEMON"
+    archive.mkdir(parents=True)
+    good = SAMPLES / "jira" / "issues" / "tidev-jira-archive" / "data" / "DAEMON" / "1-999" / "DAEMON-16.json"
+    (archive / "DAEMON-16.json").write_bytes(good.read_bytes())
+    (archive / "DAEMON-17.json").write_text('{"key": "DAEMON-17", "fields": {"summary": ', encoding="utf-8")
+    out.mkdir()
+    r = CliRunner().invoke(
+        app, ["sandbox", "import", "--from", str(samples), "--to", str(out)], terminal_width=400
+    )
+    assert r.exit_code == 2, r.output
+    assert str(archive / "DAEMON-17.json") in r.output, r.output
+    assert out.is_dir() and _siblings(out) == [] and _siblings(out.parent) == ["world"]
+
+
 def test_serve_prints_urls_and_writes_a_config_poalign_accepts(tmp_path: Path) -> None:
     world = tmp_path / "world"
     small_world().export(world)

@@ -21,6 +21,8 @@ from testkit.wiring import wire
 
 DEMO = Path(str(resources.files("sandbox") / "worlds" / "demo"))
 START_UP = ("serverInfo", "field", "myself", "project/*/versions", "issueLinkType", "auth/1/session")
+# The site's own vocabulary, read with the rest of discovery (connectors.jira.discovery.SITE_LISTS).
+SITE_LISTS = ("issuetype", "status", "priority", "resolution")
 
 
 def paths(log: list[dict], site: str) -> Counter[str]:
@@ -45,12 +47,17 @@ def test_one_full_sync_discovers_each_site_once(
             assert results[f"jira-{site}"].status == "ok"
             projects = {issue.project_key for issue in data.issues.values()}
             counts = paths(log, site)
-            start_up = {path: n for path, n in counts.items() if path.split(" ")[1].startswith(START_UP)}
+            start_up = {
+                path: n
+                for path, n in counts.items()
+                if path.split(" ")[1].startswith((*START_UP, *SITE_LISTS))
+            }
             assert start_up == {
                 "GET serverInfo": 1,
                 "GET field": 1,
                 "GET myself": 1,
                 "GET project/*/versions": len(projects),
+                **{f"GET {name}": 1 for name in SITE_LISTS},
             }, site
             # and the rest is pages and web links: no call the client makes on its own behalf
             others = set(counts) - set(start_up)

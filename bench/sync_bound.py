@@ -1,11 +1,12 @@
 """The bounds a full sync is measured against: the requests it cannot do without, and their time.
 
-Needed per Jira site: discovery (serverInfo, then the fields, the account's time zone and one
-versions call per project), the id listing (5,000 ids a page on Cloud, 1,000 on Data Center),
-detail batches of 100 issues, and one remote-link read per issue that has web links: the reads the
-world really needs, not one per issue. Per Azure DevOps organization: discovery (OPTIONS,
-ResourceAreas), then per project the WIQL windows of 20,000 ids, the iteration tree, one states call
-per work item type, batches of 200 and the recycle bin.
+Needed per Jira site: discovery (serverInfo, then the fields, the account's time zone, the issue
+types, statuses, priorities and resolutions, and one versions call per project), the id listing
+(5,000 ids a page on Cloud, 1,000 on Data Center), detail batches (100 issues on Cloud, 1,000 on
+Data Center), and one remote-link read per issue that has web links: the reads the world really
+needs, not one per issue. Per Azure DevOps organization: discovery (OPTIONS,
+ResourceAreas), then per project the iteration tree and the backlog configuration, the WIQL windows
+of 20,000 ids, one states call per backlog-level or item type, batches of 200 and the recycle bin.
 
 Time: a request that depends on an earlier answer (serverInfo before anything, Cloud's token pages
 one after another) is its own round; independent requests share rounds of `concurrency`. Sources
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 JIRA_ID_PAGE = {"cloud": 5000, "dc": 1000}
-JIRA_DETAIL_BATCH = 100
+# Issues a detail page holds with their fields: Cloud's search/jql serves 100, Data Center its page size
+JIRA_DETAIL_BATCH = {"cloud": 100, "dc": 1000}
 ADO_WIQL_WINDOW = 20000
 ADO_BATCH = 200
 
@@ -60,12 +62,25 @@ def jira_plan(site: Any) -> SourcePlan:
     projects = len({issue.project_key for issue in site.issues.values()})
     cloud = (site.deployment or "Cloud").lower() == "cloud"
     listing = math.ceil(n / JIRA_ID_PAGE["cloud" if cloud else "dc"])
-    details = math.ceil(n / JIRA_DETAIL_BATCH) + web_linked_issues(site)
-    discovery = (Step(1, serial=True), Step(2 + projects, serial=False))
+    details = math.ceil(n / JIRA_DETAIL_BATCH["cloud" if cloud else "dc"]) + web_linked_issues(site)
+    # fields, myself, the issue types, statuses, priorities and resolutions, and each project's versions
+    discovery = (Step(1, serial=True), Step(6 + projects, serial=False))
     if cloud:  # token pages strictly one after another, then the details all in parallel
         return SourcePlan(discovery, ((Step(listing, serial=True), Step(details, serial=False)),))
     # Data Center pages by offset: after the first listing page the rest can go in parallel
     return SourcePlan(discovery, ((Step(1, serial=True), Step(listing - 1 + details, serial=False)),))
+
+
+# The categories of a project's backlog levels (portfolio, requirement, task): their types' states are
+# read with the backlog configuration; other types' states when an item of them shows up.
+BACKLOG_CATEGORIES = frozenset(
+    {
+        "Microsoft.EpicCategory",
+        "Microsoft.FeatureCategory",
+        "Microsoft.RequirementCategory",
+        "Microsoft.TaskCategory",
+    }
+)
 
 
 def ado_plan(org: Any) -> SourcePlan:
@@ -73,9 +88,13 @@ def ado_plan(org: Any) -> SourcePlan:
     for project in org.projects.values():
         ids = [i for i, item in org.items.items() if item.project == project.name]
         types = {org.items[i].fields.get("System.WorkItemType") for i in ids}
+        levels = {
+            t for t, c in project.type_categories.items() if c in BACKLOG_CATEGORIES and t in project.types
+        }
         windows = math.ceil(len(ids) / ADO_WIQL_WINDOW)
-        parallel = 1 + len(types) + math.ceil(len(ids) / ADO_BATCH) + 1
-        branches.append((Step(windows, serial=True), Step(parallel, serial=False)))
+        set_up = Step(2, serial=False)  # the iteration tree and the backlog configuration
+        parallel = len(types | levels) + math.ceil(len(ids) / ADO_BATCH) + 1
+        branches.append((set_up, Step(windows, serial=True), Step(parallel, serial=False)))
     return SourcePlan((Step(2, serial=True),), tuple(branches))
 
 

@@ -19,11 +19,12 @@ def _world(web_linked: int) -> World:
 
 
 def test_requests_needed_are_discovery_pages_batches_and_the_links_present() -> None:
-    # serverInfo; fields, myself and two versions calls; one id page; three batches of 100; the links
-    assert requests_needed(_world(0)) == 1 + 4 + 1 + 3
+    # serverInfo; fields, myself, issue types, statuses, priorities, resolutions and two versions
+    # calls; one id page; three batches of 100; the links
+    assert requests_needed(_world(0)) == 1 + 8 + 1 + 3
     world = _world(12)
     assert web_linked_issues(world.jira["acme"]) == 12
-    assert requests_needed(world) == 1 + 4 + 1 + 3 + 12
+    assert requests_needed(world) == 1 + 8 + 1 + 3 + 12
 
 
 def test_lower_bound_puts_independent_reads_in_rounds_of_the_concurrency() -> None:
@@ -43,7 +44,11 @@ def test_data_center_and_ado_sources_count_too() -> None:
     )
     linked = web_linked_issues(world.jira["globex"])
     assert 0 < linked < 2500
-    types = {item.fields["System.WorkItemType"] for item in world.ado["contoso"].items.values()}
-    jira = 1 + 3 + 3 + 25 + linked  # serverInfo; fields, myself, versions; 1,000-id pages; batches; links
-    ado = 2 + 1 + 1 + len(types) + 3 + 1  # discovery; one WIQL window; iterations; states; batches; bin
+    # serverInfo; fields, myself, 4 lists and the versions; three 1,000-id pages; three 1,000-issue
+    # detail pages; the links
+    jira = 1 + 7 + 3 + 3 + linked
+    # discovery; iterations and backlog configuration; one WIQL window; the states of the Agile process's
+    # five backlog-level types (Epic, Feature, User Story, Issue, Task: the items' types are among them);
+    # three batches of 200; the recycle bin
+    ado = 2 + 2 + 1 + 5 + 3 + 1
     assert requests_needed(world) == jira + ado

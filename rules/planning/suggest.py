@@ -5,8 +5,9 @@ share an item. Candidate moves take one of the cluster's open items to another s
 team that has not finished yet (or out of its sprint, to the backlog), within that sprint's
 capacity. A plan is a set of candidate moves on different items; it is judged by the rules
 themselves (`whatif.what_if`): first by the clash rules alone, which is cheap, then, for a plan
-that clears the whole cluster, by every rule, which rejects any plan that creates a new finding of
-high severity or worse. Plans are ranked by fewest moves, then fewest teams disturbed, then least
+that clears the whole cluster, by every rule. A plan that creates a new finding of high severity or
+worse, or a new clash (moving a prerequisite to the backlog turns "planned after" into
+"unplanned"), is no plan. Plans are ranked by fewest moves, then fewest teams disturbed, then least
 lateness (days the moved items finish later; a move to the backlog counts the planning horizon).
 
 Small clusters are searched exactly: every plan of up to `max_moves` moves is judged, and only
@@ -185,14 +186,15 @@ class _Judge:
         if plan_capacity(moves, self.loads) is None:
             return None
         self.judged += 1
-        return what_if(self.snapshot, [m.move for m in moves], self.clash_rules)
+        screened = what_if(self.snapshot, [m.move for m in moves], self.clash_rules)
+        return None if screened.created else screened  # trading one clash for another clears nothing
 
     def cleared(self, screened: WhatIf) -> int:
         return len(self.wanted & screened.fingerprints_cleared)
 
     def verify(self, moves: Sequence[PlanMove]) -> Plan | None:
         full = what_if(self.snapshot, [m.move for m in moves])
-        if full.errors or any(f.severity >= Severity.HIGH for f in full.created):
+        if full.errors or any(f.severity >= Severity.HIGH or f.rule in CLASH_RULES for f in full.created):
             return None
         capacity = plan_capacity(moves, self.loads)
         assert capacity is not None  # screened before

@@ -22,7 +22,7 @@ from rules.model import Item, Iteration
 from rules.planning import Move, PlanningError, PriorityChange, sprint_loads, suggest, what_if
 from rules.planning.capacity import SprintLoad
 from rules.planning.moves import BACKLOG, finish_of
-from rules.planning.suggest import ClusterPlans, Plan
+from rules.planning.suggest import ClusterPlans, Plan, receiving_loads
 from rules.snapshot import Snapshot
 from service.config.schema import Config
 from service.findings_json import hypothetical_json
@@ -194,18 +194,26 @@ def _change_json(change: Move | PriorityChange, before: Item, after: Item) -> di
 def whatif_json(
     session: Session, inputs: PlanningInputs, changes: Sequence[Move | PriorityChange], now: datetime
 ) -> dict[str, Any]:
-    """`{"created", "cleared", "changed", "moves", "rule_errors"}` for the changes (nothing is written)."""
+    """`{"created", "cleared", "changed", "moves", "capacity", "rule_errors"}` for the changes (nothing is
+    written); `capacity` holds the sprints the moves fill, loaded as they would be."""
     diff = what_if(inputs.snapshot, changes)
     steps, state = [], dict(diff.before)
     for change in changes:
         after = change.applied(state[change.ref])
         steps.append(_change_json(change, state[change.ref], after))
         state[change.ref] = after
+    # each item from where it is to where its last move leaves it
+    moved = [
+        (diff.before[ref], Move(ref, iteration=item.iteration))
+        for ref, item in diff.after.items()
+        if item.iteration is not None and item.iteration != diff.before[ref].iteration
+    ]
     return {
         "created": hypothetical_json(session, diff.created, "open", now),
         "cleared": hypothetical_json(session, diff.cleared, "resolved", now),
         "changed": hypothetical_json(session, diff.changed, "changed", now),
         "moves": steps,
+        "capacity": {"sprints": [load.as_json() for load in receiving_loads(moved, inputs.loads)]},
         "rule_errors": [f"{e.rule}: {e.error}" for e in diff.errors],
     }
 

@@ -24,7 +24,7 @@ from math import comb
 
 from rules.engine import evaluate
 from rules.finding import Finding
-from rules.model import Item, Iteration, Severity
+from rules.model import Item, Severity
 from rules.planning.capacity import SprintLoad, TeamCalendar, points
 from rules.planning.moves import Move, finish_of
 from rules.planning.whatif import WhatIf, what_if
@@ -139,35 +139,36 @@ def candidate_moves(
     return found
 
 
+def receiving_loads(
+    moves: Sequence[tuple[Item, Move]], loads: Mapping[tuple[str, str], SprintLoad]
+) -> tuple[SprintLoad, ...]:
+    """The loads of the sprints the moves take items into, after every move (out of a sprint frees it)."""
+    delta: dict[tuple[str, str], float] = {}
+    for item, move in moves:
+        team, weight = item.team or "", points(item)
+        if item.iteration is not None:
+            delta[(team, item.iteration.id)] = delta.get((team, item.iteration.id), 0.0) - weight
+        if move.iteration is not None:
+            delta[(team, move.iteration.id)] = delta.get((team, move.iteration.id), 0.0) + weight
+    receiving: list[SprintLoad] = []
+    for item, move in moves:
+        now = None if move.iteration is None else loads.get((item.team or "", move.iteration.id))
+        if now is None:
+            continue
+        after = SprintLoad(
+            now.team, now.iteration, now.load + delta[(now.team, now.iteration.id)], now.capacity, now.basis
+        )
+        if after not in receiving:
+            receiving.append(after)
+    return tuple(receiving)
+
+
 def plan_capacity(
     moves: Sequence[PlanMove], loads: Mapping[tuple[str, str], SprintLoad]
 ) -> tuple[SprintLoad, ...] | None:
     """The receiving sprints' loads after the moves, or None when one would exceed its capacity."""
-    delta: dict[tuple[str, str], float] = {}
-    for planned in moves:
-        team, weight = planned.item.team or "", points(planned.item)
-        if planned.item.iteration is not None:
-            delta[(team, planned.item.iteration.id)] = (
-                delta.get((team, planned.item.iteration.id), 0.0) - weight
-            )
-        if planned.move.iteration is not None:
-            key = (team, planned.move.iteration.id)
-            delta[key] = delta.get(key, 0.0) + weight
-    receiving: list[SprintLoad] = []
-    for planned in moves:
-        target: Iteration | None = planned.move.iteration
-        if target is None:
-            continue
-        key = (planned.item.team or "", target.id)
-        now = loads.get(key)
-        if now is None:
-            continue
-        after = SprintLoad(now.team, now.iteration, now.load + delta[key], now.capacity, now.basis)
-        if not after.fits(0.0):
-            return None
-        if after not in receiving:
-            receiving.append(after)
-    return tuple(receiving)
+    receiving = receiving_loads([(m.item, m.move) for m in moves], loads)
+    return None if any(not load.fits(0.0) for load in receiving) else receiving
 
 
 class _Judge:

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from testkit.planning_world import SOURCE
 from testkit.wiring import Wired
@@ -101,6 +102,12 @@ def test_several_moves_and_a_priority_change(wired: Wired) -> None:
     assert [m["kind"] for m in answer["moves"]] == ["sprint", "backlog", "priority"]
     assert answer["moves"][1]["from"] == "PAY Sprint 5", "moves apply in order"
     assert answer["moves"][2]["from_priority"] == 3 and answer["moves"][2]["to_priority"] == 1
+    assert answer["capacity"] == {"sprints": []}, "PAY-11 ends in the backlog: no sprint takes it"
+    # PAY Sprint 5 holds a 2-point story; PAY-11 adds 3; Payments finished 8 points a sprint
+    into = whatif(wired, "--move", "PAY-11=PAY Sprint 5", "--priority", "PAY-11=2")
+    assert into["capacity"]["sprints"] == [
+        {"team": "Payments", "sprint": "PAY Sprint 5", "load": 5.0, "capacity": 8.0, "basis": "velocity"}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -157,3 +164,21 @@ def test_suggest_clears_the_clash_with_moves_to_the_items_own_sprints_within_cap
     assert invoke(wired, "suggest", "--team", "Nobody").exit_code == 2
     text = invoke(wired, "suggest", "--team", "Payments")
     assert text.exit_code == 0 and "move " in text.stdout
+
+
+def test_a_configured_capacity_wins_over_velocity_and_bounds_the_plans(wired: Wired) -> None:
+    data = yaml.safe_load(wired.config_path.read_text())
+    for team in data["teams"]:
+        if team["name"] == "Checkout":
+            team["capacity"] = 4  # every coming sprint holds 2 points: no room for CHK-21's 5
+    wired.config_path.write_text(yaml.safe_dump(data))
+    answer = whatif(wired, "--move", "CHK-21=CHK Sprint 3")
+    assert answer["capacity"]["sprints"] == [
+        {"team": "Checkout", "sprint": "CHK Sprint 3", "load": 7.0, "capacity": 4.0, "basis": "config"}
+    ], "whatif shows the overbooking; it is the PO's call"
+    result = invoke(wired, "suggest", "--format", "json")
+    assert result.exit_code == 0, result.output
+    plans = json.loads(result.stdout)["plans"]
+    assert plans, "PAY-11 can still move"
+    for plan in plans:
+        assert not any(m["item"] == "CHK-21" and m["to"] != "backlog" for m in plan["moves"]), plan

@@ -242,8 +242,9 @@ def _plan_json(cluster: ClusterPlans, plan: Plan) -> dict[str, Any]:
 
 def suggest_json(inputs: PlanningInputs, team: str | None = None) -> dict[str, Any]:
     """`{"plans": [...], "clusters": [...]}`: up to 3 plans per clash cluster, best first."""
-    current = evaluate(inputs.snapshot).findings
-    results = list(suggest(inputs.snapshot, inputs.calendar, inputs.loads, current, team=team))
+    results = list(
+        suggest(inputs.snapshot, inputs.calendar, inputs.loads, evaluate(inputs.snapshot), team=team)
+    )
     return {
         "plans": [_plan_json(result, plan) for result in results for plan in result.plans],
         "clusters": [

@@ -22,12 +22,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from math import comb
 
-from rules.engine import evaluate
+from rules.engine import EvaluationResult, evaluate
 from rules.finding import Finding
 from rules.model import Item, Severity
 from rules.planning.capacity import SprintLoad, TeamCalendar, points
 from rules.planning.moves import Move, finish_of
-from rules.planning.whatif import WhatIf, what_if
+from rules.planning.whatif import Baseline, WhatIf, what_if
 from rules.registry import RULES
 from rules.snapshot import Snapshot
 
@@ -175,9 +175,14 @@ class _Judge:
     """Judges plans for one cluster: the clash rules first, every rule for a plan that clears it."""
 
     def __init__(
-        self, snapshot: Snapshot, cluster: tuple[Finding, ...], loads: Mapping[tuple[str, str], SprintLoad]
-    ):
+        self,
+        snapshot: Snapshot,
+        cluster: tuple[Finding, ...],
+        loads: Mapping[tuple[str, str], SprintLoad],
+        baseline: Baseline,
+    ) -> None:
         self.snapshot = snapshot
+        self.baseline = baseline
         self.wanted = frozenset(f.fingerprint for f in cluster)
         self.loads = loads
         self.clash_rules = tuple(r for r in RULES if r.code in CLASH_RULES)
@@ -187,14 +192,14 @@ class _Judge:
         if plan_capacity(moves, self.loads) is None:
             return None
         self.judged += 1
-        screened = what_if(self.snapshot, [m.move for m in moves], self.clash_rules)
+        screened = what_if(self.snapshot, [m.move for m in moves], self.clash_rules, self.baseline)
         return None if screened.created else screened  # trading one clash for another clears nothing
 
     def cleared(self, screened: WhatIf) -> int:
         return len(self.wanted & screened.fingerprints_cleared)
 
     def verify(self, moves: Sequence[PlanMove]) -> Plan | None:
-        full = what_if(self.snapshot, [m.move for m in moves])
+        full = what_if(self.snapshot, [m.move for m in moves], baseline=self.baseline)
         if full.errors or any(f.severity >= Severity.HIGH or f.rule in CLASH_RULES for f in full.created):
             return None
         capacity = plan_capacity(moves, self.loads)
@@ -287,7 +292,7 @@ def suggest(
     snapshot: Snapshot,
     calendar: TeamCalendar,
     loads: Mapping[tuple[str, str], SprintLoad],
-    findings: Iterable[Finding] | None = None,
+    findings: EvaluationResult | None = None,
     *,
     team: str | None = None,
     plans_per_cluster: int = 3,
@@ -298,17 +303,17 @@ def suggest(
 ) -> Iterator[ClusterPlans]:
     """Up to `plans_per_cluster` plans for every clash cluster (involving `team`, when given).
 
-    `findings` are the snapshot's current findings (default: a full evaluation). A cluster with
+    `findings` is a full evaluation of the snapshot as it is (default: one is made). A cluster with
     at most `exact_limit` possible plans is searched exactly; a larger one by a beam of `beam`
     partial plans, judging at most `budget` plans.
     """
-    current = evaluate(snapshot).findings if findings is None else tuple(findings)
-    for cluster in clusters(current):
+    baseline = Baseline(evaluate(snapshot) if findings is None else findings)
+    for cluster in clusters(baseline.findings):
         if team is not None and not any(team in f.teams for f in cluster):
             continue
         refs = {ref for f in cluster for ref in f.subjects}
         candidates = candidate_moves(snapshot, calendar, loads, refs)
-        judge = _Judge(snapshot, cluster, loads)
+        judge = _Judge(snapshot, cluster, loads, baseline)
         if _plan_count(candidates, max_moves) <= exact_limit:
             plans, search = _exact(judge, candidates, max_moves, plans_per_cluster), EXACT
         else:

@@ -1,8 +1,9 @@
 """What a set of hypothetical changes does to the findings: created, cleared and changed.
 
-The changes are applied to the snapshot, the registered rules judge the focus they touch
-(`rules.engine.focus_for` on the state before and after, unioned), and the snapshot is put back as
-it was, also when a rule raises. The diff is exactly the difference between a full evaluation before
+The changes are applied to the snapshot for a trial (`Snapshot.trial`), the registered rules judge the
+focus they touch (`rules.engine.focus_for` on the state before and after, unioned), and the snapshot
+is put back as it was, also when a rule raises, with the derived data the rules memoized for it: many
+what-ifs on one snapshot (`suggest`) rebuild only each changed state's. The diff is exactly the difference between a full evaluation before
 and after (tests/rules/test_planning_whatif.py proves it on random worlds), at the cost of the focus:
 one move of a 100,000-item world in milliseconds (bench/planning_bench.py).
 """
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rules.base import Rule
-from rules.engine import RuleError, evaluate, focus_for
+from rules.engine import EvaluationResult, RuleError, evaluate, focus_for, in_scope
 from rules.finding import Finding
 from rules.model import Focus, Item
 from rules.planning.moves import Change, changed_items
@@ -59,25 +60,78 @@ class WhatIf:
         return frozenset(f.fingerprint for f in self.created)
 
 
+def _order(finding: Finding) -> tuple[str, tuple[str, ...], str]:
+    return (finding.rule, finding.subjects, finding.team_scope or "")
+
+
+class Baseline:
+    """A full evaluation of the snapshot as it is, indexed by item and team: what-ifs that share it (a
+    search over many plans) read the findings before each change from it instead of judging them again.
+
+    Exact because a focused evaluation is the full one restricted to the focus (`rules.engine`).
+    """
+
+    def __init__(self, result: EvaluationResult) -> None:
+        self.rules = frozenset(result.rules)
+        self.errors = result.errors
+        self.findings = result.findings
+        self._by_ref: dict[str, list[Finding]] = {}
+        self._by_team: dict[str, list[Finding]] = {}
+        for finding in result.findings:
+            for ref in finding.subjects:
+                self._by_ref.setdefault(ref, []).append(finding)
+            if finding.team_scope is not None:
+                self._by_team.setdefault(finding.team_scope, []).append(finding)
+
+    def within(self, focus: Focus | None, codes: frozenset[str] | None) -> list[Finding]:
+        if focus is None:
+            found: Iterable[Finding] = self.findings
+        else:
+            seen: dict[tuple[str, str], Finding] = {}
+            for ref in focus.refs:
+                for finding in self._by_ref.get(ref, ()):
+                    seen[(finding.rule, finding.fingerprint)] = finding
+            for team in focus.teams:
+                for finding in self._by_team.get(team, ()):
+                    seen[(finding.rule, finding.fingerprint)] = finding
+            found = (f for f in seen.values() if in_scope(focus, f))
+        return [f for f in found if codes is None or f.rule in codes]
+
+
 def what_if(
-    snapshot: Snapshot, changes: Iterable[Change], rules: Iterable[type[Rule]] | None = None
+    snapshot: Snapshot,
+    changes: Iterable[Change],
+    rules: Iterable[type[Rule]] | None = None,
+    baseline: Baseline | None = None,
 ) -> WhatIf:
-    """Apply `changes` to `snapshot`, judge what they touch, restore it, and return the difference."""
+    """Apply `changes` to `snapshot`, judge what they touch, restore it, and return the difference.
+
+    `baseline`, a full evaluation of `snapshot` as it is now (by every rule), saves judging the state
+    before the changes.
+    """
     chosen = None if rules is None else tuple(rules)
     after = changed_items(snapshot.items, changes)
     before = {ref: snapshot.items[ref] for ref in after}
     touched = frozenset(after)
     focus_before = focus_for(snapshot, touched, chosen)
-    snapshot.apply(after.values())
-    try:
+    with snapshot.trial(after.values()):
         focus_after = focus_for(snapshot, touched, chosen)
         focus = None if focus_before is None or focus_after is None else focus_before | focus_after
         judged_after = evaluate(snapshot, chosen, focus)
-    finally:
-        snapshot.apply(before.values())
-    judged_before = evaluate(snapshot, chosen, focus)
-    clean = set(judged_before.rules) & set(judged_after.rules)
-    old = {f.fingerprint: f for f in judged_before.findings if f.rule in clean}
+    if baseline is None:
+        judged_before = evaluate(snapshot, chosen, focus)
+        before_findings, before_rules, before_errors = (
+            judged_before.findings,
+            judged_before.rules,
+            judged_before.errors,
+        )
+    else:
+        codes = None if chosen is None else frozenset(rule.code for rule in chosen)
+        before_findings = tuple(baseline.within(focus, codes))
+        before_rules, before_errors = tuple(baseline.rules), baseline.errors
+    clean = set(before_rules) & set(judged_after.rules)
+    # in the engine's order, whichever way the findings before were found
+    old = {f.fingerprint: f for f in sorted(before_findings, key=_order) if f.rule in clean}
     new = {f.fingerprint: f for f in judged_after.findings if f.rule in clean}
     return WhatIf(
         created=tuple(f for fp, f in new.items() if fp not in old),
@@ -86,5 +140,5 @@ def what_if(
         before=before,
         after=after,
         focus=focus,
-        errors=(*judged_before.errors, *judged_after.errors),
+        errors=(*before_errors, *judged_after.errors),
     )

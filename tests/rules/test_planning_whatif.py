@@ -15,7 +15,7 @@ from rules_worldgen import ITERATIONS, TEAMS, TODAY, random_world
 from rules import Edge, Item, Iteration, Policy, Severity, Snapshot, Team, evaluate
 from rules.planning import Move, PlanningError, PriorityChange, sprint_loads, suggest, what_if
 from rules.planning.suggest import candidate_moves, clusters
-from rules.planning.whatif import same_content
+from rules.planning.whatif import Baseline, same_content
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 
@@ -64,6 +64,10 @@ def test_a_what_if_is_the_difference_of_full_evaluations_before_and_after(seed: 
     # ... and the snapshot is the one it was given: a second full evaluation is the first one
     assert {f.fingerprint: f for f in evaluate(snapshot).findings} == before
     assert dict(snapshot.items) == world.items
+    # a full evaluation given as the baseline (what suggest does) answers the same
+    shared = what_if(snapshot, changes, baseline=Baseline(evaluate(snapshot)))
+    for name in ("created", "cleared", "changed"):
+        assert [f.fingerprint for f in getattr(shared, name)] == [f.fingerprint for f in getattr(diff, name)]
 
 
 def test_an_unknown_item_or_priority_is_refused_and_changes_nothing() -> None:
@@ -162,6 +166,7 @@ def test_suggested_plans_clear_the_cluster_within_capacity_fewest_moves_first() 
     snapshot = _pair_world(full)
     loads = sprint_loads(snapshot, CALENDAR, window=3)
     (result,) = list(suggest(snapshot, CALENDAR, loads))
+    assert list(suggest(snapshot, CALENDAR, loads, evaluate(snapshot))) == [result]
     (clash,) = result.cluster
     assert clash.rule == "DEP001" and result.search == "exact"
     assert 1 <= len(result.plans) <= 3

@@ -199,3 +199,22 @@ def test_clusters_join_clashes_that_share_an_item() -> None:
             if a is not b:
                 assert not {r for f in a for r in f.subjects} & {r for f in b for r in f.subjects}
     assert TEAMS  # the world generator's teams are the ones the findings name
+
+
+def test_a_trial_gives_the_snapshot_back_with_its_memoized_data_also_after_an_error() -> None:
+    world = random_world(3)
+    snapshot = world.snapshot()
+    ref = sorted(world.items)[0]
+    calls = []
+    snapshot.memo("probe", lambda: calls.append(1) or "before")
+    with pytest.raises(RuntimeError), snapshot.trial([replace(world.items[ref], priority=5, iteration=None)]):
+        assert snapshot.items[ref].priority == 5 and snapshot.memo("probe", lambda: "during") == "during"
+        raise RuntimeError("a rule broke")
+    assert dict(snapshot.items) == world.items
+    assert snapshot.memo("probe", lambda: "recomputed") == "before" and calls == [1]
+    with (
+        pytest.raises(ValueError, match="known items only"),
+        snapshot.trial([replace(world.items[ref], ref="x:NEW")]),
+    ):
+        pass
+    assert dict(snapshot.items) == world.items

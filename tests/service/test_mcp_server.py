@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
@@ -41,7 +42,9 @@ def _call(runtime: Runtime, tool: str, arguments: dict[str, object]) -> tuple[bo
             text = "".join(getattr(part, "text", "") for part in result.content)
             return bool(result.is_error), (text if result.is_error else json.loads(text))
 
-    return anyio.run(go)
+    # its own thread: a test before this one (the browser's sync API) may hold an event loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, go).result()
 
 
 def test_an_assistant_asks_what_blocks_pay_11_and_what_to_move(runtime: Runtime, store_url: str) -> None:

@@ -218,3 +218,17 @@ def test_a_trial_gives_the_snapshot_back_with_its_memoized_data_also_after_an_er
     ):
         pass
     assert dict(snapshot.items) == world.items
+
+
+def test_a_large_cluster_gets_a_bounded_search_whose_plans_hold_the_same_rules() -> None:
+    full = [_story(f"jira:CHK-{50 + n}", "Checkout", CHK[n], 6) for n in (3, 4, 5)]
+    snapshot = _pair_world(full)
+    loads = sprint_loads(snapshot, CALENDAR, window=3)
+    (exact,) = list(suggest(snapshot, CALENDAR, loads))
+    (bounded,) = list(suggest(snapshot, CALENDAR, loads, exact_limit=0, budget=50))
+    assert exact.search == "exact" and bounded.search == "bounded"
+    assert 0 < bounded.judged <= 50 and bounded.plans
+    assert bounded.plans[0].rank() == exact.plans[0].rank(), "the best single move is found either way"
+    for plan in bounded.plans:
+        assert plan.complete and not any(f.severity >= Severity.HIGH for f in plan.creates)
+        assert all(load.capacity is None or load.load <= load.capacity for load in plan.capacity)

@@ -6,7 +6,8 @@ Built by the service from the store (or by tests from plain data); rules only re
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -254,6 +255,27 @@ class Snapshot:
                     self._index_edge(edge)
         self._memo.clear()
         return touched
+
+    @contextmanager
+    def trial(self, upserted_items: Iterable[Item]) -> Iterator[frozenset[str]]:
+        """Hold changed items for the duration of a `with` (what-if planning); yields the refs touched.
+
+        On exit the items are as they were, and so is the derived data rules had memoized for that
+        state: it is valid again, so asking the same snapshot many what-ifs rebuilds only the
+        changed state's, once each.
+        """
+        upserted = list(upserted_items)
+        unknown = [item.ref for item in upserted if item.ref not in self._items]
+        if unknown:
+            raise ValueError(f"a trial changes known items only; unknown: {', '.join(unknown)}")
+        previous = [self._items[item.ref] for item in upserted]
+        saved = self._memo
+        self._memo = {}
+        try:
+            yield self.apply(upserted)
+        finally:
+            self.apply(previous)
+            self._memo = saved
 
     def _index_item(self, item: Item) -> None:
         self._items[item.ref] = item

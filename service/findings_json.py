@@ -3,13 +3,61 @@ the dashboard and the reports."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from service.store import items, teams
+from rules.finding import Finding as RuleFinding
+from service.store import findings, items, teams
 from service.store.models import Finding, Team, WorkItem
+
+
+class FindingFields(Protocol):
+    """What the JSON shape reads of a finding: a stored row, or a hypothetical one (HypotheticalFinding)."""
+
+    rule: str
+    name: str
+    category: str
+    severity: str
+    fingerprint: str
+    status: str
+    subjects: list[str]
+    teams: list[str]
+    product_owners: list[str]
+    message: str
+    action: str
+    decider: str | None
+    team_scope: str | None
+    first_seen: datetime
+    last_seen: datetime
+    escalated_at: datetime | None
+    evidence: dict[str, Any]
+
+
+@dataclass
+class HypotheticalFinding:
+    """A finding the rules would give on a changed plan (`whatif`, `suggest`), never stored."""
+
+    rule: str
+    name: str
+    category: str
+    severity: str
+    fingerprint: str
+    status: str
+    subjects: list[str]
+    teams: list[str]
+    product_owners: list[str]
+    message: str
+    action: str
+    decider: str | None
+    team_scope: str | None
+    first_seen: datetime
+    last_seen: datetime
+    escalated_at: datetime | None
+    evidence: dict[str, Any]
 
 
 def findings_json(session: Session, rows: list[Finding]) -> list[dict[str, Any]]:
@@ -18,8 +66,49 @@ def findings_json(session: Session, rows: list[Finding]) -> list[dict[str, Any]]
     return entries(rows, stored, teams.by_id(session))
 
 
+def hypothetical_json(
+    session: Session, found: Sequence[RuleFinding], status: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Findings of the rules on a changed plan in the check --format json shape, as they would be stored.
+
+    The wording is the rules'; `status` is what the finding would become ("open" for a created one,
+    "resolved" for a cleared one; a changed one keeps its stored status); first_seen and escalation
+    come from the stored finding of the same fingerprint, if there is one.
+    """
+    stored = findings.by_fingerprints(session, [f.fingerprint for f in found])
+    views: list[FindingFields] = []
+    for finding in found:
+        row = stored.get(finding.fingerprint)
+        keeps = status == "changed" and row is not None
+        views.append(
+            HypotheticalFinding(
+                rule=finding.rule,
+                name=finding.name,
+                category=finding.category,
+                severity=str(finding.severity),
+                fingerprint=finding.fingerprint,
+                status=row.status
+                if keeps and row is not None
+                else ("open" if status == "changed" else status),
+                subjects=list(finding.subjects),
+                teams=list(finding.teams),
+                product_owners=list(finding.product_owners),
+                message=finding.message,
+                action=finding.action,
+                decider=finding.decider,
+                team_scope=finding.team_scope,
+                first_seen=row.first_seen if row is not None else now,
+                last_seen=now,
+                escalated_at=row.escalated_at if row is not None else None,
+                evidence=dict(finding.evidence),
+            )
+        )
+    subjects = items.by_refs(session, {ref for view in views for ref in view.subjects})
+    return entries(views, subjects, teams.by_id(session))
+
+
 def entries(
-    rows: list[Finding], stored: Mapping[str, WorkItem], team_rows: Mapping[int, Team]
+    rows: Sequence[FindingFields], stored: Mapping[str, WorkItem], team_rows: Mapping[int, Team]
 ) -> list[dict[str, Any]]:
     """findings_json for callers that loaded the subjects' items (by ref) and the teams (by id)."""
     return [

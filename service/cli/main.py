@@ -17,6 +17,8 @@ from service.cli import (
     config_cmd,
     db_cmd,
     demo_cmd,
+    mcp_cmd,
+    plan_cmd,
     report_cmd,
     sandbox_cmd,
     serve_cmd,
@@ -52,6 +54,9 @@ app.command(name="serve")(serve_cmd.serve)
 app.command(name="scheduler")(serve_cmd.scheduler)
 app.command(name="demo")(demo_cmd.demo)
 app.command(name="report")(report_cmd.report)
+app.command(name="whatif")(plan_cmd.whatif)
+app.command(name="suggest")(plan_cmd.suggest_cmd)
+app.command(name="mcp")(mcp_cmd.mcp)
 
 
 def _print_version(wanted: bool) -> None:

@@ -272,6 +272,12 @@ class TeamConfig(Strict):
     product_owner: str | None = None
     source: str = Field(pattern=SLUG)
     scope: TeamScope
+    capacity: float | None = Field(
+        None,
+        ge=0,
+        le=100_000,
+        description="story points the team takes per sprint; default: its trailing velocity (planning)",
+    )
 
 
 class RuleSetting(Strict):
@@ -387,6 +393,15 @@ class CheckConfig(Strict):
     )
 
 
+class PlanningConfig(Strict):
+    velocity_window: int = Field(
+        3,
+        ge=1,
+        le=52,
+        description="finished sprints whose done points give a team's capacity (`whatif`, `suggest`)",
+    )
+
+
 class ApiConfig(Strict):
     token_env: EnvName = "POALIGN_API_TOKEN"  # noqa: S105  (the name of a variable, not a secret)
 
@@ -402,6 +417,7 @@ class Config(Strict):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     check: CheckConfig = Field(default_factory=CheckConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
+    planning: PlanningConfig = Field(default_factory=PlanningConfig)
 
     @model_validator(mode="after")
     def _references(self) -> Config:

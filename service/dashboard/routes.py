@@ -31,11 +31,13 @@ from service.api.deps import (
     session_cookie,
 )
 from service.dashboard import queries
+from service.planning import PlanningInputError, load_planning, read_changes, suggest_json, whatif_json
 from service.reports.render import context as report_context
 from service.reports.render import html_environment
 from service.reports.svg import graph_layout
 from service.runtime import Runtime
 from service.store import reports as stored_reports
+from service.store.base import utcnow
 
 COOKIE = SESSION_COOKIE
 COOKIE_SECONDS = SESSION_SECONDS
@@ -249,3 +251,47 @@ def report(request: Request, session: SessionDep, report_id: str) -> HTMLRespons
         return page(request, "missing.html", status_code=404, what=f"report {report_id[:40]}")
     values = report_context(row.content, link_prefix="/dashboard/findings/")
     return page(request, "report_page.html", report_id=row.id, **values)
+
+
+@router.get("/planning", response_class=HTMLResponse)
+def planning(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    moves: Annotated[str, Query(max_length=20_000)] = "",
+    priorities: Annotated[str, Query(max_length=20_000)] = "",
+    suggest: str = "",
+) -> HTMLResponse:
+    """The what-if panel: moves tried as `poalign whatif` tries them, suggestions, sprint capacity."""
+    now = utcnow()
+    inputs = load_planning(session, runtime.config, now.date())
+    wanted = [line.strip() for line in moves.splitlines() if line.strip()]
+    reprioritized = [line.strip() for line in priorities.splitlines() if line.strip()]
+    result, error = None, None
+    if wanted or reprioritized:
+        try:
+            result = whatif_json(session, inputs, read_changes(inputs, wanted, reprioritized), now)
+        except PlanningInputError as problem:
+            error = str(problem)
+    session.rollback()
+    today = now.date()
+    capacity = [
+        {**load.as_json(), "finish": load.iteration.finish.isoformat() if load.iteration.finish else None}
+        for load in sorted(
+            inputs.loads.values(), key=lambda s: (s.team, s.iteration.finish or today, s.iteration.name)
+        )
+        if load.iteration.finish is None or load.iteration.finish >= today
+    ]
+    return page(
+        request,
+        "planning.html",
+        status_code=422 if error else 200,
+        moves_text=moves,
+        priorities_text=priorities,
+        result=result,
+        error=error,
+        suggestions=suggest_json(inputs) if suggest else None,
+        capacity=capacity,
+        urlencode=urlencode,
+        plan_moves=lambda plan: "\n".join(f"{m['ref']}={m['to']}" for m in plan["moves"]),
+    )

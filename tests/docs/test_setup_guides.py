@@ -17,7 +17,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = [ROOT / "docs" / "setup-jira.md", ROOT / "docs" / "setup-azure-devops.md"]
-POALIGN = [sys.executable, "-P", "-c", "from service.cli.main import app; app()"]  # -P: a folder named sandbox in the cwd is not the package
+POALIGN = [
+    sys.executable,
+    "-P",
+    "-c",
+    "from service.cli.main import app; app()",
+]  # -P: a folder named sandbox in the cwd is not the package
 FENCE = re.compile(r"```sh\n(.*?)```", re.S)
 
 

@@ -23,6 +23,7 @@ from sandbox.config_out import write_config
 from service.annotate import deliver, deployments_of, plan, writers_for
 from service.config.loader import LoadedConfig, load_config
 from service.ingest import SyncResult, sync_all
+from service.logs import uvicorn_logging
 from service.runtime import Runtime
 from service.store import items as stored_items
 from service.store import migrate
@@ -197,9 +198,7 @@ class ServiceThread(threading.Thread):
         from service.api.app import create_app
 
         self.server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(runtime), host="127.0.0.1", port=port, log_level="warning", access_log=False
-            )
+            uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, **uvicorn_logging())
         )
 
     def run(self) -> None:

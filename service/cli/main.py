@@ -69,7 +69,10 @@ def _setup(
         ),
     ] = False,
 ) -> None:
-    logs.configure(level=log_level())
+    try:
+        logs.configure(level=log_level())
+    except logs.LogFormatError as exc:
+        fail(str(exc))
 
 
 @app.command()

@@ -13,7 +13,7 @@ from service.cli.common import ConfigOption, console, database_url_or_exit, fail
 from service.cli.store_access import require_current_store
 from service.config.loader import LoadedConfig
 from service.jobs import JOBS, run_job
-from service.logs import redact
+from service.logs import redact, uvicorn_logging
 from service.runtime import Runtime
 from service.store import migrate
 
@@ -84,7 +84,7 @@ def serve(
     console.print(f"poalign serving on http://{host}:{port} (docs at /docs, dashboard at /dashboard)")
     settle_garbage_collector()
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(create_app(runtime), host=host, port=port, **uvicorn_logging())
     finally:
         if background is not None:
             background.shutdown(wait=False)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from service import logs
+from service import logs, tracing
 from service.cli import (
     annotate_cmd,
     check_cmd,
@@ -72,6 +72,10 @@ def _setup(
     try:
         logs.configure(level=log_level())
     except logs.LogFormatError as exc:
+        fail(str(exc))
+    try:
+        tracing.setup()
+    except tracing.TracingConfigError as exc:
         fail(str(exc))
 
 

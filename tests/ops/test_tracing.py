@@ -146,8 +146,10 @@ def test_a_webhook_is_traced_at_intake_and_in_the_drain(
     assert drain.attributes["poalign.events"] >= 1 and drain.attributes["poalign.changed"] is True
     children = {c.name: c for c in receiver.children(drain)}
     assert {"inbox.refetch", "evaluate.incremental", "annotate.plan", "annotate.deliver"} <= set(children)
-    refetch = children["inbox.refetch"]
-    assert refetch.attributes["poalign.source"] == "ado-contoso" and refetch.attributes["poalign.items"] >= 1
+    # one re-read per source and drain round: a round may also claim the echo of an earlier write
+    refetches = [c for c in receiver.children(drain) if c.name == "inbox.refetch"]
+    assert {r.attributes["poalign.source"] for r in refetches} == {"ado-contoso"}
+    assert any(r.attributes["poalign.items"] >= 1 for r in refetches), [r.attributes for r in refetches]
     assert "poalign.findings" in children["evaluate.incremental"].attributes
     assert "poalign.delivered" in children["annotate.deliver"].attributes
     _no_secret_in(receiver.spans, tmp_path / ".env")

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from alembic import context
 from sqlalchemy import Connection
 
+from service import logs
 from service.store import models  # noqa: F401  (registers every table on the metadata)
 from service.store.base import Base
 from service.store.session import make_engine
 
 config = context.config
 target_metadata = Base.metadata
+
+if config.config_file_name is not None and not logging.getLogger().handlers:
+    # The `alembic` command line (developers): log as poalign does. Under poalign the CLI set it up.
+    try:
+        logs.configure(level=os.environ.get("POALIGN_LOG_LEVEL", "INFO"))
+    except logs.LogFormatError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _url() -> str:

@@ -23,6 +23,7 @@ from sandbox.config_out import write_config
 from service.annotate import deliver, deployments_of, plan, writers_for
 from service.config.loader import LoadedConfig, load_config
 from service.ingest import SyncResult, sync_all
+from service.logs import uvicorn_logging
 from service.runtime import Runtime
 from service.store import items as stored_items
 from service.store import migrate
@@ -30,6 +31,35 @@ from service.store import migrate
 # The live change: Storefront's SHOP-18 depends on Fulfilment's 5153, which is planned in time; the demo
 # has Fulfilment move it past SHOP-18's sprint, and the new clash appears on both items.
 DEPENDENT, PREREQUISITE = ("jira-acme", "SHOP-18"), ("ado-contoso", "5153")
+# The first line of the config the demo writes: how a rerun knows the folder is its own to reset.
+CONFIG_MARK = "# Written by `poalign demo` for the bundled sandbox world."
+# What an earlier run leaves that a new one must not reuse: the store remembers the earlier
+# sandbox's sync cursors and comment ids, which the fresh sandbox does not have (0 items synced,
+# comment 10021 not found). The config, .env and report are rewritten anyway.
+EARLIER_RUN_FILES = ("poalign.db", "poalign.db-wal", "poalign.db-shm", "poalign.db-journal", "report.html")
+
+
+class NotADemoFolder(Exception):
+    """The folder holds a poalign config the demo did not write: resetting it could delete a real store."""
+
+
+def reset_folder(directory: Path) -> list[str]:
+    """Remove what an earlier demo run left in `directory` (its store and report); the names removed.
+
+    Refuses a folder whose poalign.yaml the demo did not write, so `--dir` pointed at a real
+    deployment never loses its store."""
+    config = directory / "poalign.yaml"
+    leftovers = [name for name in EARLIER_RUN_FILES if (directory / name).exists()]
+    if config.exists() or leftovers:
+        first_line = config.read_text(encoding="utf-8").split("\n", 1)[0] if config.exists() else ""
+        if first_line != CONFIG_MARK:
+            raise NotADemoFolder(
+                f"{directory} holds {config.name if config.exists() else leftovers[0]} not written by "
+                "`poalign demo`; give the demo an empty or new folder with --dir"
+            )
+    for name in leftovers:
+        (directory / name).unlink()
+    return leftovers
 
 
 def demo_world_dir() -> Path:
@@ -73,10 +103,7 @@ class DemoRun:
         data = yaml.safe_load(path.read_text())
         data["writeback"] = {"enabled": True}
         data.setdefault("schedule", {})["inbox_drain_seconds"] = 1
-        path.write_text(
-            "# Written by `poalign demo` for the bundled sandbox world.\n"
-            + yaml.safe_dump(data, sort_keys=False)
-        )
+        path.write_text(CONFIG_MARK + "\n" + yaml.safe_dump(data, sort_keys=False))
         self.loaded = load_config(path)
         self.say(f"config {path} (secrets in {env})")
 
@@ -171,9 +198,7 @@ class ServiceThread(threading.Thread):
         from service.api.app import create_app
 
         self.server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(runtime), host="127.0.0.1", port=port, log_level="warning", access_log=False
-            )
+            uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, **uvicorn_logging())
         )
 
     def run(self) -> None:

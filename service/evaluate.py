@@ -22,6 +22,7 @@ from rules.engine import EvaluationResult, apply_and_focus, evaluate
 from rules.finding import Finding as RuleFinding
 from rules.model import Focus
 from rules.snapshot import Snapshot
+from service import tracing
 from service.config.schema import Config
 from service.logs import get_logger
 from service.rule_inputs import build_policy, load_changes, load_snapshot
@@ -228,6 +229,7 @@ class Evaluator:
     def _today(self) -> date:
         return utcnow().date()
 
+    @tracing.traced("evaluate.full")
     def full(self, rules: Sequence[type[Rule]] | None = None) -> tuple[EvaluationSummary, EvaluationResult]:
         with self._lock, self.factory.begin() as session:
             self.snapshot, self.last_seq = load_snapshot(session, self.config, self._today())
@@ -236,6 +238,7 @@ class Evaluator:
         self._log(summary)
         return summary, result
 
+    @tracing.traced("evaluate.incremental")
     def incremental(self) -> EvaluationSummary | None:
         """Apply what changed since the last look and judge only its focus. None when nothing changed."""
         with self._lock:
@@ -262,6 +265,8 @@ class Evaluator:
 
     @staticmethod
     def _log(summary: EvaluationSummary) -> None:
+        counts = {"findings": summary.findings, "new": summary.new, "resolved": summary.resolved}
+        tracing.record(mode=summary.mode, errors=len(summary.errors), **counts)
         log.info(
             "evaluate.done",
             mode=summary.mode,

@@ -24,6 +24,7 @@ from connectors.errors import TrackerError
 from connectors.parsing import WebhookPayloadError
 from connectors.records import WebhookEvent
 from connectors.registry import tracker
+from service import tracing
 from service.ingest import SyncResult, refresh_members, write_page
 from service.logs import get_logger, redact
 from service.owned_labels import owned_labels
@@ -166,7 +167,9 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
     return summary
 
 
+@tracing.traced("inbox.refetch", result=lambda items: {"items": items})
 def _refresh(runtime: Runtime, source: str, keys: list[str], summary: DrainSummary) -> int:
+    tracing.record(source=source, keys=len(keys))
     connector = runtime.connector(source)
     records, gone = connector.fetch(keys)
     # One issue named by key in one event and by numeric id in another (Jira's link events use ids)

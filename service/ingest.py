@@ -25,6 +25,7 @@ from connectors.errors import TrackerError
 from connectors.records import ItemRecord, Page
 from connectors.registry import tracker
 from connectors.retry import CallStats
+from service import tracing
 from service.config.loader import LoadedConfig
 from service.item_resolvers import PriorityScale, TeamResolver, UrlResolver
 from service.logs import get_logger, redact
@@ -64,6 +65,11 @@ class SyncResult:
         data["seconds"] = round(self.seconds, 3)
         data["throttled_seconds"] = round(self.throttled_seconds, 3)
         return data
+
+    def span_attributes(self) -> dict[str, Any]:
+        """What a trace may say of the run: counts and modes, not the error's text."""
+        counts = ("items", "new", "changed", "deleted", "links", "requests", "retries")
+        return {"mode": self.mode, "status": self.status, **{name: getattr(self, name) for name in counts}}
 
 
 class Progress:
@@ -251,6 +257,7 @@ def refresh_members(
     context.teams.set_members(source, members, among=list(keys) if keys else None)
 
 
+@tracing.traced("sync.source", result=SyncResult.span_attributes)
 def sync_source(
     factory: sessionmaker[Session],
     context: IngestContext,
@@ -260,6 +267,7 @@ def sync_source(
     progress: Progress | None = None,
 ) -> SyncResult:
     progress = progress or Progress()
+    tracing.record(source=source, kind=context.loaded.config.source(source).kind)
     started_clock = time.perf_counter()
     started = utcnow()
     source_id = context.source_ids[source]
@@ -292,6 +300,7 @@ def sync_source(
     except (TrackerError, MissingSecretError) as error:
         result.status, result.error = "failed", redact(str(error))
         log.warning("sync.failed", source=source, mode=mode, error=result.error)
+        tracing.failed(type(error).__name__)
     result.requests, result.retries = stats.requests, stats.retries
     result.throttled_seconds = stats.throttled_seconds
     if result.throttled_seconds >= 0.1:
@@ -412,6 +421,7 @@ def _finish(factory: sessionmaker[Session], source_id: int, run_id: int, result:
         )
 
 
+@tracing.traced("sync", result=lambda results: {"sources": len(results)})
 def sync_all(
     factory: sessionmaker[Session],
     loaded: LoadedConfig,
@@ -425,6 +435,7 @@ def sync_all(
     names = [s.name for s in loaded.config.sources if not only or s.name in only]
     with ThreadPoolExecutor(max_workers=max(1, len(names)), thread_name_prefix="poalign-sync") as pool:
         futures = [
-            pool.submit(sync_source, factory, context, name, full=full, progress=progress) for name in names
+            pool.submit(tracing.carried(sync_source), factory, context, name, full=full, progress=progress)
+            for name in names
         ]
         return [future.result() for future in futures]

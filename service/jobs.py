@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from service import tracing
 from service.annotate import deliver, deployments_of, plan, writeback_sources, writers_for
 from service.inbox_drain import PROCESS, drain
 from service.ingest import sync_all
@@ -82,13 +83,18 @@ def _sync(runtime: Runtime, full: bool) -> dict[str, Any]:
 def job_drain(runtime: Runtime) -> dict[str, Any]:
     total = 0
     changed = False
-    while True:  # until the inbox is empty (or only holds events waiting for a retry)
-        summary = drain(runtime)
-        total += summary.claimed
-        changed = changed or bool(summary.changed_items)
-        if summary.claimed == 0 or summary.claimed == summary.retried:
-            break
-    return {"events": total, **(_judge(runtime) if changed else {})}
+    with tracing.span("inbox.drain") as span:  # its children: the re-reads, the judging, annotating
+        while True:  # until the inbox is empty (or only holds events waiting for a retry)
+            summary = drain(runtime)
+            total += summary.claimed
+            changed = changed or bool(summary.changed_items)
+            if summary.claimed == 0 or summary.claimed == summary.retried:
+                break
+        judged = _judge(runtime) if changed else {}
+        span.record(events=total, changed=changed)
+        if total == 0:
+            span.discard()  # the worker looks every few seconds: an empty inbox is no trace
+    return {"events": total, **judged}
 
 
 def job_retention(runtime: Runtime) -> dict[str, Any]:

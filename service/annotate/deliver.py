@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.base import TrackerWriter
 from connectors.errors import TrackerError
 from connectors.registry import tracker
+from service import tracing
 from service.annotate.plan import AnnotateSummary, writeback_sources
 from service.config.loader import LoadedConfig
 from service.config.schema import Config
@@ -96,6 +97,15 @@ def _limiters(config: Config) -> dict[str, RateLimiter]:
     return limits
 
 
+@tracing.traced(
+    "annotate.deliver",
+    result=lambda s: {
+        "delivered": s.delivered,
+        "failed": s.failed,
+        "requests": s.requests,
+        "errors": len(s.errors),
+    },
+)
 def deliver(
     factory: sessionmaker[Session],
     loaded: LoadedConfig,

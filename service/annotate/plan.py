@@ -23,6 +23,7 @@ from connectors.annotations import FindingView, ItemView
 from connectors.registry import tracker
 from rules.model import Severity
 from rules.registry import by_code
+from service import tracing
 from service.config.loader import LoadedConfig
 from service.config.schema import Config
 from service.owned_labels import CATEGORY_LABELS
@@ -114,6 +115,7 @@ class _Views:
         )
 
 
+@tracing.traced("annotate.plan", result=lambda changes: {"changes": len(changes)})
 def plan(
     session: Session,
     loaded: LoadedConfig,

@@ -21,6 +21,7 @@ from connectors.base import WebhookSecrets
 from connectors.parsing import WebhookPayloadError
 from connectors.records import WebhookEvent
 from connectors.registry import kinds, tracker
+from service import tracing
 from service.api.deps import RuntimeDep
 from service.config.schema import WebhookConfig
 from service.logs import get_logger
@@ -121,6 +122,7 @@ async def _accept(
     if new:
         runtime.on_event()
     outcome = "accepted" if new else "duplicate"
+    tracing.record(delivery_id=event.delivery_id, event_type=event.event_type, duplicate=not new)
     runtime.metrics.webhooks.labels(source, outcome).inc()
     return JSONResponse(
         {"accepted": True, "duplicate": not new, "delivery": event.delivery_id}, status_code=202
@@ -165,7 +167,10 @@ async def _receive(kind: str, source: str, request: Request, runtime: Runtime) -
 
 def _route(kind: str) -> Callable[[str, Request, Runtime], Awaitable[JSONResponse]]:
     async def route(source: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
-        return await _receive(kind, source, request, runtime)
+        with tracing.span("webhook.intake", source=source, kind=kind) as span:
+            response = await _receive(kind, source, request, runtime)
+            span.record(**{"http.response.status_code": response.status_code})
+            return response
 
     return route
 

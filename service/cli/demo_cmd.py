@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from service.cli.check_cmd import print_findings
-from service.cli.common import console
+from service.cli.common import console, fail
 from service.cli.sandbox_cmd import require_sandbox
 
 
@@ -31,7 +31,7 @@ def demo(
     """
     require_sandbox()
 
-    from service.demo import DemoRun, ServiceThread, free_port
+    from service.demo import DemoRun, NotADemoFolder, ServiceThread, free_port, reset_folder
     from service.findings_json import findings_json
     from service.reports.build import write_report
     from service.runtime import Runtime
@@ -39,12 +39,20 @@ def demo(
     from service.store import findings
     from service.store.findings import FindingFilter
 
+    try:
+        reset = reset_folder(directory)
+    except NotADemoFolder as exc:
+        fail(str(exc))
     port = free_port(port)
     stoppers: list = []  # what to stop, in reverse order, before the trackers go away
     run = DemoRun(directory=directory, port=port, say=lambda text: console.print(f"• {text}", markup=False))
     console.print(
         "[bold]poalign demo[/]: Northwind Outfitters' Checkout 2.0, four teams, two trackers", markup=True
     )
+    if reset:
+        run.say(
+            f"reset {directory}: removed {', '.join(reset)} of the earlier run (the sandbox starts fresh)"
+        )
     try:
         run.start_trackers()
         run.write_config()

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from service import logs
+from service import logs, tracing
 from service.cli import (
     annotate_cmd,
     check_cmd,
@@ -74,7 +74,14 @@ def _setup(
         ),
     ] = False,
 ) -> None:
-    logs.configure(level=log_level())
+    try:
+        logs.configure(level=log_level())
+    except logs.LogFormatError as exc:
+        fail(str(exc))
+    try:
+        tracing.setup()
+    except tracing.TracingConfigError as exc:
+        fail(str(exc))
 
 
 @app.command()

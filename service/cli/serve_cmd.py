@@ -14,7 +14,7 @@ from service.cli.db_cmd import run_upgrade
 from service.cli.store_access import require_current_store
 from service.config.loader import LoadedConfig
 from service.jobs import JOBS, run_job
-from service.logs import redact
+from service.logs import redact, uvicorn_logging
 from service.runtime import Runtime
 
 WHEN_UNSCHEDULED = {"drain": "on webhook / every few seconds", "catch-up": "once, at start"}
@@ -85,7 +85,7 @@ def serve(
     console.print(f"poalign serving on http://{host}:{port} (docs at /docs, dashboard at /dashboard)")
     settle_garbage_collector()
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(create_app(runtime), host=host, port=port, **uvicorn_logging())
     finally:
         if background is not None:
             background.shutdown(wait=False)

@@ -292,7 +292,7 @@ def test_the_job_builds_stores_and_delivers_without_logging_url_secrets(
     respx_mock: respx.MockRouter, delivering_runtime: Runtime, sleeps: Sleeps
 ) -> None:
     stream = io.StringIO()
-    logs.configure(level="DEBUG", stream=stream)
+    logs.configure(level="DEBUG", json=False, stream=stream)  # the assertions read key=value
     for noisy in ("httpx", "httpcore"):  # at their chattiest: httpx logs every request URL at INFO
         logging.getLogger(noisy).setLevel(logging.DEBUG)
     try:

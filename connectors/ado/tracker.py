@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connectors.ado.hooks import AdoHooks
 from connectors.ado.render import AdoRenderer
 from connectors.ado.sync import AdoConnector
 from connectors.ado.webhook import AdoWebhooks
@@ -17,4 +18,5 @@ AZURE_DEVOPS = Tracker(
     priority_scale={"1": 1, "2": 2, "3": 3, "4": 4},
     item_url_path=r"/(?:[^/]+/)*(?:_workitems/edit|_apis/wit/workitems)/(\d+)",
     scope_keys=frozenset({"area_path", "team"}),
+    hooks=AdoHooks.for_source,
 )

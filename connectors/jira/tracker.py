@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connectors.base import Tracker
+from connectors.jira.hooks import JiraHooks
 from connectors.jira.render import JiraRenderer
 from connectors.jira.sync import JiraConnector
 from connectors.jira.webhook import JiraWebhooks
@@ -34,4 +35,5 @@ JIRA = Tracker(
         "Jira basic auth needs the account e-mail in auth.user_env ({user_env}); "
         "or use scheme: bearer with a Data Center PAT"
     ),
+    hooks=JiraHooks.for_source,
 )

@@ -40,7 +40,7 @@ class SourceHooks:
     source: str
     status: Status
     registrations: list[Registration] = field(default_factory=list)
-    changes: list[HookChange] = field(default_factory=list)
+    changes: list[HookChange] | None = None  # install and remove: what they did
     last_delivery: datetime | None = None
     detail: str | None = None
 
@@ -56,7 +56,7 @@ class SourceHooks:
             "last_delivery": iso(self.last_delivery),
             "detail": self.detail,
         }
-        if self.changes:
+        if self.changes is not None:
             out["changes"] = [
                 {"action": change.action, **change.registration.as_json()} for change in self.changes
             ]

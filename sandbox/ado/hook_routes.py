@@ -48,7 +48,6 @@ class AdoHookRoutes(AdoHandlers):
             "consumerId": "webHooks",
             "consumerActionId": "httpRequest",
             "actionDescription": f"To host {urlsplit(sub.consumer_inputs.get('url', '')).hostname or ''}",
-            "probationRetries": 0,
             "createdBy": sub.by,
             "createdDate": ado_ts(sub.created),
             "modifiedBy": sub.by,

@@ -3,8 +3,8 @@ publisher `tfs`, consumer `webHooks`, action `httpRequest`, one subscription per
 (workitem.created/updated/deleted/restored/commented), each posting to .../webhooks/azure-devops/<source>
 with the basic-auth credentials (or the custom header) connectors.ado.webhook checks.
 
-Managing subscriptions needs the "Edit subscriptions" and "View subscriptions" permissions (Project
-Administrators and Project Collection Administrators have them) and, for a PAT, the scope "Service
+Managing subscriptions needs the ServiceHooks permissions "View subscriptions", "Edit subscriptions"
+and "Delete subscriptions" (Project Administrators and Project Collection Administrators have them) and, for a PAT, the scope "Service
 Hooks (Read & write)". Subscriptions have no name: poalign's are the ones whose URL ends with its
 route for the source. The listing masks `basicAuthPassword`, so credentials are sent, never compared.
 The calls go through the `azure-devops` client's session (connectors.ado.client), like every other.
@@ -29,8 +29,8 @@ PROJECTS = ("603fe2ac-9723-48b9-88ad-09305aa6c6e1", "7.1-preview.4")
 PUBLISHER, CONSUMER, ACTION = "tfs", "webHooks", "httpRequest"
 ORDERED_EVENTS = tuple(sorted(EVENTS))
 PERMISSION = (
-    "the account needs the Azure DevOps 'Edit subscriptions' and 'View subscriptions' permissions "
-    "(Project Administrators have them)"
+    "the account needs the Azure DevOps service-hook permissions 'View subscriptions', 'Edit subscriptions' "
+    "and 'Delete subscriptions' (Project Administrators have them)"
 )
 CREDENTIALS = (
     "Azure DevOps rejected the credentials; check auth.token_env, and that the PAT has the scope "

@@ -29,8 +29,12 @@ Status = Literal["ok", "missing", "changed", "failing", "error"]
 
 
 class HooksUnusable(Exception):
-    """Nothing can be registered: no public URL, or a source that cannot take hooks (said per source
-    otherwise)."""
+    """Nothing can be registered at all: no public URL."""
+
+
+class SourceNotHookable(Exception):
+    """This source cannot be registered: nothing to verify deliveries with, no project, or a kind
+    whose webhooks poalign cannot register (said for the source; the others go on)."""
 
 
 @dataclass
@@ -86,13 +90,13 @@ def target_for(loaded: LoadedConfig, source: SourceConfig, base: str) -> HookTar
     )
     if not (secrets.secret or secrets.password):
         needs = "webhook.secret_env" if source.kind == "jira" else "webhook.username_env/password_env"
-        raise MissingSecretError(
+        raise SourceNotHookable(
             f"source {source.name}: no webhook credentials to register (set {needs} to a variable that is "
             f"set): the receiver would refuse every delivery"
         )
     projects = projects_of(loaded, source.name)
     if not projects:
-        raise MissingSecretError(f"source {source.name}: no team uses it, so there is no project to hook")
+        raise SourceNotHookable(f"source {source.name}: no team uses it, so there is no project to hook")
     return HookTarget(
         url=base + route_path(source.kind, source.name), secrets=secrets, projects=tuple(projects)
     )
@@ -101,8 +105,9 @@ def target_for(loaded: LoadedConfig, source: SourceConfig, base: str) -> HookTar
 def _registrar(loaded: LoadedConfig, source: SourceConfig) -> HookRegistrar:
     make = tracker(source.kind).hooks
     if make is None:
-        raise MissingSecretError(
-            f"source {source.name}: {source.kind} webhooks cannot be registered by poalign"
+        raise SourceNotHookable(
+            f"source {source.name}: {source.kind} webhooks cannot be registered by poalign; "
+            "register them by hand (see the README)"
         )
     return make(settings_for(loaded, source))
 
@@ -118,7 +123,7 @@ def _each(
     for source in _sources(loaded, only):
         try:
             results.append(work(source))
-        except (TrackerError, MissingSecretError) as error:
+        except (TrackerError, MissingSecretError, SourceNotHookable) as error:
             results.append(SourceHooks(source.name, "error", detail=str(error)))
     return results
 

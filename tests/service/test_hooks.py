@@ -253,3 +253,23 @@ def test_failing_deliveries_and_a_disabled_webhook_are_reported_and_install_repa
     assert code == 0, err
     assert [c["action"] for c in by_source(body)["jira-globex"]["changes"]] == ["updated"]
     assert jira.get(ours["self"]).json()["enabled"] is True
+
+
+def test_no_public_url_exits_2_and_a_source_without_credentials_is_named(
+    hooked: tuple[SandboxServer, Wired, int],
+) -> None:
+    sandbox, wired, _ = hooked
+    data = yaml.safe_load(wired.config_path.read_text())
+    del data["service"]
+    del data["sources"][0]["webhook"]  # jira-acme: nothing its receiver could verify with
+    wired.config_path.write_text(yaml.safe_dump(data, sort_keys=False))
+    code, body, err = hooks(wired.config_path, "install")
+    assert code == 2 and body is None
+    assert "service.public_url" in err and "--url" in err
+    code, body, err = hooks(wired.config_path, "install", "--url", "https://poalign.example.com")
+    assert code == 1
+    results = by_source(body)
+    assert results["jira-acme"]["status"] == "error"
+    assert "webhook.secret_env" in results["jira-acme"]["detail"]
+    assert results["ado-contoso"]["status"] == "changed"  # the others are registered all the same
+    assert not registered_urls(sandbox).get("jira-acme")

@@ -2,7 +2,7 @@
 
 The service talks to trackers only through these protocols and `connectors.registry`: reading (full and
 incremental streams, re-reads by key), writing (poalign's comments and owned labels), webhooks (verify,
-parse once) and rendering (finding → comment body). A tracker kind is a folder under `connectors/` whose
+parse once; registered by `poalign hooks` where the kind can) and rendering (finding → comment body). A tracker kind is a folder under `connectors/` whose
 `tracker.py` builds a `Tracker`, plus one `register` line in `connectors.registry`.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from connectors.annotations import FindingView
 from connectors.records import FullSync, ItemRecord, Page, WebhookEvent
@@ -157,6 +157,87 @@ class WebhookReceiver(Protocol):
 
 
 @dataclass(frozen=True)
+class HookTarget:
+    """Where a source's deliveries should go and what its receiver verifies them with: what
+    `poalign hooks install` registers in the tracker."""
+
+    url: str  # the public URL of the source's route, .../webhooks/<kind>/<source>
+    secrets: WebhookSecrets
+    projects: tuple[str, ...]  # the configured scopes (Jira project keys, ADO project names)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One webhook registration, as poalign wants it (`id` empty) or as the tracker lists it.
+
+    `purpose` names what it is for within its source (Jira: "issues"; ADO: "<project>:<event>"), so
+    a wanted and a listed registration are compared by purpose, and a changed URL updates in place.
+    """
+
+    purpose: str
+    name: str
+    url: str
+    events: tuple[str, ...]
+    scope: str  # jira: the JQL filter; ado: the project id
+    id: str = ""
+    enabled: bool = True
+    problem: str | None = None  # a failure the tracker reports about it (disabled, failed deliveries)
+
+    def same_as(self, other: Registration) -> bool:
+        """Whether the tracker holds what is wanted (secrets are write-only, so never compared)."""
+        return (self.url, set(self.events), self.scope) == (other.url, set(other.events), other.scope)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "purpose": self.purpose,
+            "name": self.name,
+            "url": self.url,
+            "events": list(self.events),
+            "scope": self.scope,
+            "enabled": self.enabled,
+            "problem": self.problem,
+        }
+
+
+HookAction = Literal["created", "updated", "deleted", "unchanged"]
+
+
+@dataclass(frozen=True)
+class HookChange:
+    action: HookAction
+    registration: Registration
+
+
+class HookRegistrar(Protocol):
+    """Registers poalign's webhook in one source through the tracker's own API. It finds its own
+    registrations again by their marker (name or URL path), and never touches anyone else's.
+    Errors are connectors.errors classes whose message says what to grant or fix."""
+
+    def desired(self, target: HookTarget) -> list[Registration]:
+        """What should be registered for this target."""
+        ...
+
+    def registered(self) -> list[Registration]:
+        """poalign's registrations of this source as the tracker lists them (with what it reports)."""
+        ...
+
+    def install(self, target: HookTarget, *, force: bool = False) -> list[HookChange]:
+        """Make the tracker hold exactly `desired(target)`: create what is missing, update in place
+        what differs (all of them with `force`, e.g. to send a rotated secret), delete extras."""
+        ...
+
+    def remove(self) -> list[HookChange]:
+        """Delete poalign's registrations of this source, and only those."""
+        ...
+
+    def problems(self, registrations: Sequence[Registration]) -> list[Registration]:
+        """The registrations with what the tracker reports about their recent deliveries (which may
+        cost a request each), where its API tells."""
+        ...
+
+
+@dataclass(frozen=True)
 class Tracker:
     """One tracker kind: how to reach it, and the facts about it the service must not hard-code."""
 
@@ -177,3 +258,5 @@ class Tracker:
     basic_auth_without_user: str | None = None
     # The config's `auth.scheme` values this kind's clients speak.
     auth_schemes: frozenset[str] = frozenset({"basic", "bearer"})
+    # Registers poalign's webhook in a source (`poalign hooks`); None: the kind cannot, hooks are by hand.
+    hooks: Callable[[SourceSettings], HookRegistrar] | None = None

@@ -13,6 +13,8 @@ never in the request log.
 ``DELETE /_sandbox/faults/{jira|ado}``              back to no faults, no latency
 ``GET|DELETE /_sandbox/webhooks``                   deliveries made so far (``?body=1``) / clear
 ``POST /_sandbox/webhooks/wait``                    wait until every delivery is done
+``GET  /_sandbox/hooks``                            webhooks registered through the trackers' APIs
+``PUT  /_sandbox/hooks/{jira|ado}``                 ``{"admin": false}``: the registration APIs answer 403
 ``POST /_sandbox/jira/{site}/issues``               create: ``{"project","summary","issuetype","fields"}``
 ``POST /_sandbox/jira/{site}/issues/{key}``         change: ``{"fields","update","status","resolution",
                                                     "sprint","priority","duedate","labels","labels_add",
@@ -144,6 +146,19 @@ def build_admin(state: Any) -> Callable[[dict, Any, Any], Awaitable[None]]:
         b = await body(request)
         ok = await state.webhooks.wait_idle(float(b.get("timeout", 10)))
         return {"idle": ok, "pending": state.webhooks.pending}
+
+    async def hooks_get(request: Request) -> dict:
+        return state.hooks.summary()
+
+    async def hooks_put(request: Request) -> dict:
+        kind = request.path_params["kind"]
+        if kind not in state.hooks.admin:
+            raise ScriptError(404, f"no emulator {kind!r}; use jira or ado")
+        b = await body(request)
+        if not isinstance(b.get("admin"), bool):
+            raise ScriptError(400, 'give {"admin": true|false}')
+        state.hooks.admin[kind] = b["admin"]
+        return state.hooks.summary()
 
     async def jira_create(request: Request) -> dict:
         b = await body(request)
@@ -313,6 +328,8 @@ def build_admin(state: Any) -> Callable[[dict, Any, Any], Awaitable[None]]:
         Route("/webhooks", wrap(webhooks_get), methods=["GET"]),
         Route("/webhooks", wrap(webhooks_clear), methods=["DELETE"]),
         Route("/webhooks/wait", wrap(webhooks_wait), methods=["POST"]),
+        Route("/hooks", wrap(hooks_get), methods=["GET"]),
+        Route("/hooks/{kind}", wrap(hooks_put), methods=["PUT"]),
         Route("/jira/{site}/issues", wrap(jira_create), methods=["POST"]),
         Route("/jira/{site}/issues/{key}", wrap(jira_update), methods=["POST"]),
         Route("/jira/{site}/issues/{key}", wrap(jira_delete), methods=["DELETE"]),

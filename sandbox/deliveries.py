@@ -10,6 +10,9 @@ tracker's events only. So one flag serves poalign's per-source endpoints::
 
     --webhook-url 'http://127.0.0.1:8000/webhooks/{kind}/{source}'
 
+Webhooks registered through the trackers' own APIs (:mod:`.hook_registry`, what ``poalign hooks
+install`` uses) receive what they subscribed to as well, each with its own secret or credentials.
+
 Jira (Cloud and DC admin webhooks with a secret): ``X-Hub-Signature: sha256=<hex HMAC-SHA256 of
 the raw body>``, a unique ``X-Atlassian-Webhook-Identifier`` kept across retries,
 ``X-Atlassian-Webhook-Flow`` (``Primary``/``Secondary``), ``X-Atlassian-Webhook-Retry`` on
@@ -71,6 +74,7 @@ class Delivery:
     error: str | None = None
     body: bytes = field(default=b"", repr=False)
     headers: dict[str, str] = field(default_factory=dict, repr=False)
+    finished: bool = False  # every attempt made (status/error say how it ended)
 
     def to_dict(self, with_body: bool = False) -> dict[str, Any]:
         d = asdict(self)
@@ -129,40 +133,79 @@ class WebhookEmitter:
             url = t.expand(kind, tenant, source)
             if url is None:
                 continue
-            headers = {"Content-Type": "application/json; charset=utf-8"}
             if kind == "jira":
-                ident = f"{int(time.time() * 1000)}{next(self._ids):06d}"
-                headers["User-Agent"] = "Atlassian Webhook HTTP Client"
-                headers["X-Atlassian-Webhook-Identifier"] = ident
-                headers["X-Atlassian-Webhook-Flow"] = flow
                 secret = self.jira_secret(tenant)
-                if secret:
-                    headers["X-Hub-Signature"] = jira_signature(secret, body)
+                self._queue(url, kind, tenant, event, payload, body, flow, secret=secret)
             else:
-                ident = str(payload.get("id") if isinstance(payload, dict) else uuid.uuid4())
-                headers["User-Agent"] = "VSServices/16.0 (ServiceHooks)"
                 user, password = self.ado_credentials(tenant)
-                if user or password:
-                    headers["Authorization"] = basic_auth(user or "", password or "")
-            d = Delivery(
-                url=url,
-                kind=kind,
-                tenant=tenant,
-                event=event,
-                identifier=ident,
-                ts=time.time(),
-                body=body,
-                headers=headers,
-            )
-            self.deliveries.append(d)
-            q = self._queues.get(url)
-            if q is None:
-                q = self._queues[url] = asyncio.Queue()
-                self._workers[url] = asyncio.get_running_loop().create_task(self._worker(q))
-            self._pending += 1
-            if self._idle is not None:
-                self._idle.clear()
-            q.put_nowait(d)
+                basic = (user or "", password or "") if user or password else None
+                self._queue(url, kind, tenant, event, payload, body, flow, basic=basic)
+
+    def submit_to(
+        self,
+        url: str,
+        kind: str,
+        tenant: str,
+        event: str,
+        payload: Any,
+        *,
+        flow: str = "Primary",
+        secret: str | None = None,
+        basic: tuple[str, str] | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Delivery:
+        """Queue ``payload`` for one URL a tracker API registered (:mod:`.hook_registry`), signed with
+        that registration's own secret or credentials."""
+        body = dumps(payload).encode("utf-8")
+        return self._queue(url, kind, tenant, event, payload, body, flow, secret, basic, extra_headers)
+
+    def _queue(
+        self,
+        url: str,
+        kind: str,
+        tenant: str,
+        event: str,
+        payload: Any,
+        body: bytes,
+        flow: str,
+        secret: str | None = None,
+        basic: tuple[str, str] | None = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> Delivery:
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if kind == "jira":
+            ident = f"{int(time.time() * 1000)}{next(self._ids):06d}"
+            headers["User-Agent"] = "Atlassian Webhook HTTP Client"
+            headers["X-Atlassian-Webhook-Identifier"] = ident
+            headers["X-Atlassian-Webhook-Flow"] = flow
+            if secret:
+                headers["X-Hub-Signature"] = jira_signature(secret, body)
+        else:
+            ident = str(payload.get("id") if isinstance(payload, dict) else uuid.uuid4())
+            headers["User-Agent"] = "VSServices/16.0 (ServiceHooks)"
+            if basic:
+                headers["Authorization"] = basic_auth(*basic)
+        headers.update(extra_headers or {})
+        d = Delivery(
+            url=url,
+            kind=kind,
+            tenant=tenant,
+            event=event,
+            identifier=ident,
+            ts=time.time(),
+            body=body,
+            headers=headers,
+        )
+        self.deliveries.append(d)
+        q = self._queues.get(url)
+        if q is None:
+            q = self._queues[url] = asyncio.Queue()
+            self._workers[url] = asyncio.get_running_loop().create_task(self._worker(q))
+        self._pending += 1
+        if self._idle is not None:
+            self._idle.clear()
+        q.put_nowait(d)
+        return d
 
     async def _worker(self, q: asyncio.Queue) -> None:
         import httpx
@@ -174,6 +217,7 @@ class WebhookEmitter:
             try:
                 await self._deliver(d)
             finally:
+                d.finished = True
                 self._pending -= 1
                 if self._pending == 0 and self._idle is not None:
                     self._idle.set()

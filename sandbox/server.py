@@ -431,6 +431,20 @@ class SandboxServer:
             ok = self.state.webhooks.pending == 0
         return bool(ok)
 
+    def registered_hooks(self) -> dict:
+        """The webhooks registered through the trackers' own APIs (Jira admin webhooks, ADO
+        service-hook subscriptions), per site/org, without secrets."""
+        if self._proc is not None:
+            return dict(self._admin("GET", "/hooks"))
+        return dict(self.call(self.state.hooks.summary))
+
+    def allow_hook_admin(self, kind: str, allowed: bool) -> None:
+        """``allowed=False``: the account lacks the permission, the registration APIs answer 403."""
+        if self._proc is not None:
+            self._admin("PUT", f"/hooks/{kind}", json={"admin": allowed})
+        else:
+            self.call(self.state.hooks.admin.__setitem__, kind, allowed)
+
     def source_name(self, kind: str, tenant: str) -> str:
         return self.state.source_names(kind, tenant)
 

@@ -16,6 +16,7 @@ from .ado.script import AdoScript
 from .deliveries import WebhookEmitter, ado_payload, jira_payload
 from .faults import FaultConfig, FaultInjector, RequestLog
 from .formats import utcnow
+from .hook_registry import HookRegistry
 from .identity import IdentityState
 from .jira.emulator import JiraEmulator, make_user
 from .jira.script import JiraScript
@@ -46,6 +47,7 @@ class SandboxState:
         self.request_log = RequestLog()
         self.faults = {"jira": FaultInjector(jira_faults), "ado": FaultInjector(ado_faults)}
         self.webhooks = emitter
+        self.hooks = HookRegistry()  # webhooks registered through the trackers' APIs
         self.source_names = source_names
         # auth="modern": the Entra-style identity whose tokens alone the ADO emulator accepts
         self.identity: IdentityState | None = None
@@ -134,13 +136,16 @@ class SandboxState:
         for ev in events:
             if ev.comment is not None and ev.issue is not None and ev.name == "comment_created":
                 idx[str(ev.comment.get("id"))] = ev.issue.id
-        if not self.webhooks.enabled:
+        registered = bool(self.hooks.jira.get(site.name))
+        if not (self.webhooks.enabled or registered):
             return
         ms = int(self.now().timestamp() * 1000)
         for ev in events:
             payload = jira_payload(emulator, site, ev, ms)
             if payload is not None:
                 self.webhooks.submit("jira", site.name, ev.name, payload, ev.flow)
+                if registered:
+                    self.hooks.deliver_jira(self.webhooks, site, ev, payload, self._jql_matcher(site))
 
     def emit_ado(self, emulator: AdoEmulator, org: Any, events: Iterable[Any]) -> None:
         events = list(events)
@@ -149,12 +154,27 @@ class SandboxState:
             for ev in events:
                 for k in ev.item.fields:
                     kf.setdefault(k.lower(), k)
-        if not self.webhooks.enabled:
+        registered = bool(self.hooks.ado.get(org.name))
+        if not (self.webhooks.enabled or registered):
             return
         for ev in events:
-            self.webhooks.submit(
-                "ado", org.name, ev.name, ado_payload(emulator, org, ev, self.webhooks, self.now())
-            )
+            payload = ado_payload(emulator, org, ev, self.webhooks, self.now())
+            self.webhooks.submit("ado", org.name, ev.name, payload)
+            if registered:
+                self.hooks.deliver_ado(self.webhooks, org, ev, org.project(ev.item.project), payload)
+
+    def _jql_matcher(self, site: Any) -> Callable[[str, Any], bool]:
+        """Whether a webhook's JQL filter selects an issue (a filter that no longer parses selects none)."""
+        from .jira import jql_eval, jql_parse
+
+        def matches(jql: str, issue: Any) -> bool:
+            try:
+                query = jql_parse.parse(jql, site, site.options.get("userTimeZone", "UTC"), self.now())
+                return query.where is None or jql_eval.matches(site, issue, query.where)
+            except jql_parse.JqlError:
+                return False
+
+        return matches
 
     # -- admin ASGI --------------------------------------------------------------------------
     def info(self) -> dict:

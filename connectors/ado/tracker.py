@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connectors.ado.hooks import AdoHooks
 from connectors.ado.render import AdoRenderer
 from connectors.ado.sync import AdoConnector
 from connectors.ado.webhook import AdoWebhooks
@@ -18,4 +19,5 @@ AZURE_DEVOPS = Tracker(
     item_url_path=r"/(?:[^/]+/)*(?:_workitems/edit|_apis/wit/workitems)/(\d+)",
     scope_keys=frozenset({"area_path", "team"}),
     auth_schemes=frozenset({"basic", "bearer", "entra"}),  # entra: connectors.ado.entra
+    hooks=AdoHooks.for_source,
 )

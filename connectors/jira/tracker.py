@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connectors.base import Tracker
+from connectors.jira.hooks import JiraHooks
 from connectors.jira.render import JiraRenderer
 from connectors.jira.sync import JiraConnector
 from connectors.jira.webhook import JiraWebhooks
@@ -36,4 +37,5 @@ JIRA = Tracker(
     ),
     # scoped-token: Cloud's scoped API tokens and service accounts, through the api.atlassian.com gateway
     auth_schemes=frozenset({"basic", "bearer", "scoped-token"}),
+    hooks=JiraHooks.for_source,
 )

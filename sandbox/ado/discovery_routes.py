@@ -147,6 +147,20 @@ LOCATIONS = [
         3,
     ),
     ("7a4d9ee9-3433-4347-b47a-7a80f1cf307e", "core", "teams", "_apis/{resource}", 3),
+    (
+        "fc50d02a-849f-41fb-8af1-0a5216103269",
+        "hooks",
+        "subscriptions",
+        "_apis/{area}/{resource}/{subscriptionId}",
+        1,
+    ),
+    (
+        "0c62d343-21b0-4732-997b-017fde84dc28",
+        "hooks",
+        "Notifications",
+        "_apis/{area}/subscriptions/{subscriptionId}/{resource}/{notificationId}",
+        1,
+    ),
 ]
 AREAS = {
     "wit": "5264459e-e5e0-4bd8-b118-0985e68a4ec5",

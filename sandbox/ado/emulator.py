@@ -30,6 +30,7 @@ from .comment_routes import AdoCommentRoutes
 from .discovery_routes import MAX_API, AdoDiscoveryRoutes
 from .handler_base import api_error, error_envelope
 from .history_routes import AdoHistoryRoutes
+from .hook_routes import AdoHookRoutes
 from .item_routes import AdoItemRoutes
 from .metadata_routes import AdoMetadataRoutes
 from .org import WorkItem
@@ -40,7 +41,13 @@ PREVIEW_ONLY = {"comments"}
 
 
 class AdoEmulator(
-    AdoDiscoveryRoutes, AdoItemRoutes, AdoCommentRoutes, AdoHistoryRoutes, AdoMetadataRoutes, AdoTeamRoutes
+    AdoDiscoveryRoutes,
+    AdoItemRoutes,
+    AdoCommentRoutes,
+    AdoHistoryRoutes,
+    AdoMetadataRoutes,
+    AdoTeamRoutes,
+    AdoHookRoutes,
 ):
     kind = "ado"
 
@@ -246,3 +253,9 @@ class AdoEmulator(
         r("GET /_apis/projects/{pid}/teams", self.teams)
         r("GET /_apis/projects/{pid}/teams/{tid}", self.team)
         r("GET /_apis/teams", self.all_teams)
+        r("GET /_apis/hooks/subscriptions", self.list_subscriptions)
+        r("POST /_apis/hooks/subscriptions", self.create_subscription)
+        r("GET /_apis/hooks/subscriptions/{sid}", self.get_subscription)
+        r("PUT /_apis/hooks/subscriptions/{sid}", self.replace_subscription)
+        r("DELETE /_apis/hooks/subscriptions/{sid}", self.delete_subscription)
+        r("GET /_apis/hooks/subscriptions/{sid}/notifications", self.list_notifications)

@@ -35,10 +35,17 @@ from .meta_routes import JiraMetaRoutes
 from .property_routes import JiraPropertyRoutes
 from .search_routes import JiraSearchRoutes
 from .site import JiraIssue, JiraSite, cloud_id_of
+from .webhook_routes import JiraWebhookRoutes
 
 
 class JiraEmulator(
-    JiraMetaRoutes, JiraSearchRoutes, JiraIssueRoutes, JiraPropertyRoutes, JiraLinkRoutes, JiraAgileRoutes
+    JiraMetaRoutes,
+    JiraSearchRoutes,
+    JiraIssueRoutes,
+    JiraPropertyRoutes,
+    JiraLinkRoutes,
+    JiraAgileRoutes,
+    JiraWebhookRoutes,
 ):
     kind = "jira"
 
@@ -238,6 +245,12 @@ class JiraEmulator(
         r(f"POST /{g}/backlog/issue", self.move_to_backlog)
         r(f"GET /{g}/issue/{{key}}", self.agile_issue)
         r(f"PUT /{g}/issue/rank", self.rank)
+        w = "rest/webhooks/1.0/webhook"
+        r(f"GET /{w}", self.list_webhooks)
+        r(f"POST /{w}", self.create_webhook)
+        r(f"GET /{w}/{{hid}}", self.get_webhook)
+        r(f"PUT /{w}/{{hid}}", self.update_webhook)
+        r(f"DELETE /{w}/{{hid}}", self.delete_webhook)
 
 
 def make_user(email_or_name: str, tz: str = "UTC") -> dict:

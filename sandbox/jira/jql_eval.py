@@ -142,6 +142,11 @@ def _values_of(site: JiraSite, issue: JiraIssue, name: str) -> list[str]:
     return []
 
 
+def matches(site: JiraSite, issue: JiraIssue, node: Any) -> bool:
+    """Whether one issue satisfies a parsed WHERE clause (a webhook's JQL filter)."""
+    return _eval(site, issue, node)
+
+
 def _eval(site: JiraSite, issue: JiraIssue, node: Any) -> bool:
     if isinstance(node, BoolOp):
         if node.op == "AND":

@@ -17,6 +17,7 @@ from service.cli import (
     config_cmd,
     db_cmd,
     demo_cmd,
+    hooks_cmd,
     mcp_cmd,
     plan_cmd,
     report_cmd,
@@ -45,6 +46,7 @@ app = typer.Typer(
 )
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(hooks_cmd.app, name="hooks")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.command(name="sync")(sync_cmd.sync)
 app.command(name="check")(check_cmd.check)

@@ -406,6 +406,23 @@ class ApiConfig(Strict):
     token_env: EnvName = "POALIGN_API_TOKEN"  # noqa: S105  (the name of a variable, not a secret)
 
 
+class ServiceConfig(Strict):
+    public_url: str | None = Field(
+        None,
+        description=(
+            "the base URL trackers reach `poalign serve` at (https://poalign.example.com); "
+            "`poalign hooks install` registers <public_url>/webhooks/<kind>/<source>"
+        ),
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_base(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https?://[^\s/?#@]+(/[^\s?#]*)?$", url):
+            raise ValueError(f"{url!r} is not an http(s) base URL (no credentials, query or fragment)")
+        return url
+
+
 class Config(Strict):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     chief_product_owner: str | None = None
@@ -418,6 +435,7 @@ class Config(Strict):
     check: CheckConfig = Field(default_factory=CheckConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     planning: PlanningConfig = Field(default_factory=PlanningConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.store.base import utcnow
 from service.store.dialect import insert
-from service.store.models import InboundEvent
+from service.store.models import InboundEvent, Source
 
 # Headers worth keeping for debugging; never Authorization or anything carrying a credential.
 KEPT_HEADERS = frozenset(
@@ -89,3 +89,15 @@ def purge(session: Session, older_than_days: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def last_received(session: Session, source_names: Sequence[str]) -> dict[str, datetime]:
+    """When each of these sources last delivered a webhook poalign stored (`poalign hooks check`);
+    a source that never did is absent."""
+    rows = session.execute(
+        select(Source.name, func.max(InboundEvent.received_at))
+        .join(InboundEvent, InboundEvent.source_id == Source.id)
+        .where(Source.name.in_(list(source_names)))
+        .group_by(Source.name)
+    )
+    return {name: received for name, received in rows if received is not None}

@@ -106,6 +106,7 @@ def spec(name: str) -> Spec:
         "agile": "jira/software-swagger.v3.json",
         "wit": "ado/wit-7.1/workItemTracking.json",
         "work": "ado/work-7.1/work.json",
+        "hooks": "ado/hooks-7.1/serviceHooks.json",
     }[name]
     doc = json.loads((SPECS / path).read_text(encoding="utf-8"))
     swagger2 = "swagger" in doc
@@ -349,6 +350,37 @@ def _tour(sb: SandboxServer) -> list[Call]:
     t.a("GET", f"{p}/Project A Team North/_apis/work/teamsettings/teamfieldvalues", "work")
     t.a("GET", f"{p}/Project A Team North/_apis/work/teamsettings", "work")
     t.a("GET", f"{p}/Project A Team North/_apis/work/backlogconfiguration", "work")
+    # service-hook subscriptions (what `poalign hooks install` registers) and their notifications
+    project_id = sb.world.ado["contoso"].project("Project A").id
+    subscription = {
+        "publisherId": "tfs",
+        "eventType": "workitem.updated",
+        "resourceVersion": "1.0",
+        "consumerId": "webHooks",
+        "consumerActionId": "httpRequest",
+        "publisherInputs": {"projectId": project_id},
+        # the sandbox's own admin endpoint answers a POST with 405: a failed notification, at once
+        "consumerInputs": {
+            "url": f"{sb.ado_root}/_sandbox/health",
+            "basicAuthUsername": "u",
+            "basicAuthPassword": "p",
+        },
+    }
+    created = t.a("POST", f"{o}/_apis/hooks/subscriptions", "hooks", json=subscription)
+    t.a("GET", f"{o}/_apis/hooks/subscriptions?publisherId=tfs&consumerId=webHooks", "hooks")
+    t.a("GET", f"{o}/_apis/hooks/subscriptions/{created['id']}", "hooks")
+    t.a(
+        "PUT",
+        f"{o}/_apis/hooks/subscriptions/{created['id']}",
+        "hooks",
+        json={**subscription, "id": created["id"]},
+        headers={"Content-Type": "application/json"},
+    )
+    sb.ado("contoso").update(1001, title="hooked")
+    sb.wait_for_webhooks(15)
+    notes = t.a("GET", f"{o}/_apis/hooks/subscriptions/{created['id']}/notifications", "hooks")
+    assert [n["result"] for n in notes["value"]] == ["failed"], notes
+    t.a("DELETE", f"{o}/_apis/hooks/subscriptions/{created['id']}", "hooks")
     return t.calls
 
 

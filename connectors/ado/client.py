@@ -26,7 +26,7 @@ from azure.devops.connection import Connection
 from msrest.authentication import BasicAuthentication
 from msrest.exceptions import ClientRequestError
 
-from connectors.ado.entra import EntraAuthentication, tokens_for
+from connectors.ado.entra import EntraAuthentication, TokenRefused, tokens_for
 from connectors.budget import budget_for
 from connectors.errors import ADO_STATUS, AuthError, TrackerError, TransportError, classify
 from connectors.retry import CallStats, call_with_retry
@@ -142,6 +142,8 @@ class AdoClient:
         def run_with_a_fresh_token_after_401() -> T:
             try:
                 return run()
+            except TokenRefused:
+                raise  # the token service said no: another token would be refused the same way
             except AuthError:
                 if self._tokens is None:
                     raise

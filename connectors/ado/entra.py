@@ -10,6 +10,7 @@ revoked early is replaced, and a credential that is wrong fails at once instead 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from typing import Any
@@ -36,6 +37,11 @@ KNOWN_AUTHORITIES = frozenset(
     }
 )
 REFRESH_MARGIN_S = 120.0
+REFUSAL_REMEMBERED_S = 60.0  # a refused credential is not asked again by every worker for this long
+
+
+class TokenRefused(AuthError):
+    """The token service said no: a wrong secret, certificate or identity. A new token cannot help."""
 
 
 def make_credential(entra: EntraSettings) -> TokenCredential:
@@ -74,10 +80,13 @@ class EntraTokens:
         self._credential: TokenCredential | None = None
         self._token: AccessToken | None = None
         self._refresh_at = 0.0
+        self._refused: tuple[float, TokenRefused] | None = None
         self.issued = 0  # tokens fetched: refreshes are visible in tests and logs
 
     def token(self) -> str:
         with self._lock:
+            if self._refused is not None and self._clock() - self._refused[0] < REFUSAL_REMEMBERED_S:
+                raise self._refused[1]  # the other workers hear the same answer without asking again
             if self._token is None or self._clock() >= self._refresh_at:
                 self._token = self._fetch()
                 lifetime = max(0.0, self._token.expires_on - self._clock())
@@ -96,11 +105,14 @@ class EntraTokens:
         try:
             token = self._credential.get_token(ADO_SCOPE)
         except ClientAuthenticationError as error:
-            raise AuthError(
+            refused = TokenRefused(
                 f"Microsoft Entra ID refused a token for Azure DevOps ({_first_line(error)}): check the "
                 "source's auth (tenant_id, client_id and its secret or certificate; the identity must be "
                 "added to the Azure DevOps organization)"
-            ) from None
+            )
+            self._refused = (self._clock(), refused)
+            raise refused from None
+        self._refused = None
         self.issued += 1
         return token
 
@@ -129,6 +141,8 @@ _TOKENS_LOCK = threading.Lock()
 
 def tokens_for(source: str, entra: EntraSettings) -> EntraTokens:
     """One token cache per source and identity in this process: sync, write-back and the inbox share it."""
-    key = (source, entra.authority_host, str(entra.tenant_id), str(entra.client_id), entra.credential)
+    # the secret's digest too: a rotated secret (config reloaded by a long-running serve) is a new cache
+    secret = hashlib.sha256(str(entra.client_secret or entra.certificate_path).encode()).hexdigest()
+    key = (source, entra.authority_host, str(entra.tenant_id), str(entra.client_id), entra.credential, secret)
     with _TOKENS_LOCK:
         return _TOKENS.setdefault(key, EntraTokens(entra))

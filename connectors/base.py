@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from connectors.annotations import FindingView
+from connectors.annotations import FindingView, ReplyView
 from connectors.records import FullSync, ItemRecord, Page, WebhookEvent
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
@@ -101,6 +101,10 @@ class TrackerWriter(Protocol):
 class CommentRenderer(Protocol):
     def comment(self, view: FindingView, deployment: str | None) -> str:
         """The finding as a comment body for this deployment (None: the kind's default), as text."""
+        ...
+
+    def reply(self, view: ReplyView, deployment: str | None) -> str:
+        """poalign's answer to comment commands on an item (connectors.commands), as text."""
         ...
 
 

@@ -24,6 +24,7 @@ from connectors.errors import TrackerError
 from connectors.parsing import WebhookPayloadError
 from connectors.records import WebhookEvent
 from connectors.registry import tracker
+from service.contract_commands import apply_commands
 from service.ingest import SyncResult, refresh_members, write_page
 from service.logs import get_logger, redact
 from service.owned_labels import owned_labels
@@ -154,6 +155,10 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
             else:
                 summary.processed += 1
         claim.commit()  # releases the row locks other workers skipped
+    if summary.refetched:
+        # Re-read items may carry new comment commands (a comment event re-reads its item); what they
+        # change is judged and answered like any other change.
+        summary.changed_items += sorted(apply_commands(runtime.factory, runtime.config).touched)
     for outcome_name, count in (
         ("processed", summary.processed),
         ("ignored", summary.ignored),

@@ -26,13 +26,14 @@ from connectors.records import ItemRecord, Page
 from connectors.registry import tracker
 from connectors.retry import CallStats
 from service.config.loader import LoadedConfig
+from service.contract_commands import apply_commands
 from service.item_resolvers import PriorityScale, TeamResolver, UrlResolver
 from service.logs import get_logger, redact
 from service.owned_labels import owned_labels
-from service.record_rows import item_row, iteration_row, link_rows, record_digest
+from service.record_rows import command_rows, item_row, iteration_row, link_rows, record_digest
 from service.sources import MissingSecretError, make_connector, settings_for
 from service.storable_records import storable, unstorable
-from service.store import runs
+from service.store import contracts, runs
 from service.store import sync_writes as store
 from service.store.base import utcnow
 
@@ -157,7 +158,24 @@ def write_page(
         )
     for name in ("items", "new", "changed", "links"):
         setattr(result, name, getattr(result, name) + getattr(attempt, name))
+    _record_commands(session, context.source_ids[source], records)
     return changed
+
+
+def _record_commands(session: Session, source_id: int, records: Sequence[ItemRecord]) -> None:
+    """Store the comment commands the records carry, each once (service.contract_commands applies them)."""
+    saying = [record for record in records if record.commands]
+    if not saying:
+        return
+    ids = store.stored_versions(session, source_id, [record.external_id for record in saying])
+    now = utcnow()
+    rows = [
+        row
+        for record in saying
+        if (known := ids.get(record.external_id)) is not None
+        for row in command_rows(record, known.id, now)
+    ]
+    contracts.record_commands(session, rows)
 
 
 def _write_page(
@@ -417,4 +435,7 @@ def sync_all(
         futures = [
             pool.submit(sync_source, factory, context, name, full=full, progress=progress) for name in names
         ]
-        return [future.result() for future in futures]
+        results = [future.result() for future in futures]
+    # Once every source is in (a command's edge may cross trackers): the comment commands they brought.
+    apply_commands(factory, loaded.config)
+    return results

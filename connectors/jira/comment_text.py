@@ -98,9 +98,10 @@ def _author(comment: Mapping[str, Any]) -> Author:
 def comment_commands(comment: Mapping[str, Any]) -> tuple[CommentCommand, ...]:
     """The commands of one comment (GET .../comment entry or an issue's embedded comment)."""
     comment_id = token(comment.get("id"), 100)
-    if comment_id is None:
-        return ()
-    commands = parse(visible_text(comment.get("body")))
+    body = comment.get("body")
+    if comment_id is None or (isinstance(body, str) and "poalign" not in body[:MAX_TEXT].lower()):
+        return ()  # the common case, a comment that says nothing to poalign, without a parse
+    commands = parse(visible_text(body))
     if not commands:
         return ()
     author = _author(comment)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from connectors.jira.comment_text import commands_of
 from connectors.jira.fields import FieldMap
 from connectors.jira.links import issue_link
 from connectors.parsing import (
@@ -144,7 +145,9 @@ def normalize_issue(
     release_dates: Mapping[str, date] | None = None,
     remote_links: tuple[LinkRecord, ...] | None = None,
     keep_raw: bool = True,
+    comments: list[Any] | None = None,
 ) -> ItemRecord:
+    """`comments`: every comment of the issue, when its `comment` field embeds only some of them."""
     fields = mapping(issue.get("fields"))
     status = mapping(fields.get("status"))
     category_key = text(mapping(status.get("statusCategory")).get("key")) or ""
@@ -192,4 +195,7 @@ def normalize_issue(
         links=links + (remote_links or ()),
         remote_links_fetched=remote_links is not None,
         raw=issue if keep_raw else None,
+        commands=commands_of(
+            comments if comments is not None else mapping(fields.get("comment")).get("comments")
+        ),
     )

@@ -52,16 +52,18 @@ def record_commands(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     return len(new)
 
 
-def pending_commands(session: Session, limit: int = 500) -> list[ContractCommand]:
-    """Commands waiting to be applied, in the order they were said (then stored)."""
-    return list(
-        session.scalars(
-            select(ContractCommand)
-            .where(ContractCommand.status == "pending")
-            .order_by(ContractCommand.said_at, ContractCommand.id)
-            .limit(limit)
-        )
+def pending_commands(session: Session, limit: int = 500, *, lock: bool = False) -> list[ContractCommand]:
+    """Commands waiting to be applied, in the order they were said (then stored). `lock`: on PostgreSQL
+    the rows stay locked until the session ends, and rows another session holds are skipped."""
+    query = (
+        select(ContractCommand)
+        .where(ContractCommand.status == "pending")
+        .order_by(ContractCommand.said_at, ContractCommand.id)
+        .limit(limit)
     )
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
 
 
 def commands_on(session: Session, item_ids: Iterable[int]) -> dict[int, list[ContractCommand]]:
@@ -291,6 +293,19 @@ def team_releases(session: Session, team_id: int) -> dict[str, date]:
         .distinct()
     )
     return {name: when for name, when in rows if name and when}
+
+
+def refs_of(session: Session, item_ids: Iterable[int]) -> dict[int, str]:
+    """'<source>:<key>' of these stored items, by row id."""
+    found: dict[int, str] = {}
+    for chunk in in_chunks(sorted(set(item_ids))):
+        rows = session.execute(
+            select(WorkItem.id, Source.name, WorkItem.key)
+            .join(Source, Source.id == WorkItem.source_id)
+            .where(WorkItem.id.in_(chunk))
+        )
+        found.update({item_id: f"{source}:{key}" for item_id, source, key in rows})
+    return found
 
 
 def iterations_by_id(session: Session, ids: Iterable[int]) -> dict[int, Iteration]:

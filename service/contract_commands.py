@@ -12,6 +12,7 @@ tracker's plan (rules.commitments): met, broken, or committed again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -28,7 +29,7 @@ from service.store import contracts, findings, locks
 from service.store import items as stored_items
 from service.store.base import utcnow
 from service.store.contract_models import Contract, ContractCommand
-from service.store.models import Team, WorkItem
+from service.store.models import Iteration, Team, WorkItem
 
 log = get_logger(__name__)
 HELP = (
@@ -103,8 +104,35 @@ class Deciders:
         return self._shown.get(team or "", f"{possessive(team)} PO" if team else "the item's team")
 
 
+def said_at(command: ContractCommand, now: datetime) -> datetime:
+    """When the command was said (its comment's time), never later than now: history and DEP009's
+    clock run from then, not from when poalign read it."""
+    return min(command.said_at, now) if command.said_at else now
+
+
 def author(command: ContractCommand) -> str:
     return command.author_name or command.author_email or command.author_account or "someone"
+
+
+def _sprint_named(text: str, sprints: list[Iteration]) -> Iteration | None:
+    """The sprint the text names: by its name or ADO path (case-insensitive), else the one sprint whose
+    name holds the text as whole words ("Sprint 23" for "PAY Sprint 23", never for "PAY Sprint 230")."""
+    wanted = " ".join(text.casefold().split())
+
+    def names(sprint: Iteration) -> set[str]:
+        path = (sprint.path or "").casefold()
+        return {" ".join(sprint.name.casefold().split()), path, path.rsplit("\\", 1)[-1]}
+
+    exact = [sprint for sprint in sprints if wanted in names(sprint)]
+    if exact:
+        return exact[0]
+    words = re.compile(rf"(?<!\w){re.escape(wanted)}(?!\w)")
+    within = [sprint for sprint in sprints if words.search(" ".join(sprint.name.casefold().split()))]
+    if len(within) > 1:
+        raise Refused(
+            f"'{text}' could be several sprints ({', '.join(s.name for s in within[:6])}): name one."
+        )
+    return within[0] if within else None
 
 
 class _Applier:
@@ -162,7 +190,7 @@ class _Applier:
                 f"{item.key} has several cross-team dependencies ({keys}): add `for KEY` to say which."
             )
         dependent_id, prerequisite_id, _ = edges[0]
-        return contracts.ensure(self.session, dependent_id, prerequisite_id, self.now)
+        return contracts.ensure(self.session, dependent_id, prerequisite_id, said_at(command, self.now))
 
     def target(self, argument: str, owner: WorkItem, *, releases: bool = False) -> Target:
         """A sprint of the owner's team, a date, or (commit) a release of the team, from the argument."""
@@ -173,22 +201,16 @@ class _Applier:
             pass
         team_id = owner.team_id
         sprints = contracts.team_iterations(self.session, team_id) if team_id is not None else []
-        wanted = text.casefold()
-        for sprint in sprints:
-            names = {
-                sprint.name.casefold(),
-                (sprint.path or "").casefold(),
-                (sprint.path or "").rsplit("\\", 1)[-1].casefold(),
-            }
-            if wanted in names:
-                if sprint.finish_date is None:
-                    raise Refused(
-                        f"{sprint.name} has no end date in the tracker: give a date (YYYY-MM-DD) instead."
-                    )
-                return Target("sprint", sprint.name, sprint.finish_date, sprint.id)
+        sprint = _sprint_named(text, sprints)
+        if sprint is not None:
+            if sprint.finish_date is None:
+                raise Refused(
+                    f"{sprint.name} has no end date in the tracker: give a date (YYYY-MM-DD) instead."
+                )
+            return Target("sprint", sprint.name, sprint.finish_date, sprint.id)
         if releases and team_id is not None:
             for name, when in contracts.team_releases(self.session, team_id).items():
-                if name.casefold() == wanted:
+                if name.casefold() == text.casefold():
                     return Target("release", name, when)
         team = self.team(owner)
         whose = f"{possessive(team)} sprints" if team else "the item's team's sprints"
@@ -205,7 +227,7 @@ class _Applier:
         when = target.text if target else f"{dependent.key}'s planned finish"
         state = "requested" if contract.state in OPEN_TO_ASK else contract.state
         if state == "requested":
-            contract.requested_at, contract.requested_by = self.now, author(command)[:200]
+            contract.requested_at, contract.requested_by = said_at(command, self.now), author(command)[:200]
         self.move(contract, command, "need", state, {"needed_by": when})
         return f"{author(command)} asked for {prerequisite.key} by {when} for {dependent.key}."
 
@@ -224,7 +246,7 @@ class _Applier:
             )
         contract.committed_kind, contract.committed_label = target.kind, target.label
         contract.committed_date, contract.committed_iteration_id = target.finish, target.iteration_id
-        contract.committed_by, contract.answered_at = author(command)[:200], self.now
+        contract.committed_by, contract.answered_at = author(command)[:200], said_at(command, self.now)
         self.move(contract, command, "commit", "committed", {"committed": target.text})
         return (
             f"{author(command)} committed {prerequisite.key} ({team}) for {target.text} to {dependent.key}."
@@ -265,7 +287,8 @@ class _Applier:
                 f"commit or decline for {team}: the contract stays {contract.state}."
             )
         contract.committed_kind = contract.committed_label = contract.committed_by = None
-        contract.committed_date, contract.committed_iteration_id, contract.answered_at = None, None, self.now
+        contract.committed_date, contract.committed_iteration_id = None, None
+        contract.answered_at = said_at(command, self.now)
         self.move(contract, command, "decline", "declined", {"reason": command.argument})
         return f"{author(command)} declined {prerequisite.key} for {dependent.key}: {command.argument}"
 
@@ -301,7 +324,7 @@ class _Applier:
             contract,
             action,
             state,
-            self.now,
+            said_at(command, self.now),
             origin="comment",
             actor=author(command),
             origin_ref=f"{ref}#{command.comment_id}",

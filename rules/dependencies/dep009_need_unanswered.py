@@ -9,7 +9,7 @@ from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
 from rules.model import REQUESTED, Focus, Severity
 from rules.snapshot import Snapshot, depends
-from rules.text import day, label, who, whose_po
+from rules.text import day, label, settle, who, whose_po
 
 
 class NeedUnanswered(Rule):
@@ -63,12 +63,10 @@ class NeedUnanswered(Rule):
                 f"{who(snapshot, prerequisite)}{need}, and {whose_po(prerequisite)}{po} has not answered in "
                 f"{(today - promise.requested_on).days} days."
             )
-            pre = label(snapshot, promise.prerequisite)
-            chief = self.policy.chief_product_owner
-            action = f"{whose_po(prerequisite)}: answer on {pre} (/poalign commit, propose or decline); " + (
-                f"the Chief PO {chief} puts it on the next PO sync."
-                if chief
-                else "take it to the next PO sync."
+            pre, dep = label(snapshot, promise.prerequisite), label(snapshot, promise.dependent)
+            action = (
+                f"{whose_po(prerequisite)}: answer on {pre} (/poalign commit, propose or decline), or "
+                f"{whose_po(dependent)}: plan {dep} without it; {settle(self.policy)}"
             )
             evidence = {
                 "requested_on": promise.requested_on.isoformat(),

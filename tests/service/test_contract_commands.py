@@ -177,12 +177,4 @@ def test_a_sprint_is_named_by_the_words_of_its_name(
     sync_all(session_factory, wired.loaded)
     said = outcomes(session_factory, "CHK-23")
     assert said[0][1] == "refused" and said[0][2].startswith("'chk sprint' could be several sprints (")
-    assert (
-        said[1]
-        == (
-            "commit",
-            "applied",
-            said[1][2],
-        )
-        and "for CHK Sprint 2 (ends" in said[1][2]
-    )
+    assert said[1][:2] == ("commit", "applied") and "for CHK Sprint 2 (ends" in said[1][2]

@@ -370,7 +370,8 @@ def _run_incremental(
 
 class _StoredOnDemand(Mapping[str, StoredItem]):
     """A source's stored versions, read from the store the first time its reader asks. Readers whose items
-    carry everything (Azure DevOps, or Jira with remote links off) never ask, so their syncs make no query
+    carry everything (Jira with remote links off; Azure DevOps, but for a full sync that meets items with
+    comments, whose comments it reads only where they changed) never ask, so their syncs make no query
     over every stored key."""
 
     def __init__(self, factory: sessionmaker[Session], source_id: int) -> None:

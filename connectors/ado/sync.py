@@ -21,6 +21,7 @@ from connectors.ado.client import MAX_BATCH, MAX_WIQL_RESULTS, AdoClient
 from connectors.ado.comment_text import commands_of
 from connectors.ado.normalize import iterations_from_nodes, normalize_work_item
 from connectors.base import StoredVersions
+from connectors.commands import CommentCommand
 from connectors.parsing import UnreadableItem, entries, mapping, parse_datetime, text, whole
 from connectors.pool import map_ordered, map_unordered
 from connectors.records import FullSync, ItemRecord, IterationRecord, Page
@@ -215,6 +216,14 @@ class AdoConnector:
         deleted.update(self.recycle_bin(projects))
         yield Page(items=(), deleted_ids=tuple(sorted(deleted, key=int)))
 
+    def comment_commands(self, records: Sequence[ItemRecord]) -> dict[str, tuple[CommentCommand, ...]]:
+        """connectors.base.CommentReads: the comment commands of these work items (one request each)."""
+        return {
+            record.key: commands_of(self.client.comments(record.project, int(record.key)))
+            for record in records
+            if record.project and record.key.isdigit()
+        }
+
     def recycle_bin(self, projects: Sequence[str]) -> list[str]:
         return [str(item_id) for project in projects for item_id in self.client.deleted_ids(project)]
 
@@ -230,10 +239,7 @@ class AdoConnector:
             chunk = ids[chunk_start : chunk_start + MAX_BATCH]
             # errorPolicy Omit: deleted ids come back as null and are dropped. The batch route is per
             # project but serves ids from the whole organization.
-            found += (
-                self._with_commands(self.client.work_items(projects[0], chunk), lambda r: True)
-                if projects
-                else []
-            )
+            # Comments are not read here (a request per item): a comment webhook asks comment_commands.
+            found += self.normalize(self.client.work_items(projects[0], chunk)) if projects else []
         seen = {record.key for record in found}
         return found, [str(i) for i in ids if str(i) not in seen]

@@ -240,6 +240,19 @@ def test_a_command_is_answered_through_the_webhooks_without_a_sync(
             assert wait_until(answered, timeout=20), "no reply on the two items"
             assert time.monotonic() - said < 15  # a ceiling; the bench measures the latency
             assert "committed by Tom Becker for CHK Sprint 2" in reply(wiring, "jira-acme:CHK-23")
+
+            # Azure DevOps: the comment webhook makes poalign read the item's comments
+            act(wiring, "Kwame Mensah", "comment", "602", "/poalign commit Iteration 1")
+
+            def answered_on_ado() -> bool:
+                found = comments_by_marker(sandbox)
+                return all(
+                    found[("ado-contoso", key, reply_fingerprint(f"ado-contoso:{key}"))] == 1
+                    for key in ("601", "602")
+                )
+
+            assert wait_until(answered_on_ado, timeout=20), "no reply on the two work items"
+            assert "committed by Kwame Mensah for Iteration 1" in reply(wiring, "ado-contoso:601")
         finally:
             process.terminate()
             process.wait(timeout=20)

@@ -86,6 +86,22 @@ class FindingView:
 
 
 FOOTER = "Kept up to date by poalign: this comment changes when the plans change."
+REPLY_FOOTER = "poalign's answer to /poalign commands on this item; it changes when the contract does."
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    """poalign's one reply on an item about its dependency contracts: where each stands, and what came of
+    the `/poalign ...` commands said on it and on the other items of its contracts (oldest first)."""
+
+    fingerprint: str
+    key: str
+    contracts: tuple[str, ...]
+    said: tuple[str, ...]
+
+    @property
+    def headline(self) -> str:
+        return f"poalign · dependency contracts of {self.key}"
 
 
 POST_ATTEMPTS = 3

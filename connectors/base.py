@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
-from connectors.annotations import FindingView
+from connectors.annotations import FindingView, ReplyView
+from connectors.commands import CommentCommand
 from connectors.records import FullSync, ItemRecord, Page, WebhookEvent
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
@@ -59,6 +60,14 @@ class ScopeQueries(Protocol):
     def keys_matching(self, project: str, query: str, keys: Sequence[str] = ()) -> set[str]:
         """Keys of the project's items the query selects (among `keys` only, when given)."""
         ...
+
+
+@runtime_checkable
+class CommentReads(Protocol):
+    """A reader whose `fetch` leaves comments out because each costs a request (Azure DevOps): the
+    comment commands of these (fetched) items by key, read when a comment webhook names them."""
+
+    def comment_commands(self, records: Sequence[ItemRecord]) -> dict[str, tuple[CommentCommand, ...]]: ...
 
 
 @runtime_checkable
@@ -118,6 +127,10 @@ class TrackerWriter(Protocol):
 class CommentRenderer(Protocol):
     def comment(self, view: FindingView, deployment: str | None) -> str:
         """The finding as a comment body for this deployment (None: the kind's default), as text."""
+        ...
+
+    def reply(self, view: ReplyView, deployment: str | None) -> str:
+        """poalign's answer to comment commands on an item (connectors.commands), as text."""
         ...
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from connectors.commands import CommentCommand
 from connectors.parsing import WebhookPayloadError
 
 StateCategory = Literal["todo", "in_progress", "done", "removed"]
@@ -84,6 +85,9 @@ class ItemRecord:
     # False when this read skipped the separately fetched (remote) links: the stored ones stay valid.
     remote_links_fetched: bool = True
     raw: Mapping[str, Any] | None = None
+    # The `/poalign ...` commands of the item's comments, when this read looked at its comments
+    # (connectors.commands); the service stores each once and answers it.
+    commands: tuple[CommentCommand, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

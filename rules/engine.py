@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from rules import registry
 from rules.base import Rule
 from rules.finding import Finding
-from rules.model import Edge, Focus, Item
+from rules.model import Commitment, Edge, Focus, Item
 from rules.snapshot import Snapshot
 
 
@@ -139,15 +139,22 @@ def apply_and_focus(
     removed_refs: Iterable[str] = (),
     edges_replaced_for_origins: Mapping[str, Sequence[Edge]] | None = None,
     rules: Iterable[type[Rule]] | None = None,
+    commitments: Iterable[Commitment] | None = None,
 ) -> Focus | None:
-    """Apply a delta to the snapshot and return the focus to evaluate (None: evaluate fully)."""
+    """Apply a delta to the snapshot and return the focus to evaluate (None: evaluate fully).
+    `commitments`, when given, replace every contract the snapshot holds."""
     upserted = tuple(upserted_items)
     removed = tuple(removed_refs)
     edges = dict(edges_replaced_for_origins or {})
     chosen = None if rules is None else tuple(rules)
+    promises = None if commitments is None else tuple(commitments)
     touched = snapshot.touched_by(upserted, removed, edges)
+    if promises is not None:
+        touched |= snapshot.commitments_touched(promises)
     before = focus_for(snapshot, touched, chosen)
     snapshot.apply(upserted, removed, edges)
+    if promises is not None:
+        snapshot.replace_commitments(promises)
     after = focus_for(snapshot, touched, chosen)
     if before is None or after is None:
         return None

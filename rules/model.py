@@ -150,6 +150,42 @@ class Edge:
         return self.prerequisite if ref == self.dependent else self.dependent
 
 
+# Contract states (a dependency contract: what one team asked of another and what the other promised).
+OPEN_CONTRACT = "open"
+REQUESTED = "requested"
+COMMITTED = "committed"
+PROPOSED = "proposed"
+DECLINED = "declined"
+MET = "met"
+BROKEN = "broken"
+# States in which the commitment stands (a broken one still says what was promised).
+PROMISED = frozenset({COMMITTED, MET, BROKEN})
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    """The contract of one dependency edge (dependent → prerequisite, both refs), as the service stores it.
+
+    `finish` is what the prerequisite's team committed to (the end of the committed sprint, the date, or
+    the release date), `label` the sprint or release name; `needed_by` what the dependent's team asked
+    for (None: the dependent's own planned finish); `requested_on` when it asked.
+    """
+
+    dependent: str
+    prerequisite: str
+    state: str = OPEN_CONTRACT
+    finish: date | None = None
+    label: str = ""
+    committed_by: str | None = None
+    needed_by: date | None = None
+    requested_on: date | None = None
+    requested_by: str | None = None
+
+    @property
+    def promised(self) -> bool:
+        return self.state in PROMISED and self.finish is not None
+
+
 DOD_CHECK_KINDS = frozenset(
     {
         "field_present",  # fields[field_name] is present and not empty
@@ -271,6 +307,8 @@ class Policy:
     done_like_states: frozenset[str] = DEFAULT_DONE_LIKE_STATES
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
     chief_product_owner: str | None = None
+    # DEP009: a need unanswered for this many days goes to the Chief PO (the config's escalation_days).
+    escalation_days: int = 14
 
     def __post_init__(self) -> None:
         # Accept lists from a config loader, but store hashable, normalized values.
@@ -286,7 +324,7 @@ class Policy:
             raise ValueError("priority gaps must be at least 1")
         if self.committed_range < 1 or self.far_down_position <= self.committed_range:
             raise ValueError("far_down_position must be greater than committed_range (>= 1)")
-        if self.planning_horizon_days < 0 or (self.done_lookback_days or 0) < 0:
+        if self.planning_horizon_days < 0 or (self.done_lookback_days or 0) < 0 or self.escalation_days < 0:
             raise ValueError("day counts must not be negative")
 
     def settings(self, code: str) -> RuleSettings:

@@ -17,6 +17,7 @@ ITERATION = "iteration"
 TARGET_DATE = "target date"
 DUE_DATE = "due date"
 RELEASE = "release"
+COMMITMENT = "commitment"  # no plan in the tracker, but the prerequisite's team committed to one
 
 AFTER = "after"  # the prerequisite finishes after the dependent
 AT_RISK = "at_risk"  # same iteration or same day: possible only if the prerequisite comes first
@@ -65,6 +66,22 @@ def plan_of(snapshot: Snapshot, item: Item) -> Plan | None:
     except KeyError:
         plan = plans[item.ref] = planned_finish(item)
         return plan
+
+
+def commitment_plan(snapshot: Snapshot, dependent: str, prerequisite: str) -> Plan | None:
+    """What the prerequisite's team committed to for this edge, as a plan (None: no standing promise)."""
+    promise = snapshot.commitment(dependent, prerequisite)
+    if promise is None or not promise.promised:
+        return None
+    assert promise.finish is not None  # by `promised`
+    return Plan(promise.finish, COMMITMENT, promise.label, None)
+
+
+def prerequisite_plan_of(snapshot: Snapshot, dependent: str, prerequisite: Item) -> Plan | None:
+    """The prerequisite's plan as the dependent can count on it: the tracker's plan, or, while the
+    tracker has none, what its team committed to for this edge (a commitment counts until the tracker
+    says otherwise)."""
+    return plan_of(snapshot, prerequisite) or commitment_plan(snapshot, dependent, prerequisite.ref)
 
 
 def date_verdict(dependent: Plan | None, prerequisite: Plan | None, horizon_end: date) -> str | None:

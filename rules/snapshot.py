@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import TypeVar
 
-from rules.model import Edge, Item, Policy, Team
+from rules.model import DEPENDS_ON, Commitment, Edge, Item, Policy, Team
 
 T = TypeVar("T")
 
@@ -30,6 +30,7 @@ class Snapshot:
         "_by_origin",
         "_by_team",
         "_children",
+        "_commitments",
         "_in",
         "_items",
         "_memo",
@@ -46,7 +47,9 @@ class Snapshot:
         teams: Iterable[Team] | Mapping[str, Team],
         policy: Policy,
         today: date,
+        commitments: Iterable[Commitment] = (),
     ) -> None:
+        self._commitments = {(c.dependent, c.prerequisite): c for c in commitments}
         self._teams: dict[str, Team] = (
             dict(teams) if isinstance(teams, Mapping) else {t.name: t for t in teams}
         )
@@ -105,6 +108,32 @@ class Snapshot:
     def team_names(self) -> list[str]:
         """Every team that owns an item, sorted (configured teams without items have nothing to judge)."""
         return sorted(t for t, refs in self._by_team.items() if t is not None and refs)
+
+    def commitment(self, dependent: str, prerequisite: str) -> Commitment | None:
+        """The contract of the edge dependent → prerequisite, if the teams have one."""
+        return self._commitments.get((dependent, prerequisite))
+
+    @property
+    def commitments(self) -> Collection[Commitment]:
+        return self._commitments.values()
+
+    def commitments_touched(self, commitments: Iterable[Commitment]) -> frozenset[str]:
+        """Both ends of every contract that would change, come or go if these replaced the current ones."""
+        new = {(c.dependent, c.prerequisite): c for c in commitments}
+        touched: set[str] = set()
+        for pair in set(new) | set(self._commitments):
+            if new.get(pair) != self._commitments.get(pair):
+                touched.update(pair)
+        return frozenset(touched)
+
+    def replace_commitments(self, commitments: Iterable[Commitment]) -> frozenset[str]:
+        """Put the store's current contracts in place; returns the refs they touched (to judge again)."""
+        new = tuple(commitments)
+        touched = self.commitments_touched(new)
+        self._commitments = {(c.dependent, c.prerequisite): c for c in new}
+        if touched:
+            self._memo.clear()
+        return touched
 
     def children(self, ref: str) -> Collection[str]:
         return self._children.get(ref, ())
@@ -292,3 +321,11 @@ class Snapshot:
     def _index_edge(self, edge: Edge) -> None:
         self._out.setdefault(edge.dependent, []).append(edge)
         self._in.setdefault(edge.prerequisite, []).append(edge)
+
+
+def depends(snapshot: Snapshot, dependent: str, prerequisite: str) -> bool:
+    """Whether some item's tracker reports that `dependent` depends on `prerequisite`."""
+    return any(
+        edge.kind == DEPENDS_ON and edge.prerequisite == prerequisite
+        for edge in snapshot.edges_from(dependent)
+    )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from rules.model import Item, Policy
-from rules.plans import ITERATION, RELEASE, Plan
+from rules.plans import COMMITMENT, ITERATION, RELEASE, Plan
 from rules.snapshot import Snapshot
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -71,6 +71,8 @@ def plan_text(plan: Plan, today: date) -> str:
         return f"{plan.label} ending {when}"
     if plan.basis == RELEASE and plan.label:
         return f"release {plan.label} on {when}"
+    if plan.basis == COMMITMENT:
+        return f"{plan.label} ending {when} (committed)" if plan.label else f"{when} (committed)"
     return f"{when} ({plan.basis})"
 
 

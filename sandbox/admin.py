@@ -37,6 +37,8 @@ never in the request log.
 ``POST /_sandbox/ado/{org}/{project}/iterations``   ``{"path","startDate","finishDate"}``
 ``POST /_sandbox/export``                           ``{"dir": "/path"}``: write the world folder
 ``POST /_sandbox/clock``                            ``{"now": "2024-06-03T09:00:00Z", "frozen": false}``
+``POST /_sandbox/act``                              ``{"as", "action": "comment"|"move", "item", "value",
+                                                    "tenant"}``: act as a person (see act.py)
 ``POST /_sandbox/script/{jira|ado}/{tenant}``       ``{"method", "args", "kwargs"}``: any JiraScript /
                                                     AdoScript method (what ``process=True`` servers use)
 =================================================  ==============================================
@@ -53,6 +55,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .act import act
 from .faults import FaultConfig
 from .script import ScriptError
 
@@ -311,6 +314,17 @@ def build_admin(state: Any) -> Callable[[dict, Any, Any], Awaitable[None]]:
             raise ScriptError(400, f"no scripted operation {name!r}")
         return {"result": getattr(script, name)(*b.get("args", []), **b.get("kwargs", {}))}
 
+    async def act_as(request: Request) -> dict:
+        b = await body(request)
+        return act(
+            state,
+            str(b.get("as") or ""),
+            str(b.get("action") or ""),
+            str(b.get("item") or ""),
+            str(b.get("value") or ""),
+            b.get("tenant"),
+        )
+
     async def export(request: Request) -> dict:
         b = await body(request)
         path = state.export(b["dir"])
@@ -344,6 +358,7 @@ def build_admin(state: Any) -> Callable[[dict, Any, Any], Awaitable[None]]:
         Route("/ado/{org}/workitems/{wid:int}/restore", wrap(ado_restore), methods=["POST"]),
         Route("/ado/{org}/{project}/workitems", wrap(ado_create), methods=["POST"]),
         Route("/ado/{org}/{project}/iterations", wrap(ado_iteration), methods=["POST"]),
+        Route("/act", wrap(act_as), methods=["POST"]),
         Route("/export", wrap(export), methods=["POST"]),
         Route("/clock", wrap(clock), methods=["POST"]),
         Route("/script/{kind}/{tenant}", wrap(call_script), methods=["POST"]),

@@ -25,7 +25,7 @@ from rules.snapshot import Snapshot
 from service import tracing
 from service.config.schema import Config
 from service.logs import get_logger
-from service.rule_inputs import build_policy, load_changes, load_snapshot
+from service.rule_inputs import build_policy, load_changes, load_commitments, load_snapshot
 from service.store import findings, items
 from service.store.base import utcnow
 from service.store.findings import ACTIVE, FindingFilter
@@ -250,7 +250,9 @@ class Evaluator:
             items, edges, last = load_changes(session, self.last_seq)
             if not items:
                 return None
-            focus = apply_and_focus(self.snapshot, items, (), edges)
+            # A contract that changed touched its two items (service.store.contracts.touch_items), so
+            # they are among the changes; the contracts are few and read whole.
+            focus = apply_and_focus(self.snapshot, items, (), edges, commitments=load_commitments(session))
             self.last_seq = last
             result = evaluate(self.snapshot, None, focus)
             summary = reconcile(session, self.snapshot, result, focus, self.config, utcnow())

@@ -16,15 +16,17 @@ from __future__ import annotations
 import os
 import socket
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from connectors.annotations import fingerprint_in
+from connectors.base import CommentReads
 from connectors.errors import TrackerError
 from connectors.parsing import WebhookPayloadError
 from connectors.records import WebhookEvent
 from connectors.registry import tracker
 from service import tracing
+from service.contract_commands import apply_commands
 from service.ingest import SyncResult, refresh_members, write_page
 from service.logs import get_logger, redact
 from service.owned_labels import owned_labels
@@ -101,6 +103,7 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
         events = inbox.claim(claim, limit, now=now)
         summary.claimed = len(events)
         wanted: dict[str, dict[str, list[InboundEvent]]] = defaultdict(lambda: defaultdict(list))
+        commented: dict[str, set[str]] = defaultdict(set)
         outcome: dict[int, tuple[str, str | None]] = {}
         for row in events:
             source = names.get(row.source_id, "?")
@@ -117,10 +120,12 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
             else:
                 for key in event.items:
                     wanted[source][key].append(row)
+                    if event.comment_body is not None:  # a comment event: its item's comments are read
+                        commented[source].add(key)
                 outcome[row.id] = ("done", None)
         for source, keys in wanted.items():
             try:
-                summary.refetched += _refresh(runtime, source, sorted(keys), summary)
+                summary.refetched += _refresh(runtime, source, sorted(keys), summary, commented[source])
             except TrackerError as error:
                 message = redact(str(error))
                 log.warning("inbox.refetch_failed", source=source, error=message)
@@ -155,6 +160,10 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
             else:
                 summary.processed += 1
         claim.commit()  # releases the row locks other workers skipped
+    if summary.refetched:
+        # Re-read items may carry new comment commands (a comment event re-reads its item); what they
+        # change is judged and answered like any other change.
+        summary.changed_items += sorted(apply_commands(runtime.factory, runtime.config).touched)
     for outcome_name, count in (
         ("processed", summary.processed),
         ("ignored", summary.ignored),
@@ -168,10 +177,18 @@ def drain(runtime: Runtime, limit: int = 200) -> DrainSummary:
 
 
 @tracing.traced("inbox.refetch", result=lambda items: {"items": items})
-def _refresh(runtime: Runtime, source: str, keys: list[str], summary: DrainSummary) -> int:
+def _refresh(
+    runtime: Runtime, source: str, keys: list[str], summary: DrainSummary, commented: set[str]
+) -> int:
     tracing.record(source=source, keys=len(keys))
     connector = runtime.connector(source)
     records, gone = connector.fetch(keys)
+    if commented and isinstance(connector, CommentReads):
+        # Jira's re-read carries its comments; Azure DevOps reads them apart, for comment events only.
+        said = connector.comment_commands(
+            [r for r in records if r.key in commented or r.external_id in commented]
+        )
+        records = [replace(r, commands=said[r.key]) if r.key in said else r for r in records]
     # One issue named by key in one event and by numeric id in another (Jira's link events use ids)
     # is read twice: write it once. PostgreSQL refuses an upsert that touches one row twice.
     records = list({record.external_id: record for record in records}.values())

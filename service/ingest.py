@@ -27,13 +27,14 @@ from connectors.registry import tracker
 from connectors.retry import CallStats
 from service import tracing
 from service.config.loader import LoadedConfig
+from service.contract_commands import apply_commands
 from service.item_resolvers import PriorityScale, TeamResolver, UrlResolver
 from service.logs import get_logger, redact
 from service.owned_labels import owned_labels
-from service.record_rows import item_row, iteration_row, link_rows, record_digest
+from service.record_rows import command_rows, item_row, iteration_row, link_rows, record_digest
 from service.sources import MissingSecretError, make_connector, settings_for
 from service.storable_records import storable, unstorable
-from service.store import runs
+from service.store import contracts, runs
 from service.store import sync_writes as store
 from service.store.base import utcnow
 
@@ -165,7 +166,24 @@ def write_page(
         )
     for name in ("items", "new", "changed", "links"):
         setattr(result, name, getattr(result, name) + getattr(attempt, name))
+    _record_commands(session, context.source_ids[source], records)
     return changed
+
+
+def _record_commands(session: Session, source_id: int, records: Sequence[ItemRecord]) -> None:
+    """Store the comment commands the records carry, each once (service.contract_commands applies them)."""
+    saying = [record for record in records if record.commands]
+    if not saying:
+        return
+    ids = store.stored_versions(session, source_id, [record.external_id for record in saying])
+    now = utcnow()
+    rows = [
+        row
+        for record in saying
+        if (known := ids.get(record.external_id)) is not None
+        for row in command_rows(record, known.id, now)
+    ]
+    contracts.record_commands(session, rows)
 
 
 def _write_page(
@@ -369,7 +387,8 @@ def _run_incremental(
 
 class _StoredOnDemand(Mapping[str, StoredItem]):
     """A source's stored versions, read from the store the first time its reader asks. Readers whose items
-    carry everything (Azure DevOps, or Jira with remote links off) never ask, so their syncs make no query
+    carry everything (Jira with remote links off; Azure DevOps, but for a full sync that meets items with
+    comments, whose comments it reads only where they changed) never ask, so their syncs make no query
     over every stored key."""
 
     def __init__(self, factory: sessionmaker[Session], source_id: int) -> None:
@@ -438,4 +457,7 @@ def sync_all(
             pool.submit(tracing.carried(sync_source), factory, context, name, full=full, progress=progress)
             for name in names
         ]
-        return [future.result() for future in futures]
+        results = [future.result() for future in futures]
+    # Once every source is in (a command's edge may cross trackers): the comment commands they brought.
+    apply_commands(factory, loaded.config)
+    return results

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from connectors.records import ItemRecord
@@ -16,7 +17,7 @@ from service.item_resolvers import UrlResolver
 _HASHED_FIELDS = tuple(
     name
     for name in ItemRecord.__slots__
-    if name not in ("raw", "links", "remote_links_fetched", "updated", "rev")
+    if name not in ("raw", "links", "remote_links_fetched", "updated", "rev", "commands")
 )
 
 
@@ -53,7 +54,7 @@ _COLUMN_OF = {"rev": "tracker_rev", "created": "tracker_created_at", "updated": 
 _ITEM_COLUMNS = tuple(
     (name, _COLUMN_OF.get(name, name))
     for name in ItemRecord.__slots__
-    if name not in ("iteration", "links", "remote_links_fetched")
+    if name not in ("iteration", "links", "remote_links_fetched", "commands")
 )
 _AS_STORED: dict[str, Callable[[Any], Any]] = {
     "raw_type": lambda text: text[:100],
@@ -87,6 +88,28 @@ def iteration_row(record: ItemRecord) -> dict[str, Any] | None:
         "start_date": iteration.start,
         "finish_date": iteration.finish,
     }
+
+
+def command_rows(record: ItemRecord, item_id: int, now: datetime) -> list[dict[str, Any]]:
+    """contract_commands rows of the record's comment commands (stored once each, then applied)."""
+    return [
+        {
+            "item_id": item_id,
+            "comment_id": said.comment_id,
+            "digest": said.command.digest,
+            "position": said.command.position,
+            "verb": said.command.verb,
+            "argument": said.command.argument,
+            "for_key": said.command.for_key,
+            "author_account": said.author.account_id,
+            "author_email": said.author.email,
+            "author_name": said.author.display_name,
+            "said_at": said.said_at,
+            "received_at": now,
+            "status": "pending",
+        }
+        for said in record.commands
+    ]
 
 
 def item_ref(source: str, key: str) -> str:

@@ -9,10 +9,21 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from connectors.records import RESOLUTION_DELIVERED
-from rules.model import DodCheck, Edge, Item, Iteration, Policy, RuleSettings, Severity, Team
+from rules.model import (
+    Commitment,
+    DodCheck,
+    Edge,
+    Item,
+    Iteration,
+    Policy,
+    RuleSettings,
+    Severity,
+    Team,
+)
 from rules.snapshot import Snapshot
 from service.config.schema import Config, DodCheckConfig
-from service.store import runs, snapshot_rows, teams
+from service.store import contracts, runs, snapshot_rows, teams
+from service.store.contract_models import Contract
 from service.store.snapshot_rows import ItemRow
 
 if TYPE_CHECKING:
@@ -40,6 +51,7 @@ def build_policy(config: Config) -> Policy:
     policy = config.policy
     options: dict[str, Any] = {
         "chief_product_owner": config.chief_product_owner,
+        "escalation_days": policy.escalation_days,
         "rules": {
             code: RuleSettings(enabled=s.enabled, severity=Severity.parse(s.severity) if s.severity else None)
             for code, s in policy.rules.items()
@@ -161,6 +173,48 @@ class SnapshotLoader:
         return grouped
 
 
+def promised_finish(contract: Contract, iterations: dict[int, Any]) -> date | None:
+    """What a contract's commitment comes to: a committed sprint's current end (the team may move it),
+    else the committed date."""
+    sprint = iterations.get(contract.committed_iteration_id) if contract.committed_iteration_id else None
+    return (sprint.finish_date if sprint is not None else None) or contract.committed_date
+
+
+def load_commitments(session: Session) -> list[Commitment]:
+    """Every stored contract as the rules read it (contracts are few: one per discussed edge)."""
+    rows = contracts.every(session)
+    if not rows:
+        return []
+    refs = contracts.refs_of(
+        session, {i for row in rows for i in (row.dependent_item_id, row.prerequisite_item_id)}
+    )
+    sprints = contracts.iterations_by_id(
+        session, [r.committed_iteration_id for r in rows if r.committed_iteration_id]
+    )
+    return [
+        Commitment(
+            dependent=refs[row.dependent_item_id],
+            prerequisite=refs[row.prerequisite_item_id],
+            state=row.state,
+            finish=promised_finish(row, sprints),
+            label=row.committed_label or "",
+            committed_by=row.committed_by,
+            needed_by=row.needed_by,
+            requested_on=row.requested_at.date() if row.requested_at else None,
+            requested_by=row.requested_by,
+        )
+        for row in rows
+        if row.dependent_item_id in refs and row.prerequisite_item_id in refs
+    ]
+
+
+def load_items(session: Session, item_ids: Iterable[int]) -> dict[int, Item]:
+    """These stored items as the rules see them, by row id."""
+    loader = SnapshotLoader(session)
+    rows = snapshot_rows.item_rows(session, ids=sorted(set(item_ids)))
+    return dict(zip((row.id for row in rows), loader.items(rows), strict=True))
+
+
 def load_snapshot(session: Session, config: Config, today: date) -> tuple[Snapshot, int]:
     """The whole store as a Snapshot, and the highest change number it contains."""
     loader = SnapshotLoader(session)
@@ -170,7 +224,12 @@ def load_snapshot(session: Session, config: Config, today: date) -> tuple[Snapsh
     last_seq = max((row.change_seq for row in rows), default=0)
     edges = loader.edges(snapshot_rows.edge_rows(session))
     snapshot = Snapshot(
-        items, (edge for group in edges.values() for edge in group), loader.teams, build_policy(config), today
+        items,
+        (edge for group in edges.values() for edge in group),
+        loader.teams,
+        build_policy(config),
+        today,
+        load_commitments(session),
     )
     return snapshot, last_seq
 

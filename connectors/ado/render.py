@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from connectors.annotations import FOOTER, FindingView, link_target, marker
+from connectors.annotations import FOOTER, REPLY_FOOTER, FindingView, ReplyView, link_target, marker
 from connectors.display import displayable
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
@@ -33,8 +33,20 @@ def markdown(view: FindingView) -> str:
     return "\n".join(lines)
 
 
+def reply_markdown(view: ReplyView) -> str:
+    lines = [f"**{escape_markdown(view.headline)}**", ""]
+    lines += [f"- {escape_markdown(line)}" for line in view.contracts]
+    if view.said:
+        lines += ["", "**Commands:**", ""] + [f"- {escape_markdown(line)}" for line in view.said]
+    lines += ["", f"{escape_markdown(REPLY_FOOTER)} `{marker(view.fingerprint)}`"]
+    return "\n".join(lines)
+
+
 class AdoRenderer:
     """connectors.base.CommentRenderer: markdown, whatever the deployment."""
 
     def comment(self, view: FindingView, deployment: str | None) -> str:
         return markdown(view)
+
+    def reply(self, view: ReplyView, deployment: str | None) -> str:
+        return reply_markdown(view)

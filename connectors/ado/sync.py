@@ -12,15 +12,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from connectors.ado.backlogs import backlog_levels
 from connectors.ado.client import MAX_BATCH, MAX_WIQL_RESULTS, AdoClient
+from connectors.ado.comment_text import commands_of
 from connectors.ado.normalize import CATEGORY, iterations_from_nodes, normalize_work_item, state_category
 from connectors.base import StoredVersions
-from connectors.parsing import UnreadableItem, entries, mapping, parse_datetime, text
+from connectors.commands import CommentCommand
+from connectors.parsing import UnreadableItem, entries, mapping, parse_datetime, text, whole
 from connectors.pool import map_ordered, map_unordered
 from connectors.records import FullSync, ItemRecord, ItemType, IterationRecord, Page
 from connectors.retry import CallStats
@@ -32,6 +35,7 @@ WINDOW = MAX_WIQL_RESULTS - 1
 # What the incremental feed needs to order and classify a change; the details come from the batch.
 FEED_FIELDS = ("System.Id", "System.ChangedDate", "System.IsDeleted")
 log = logging.getLogger(__name__)
+Wanted = Callable[[ItemRecord], bool]  # whether to read an item's comments
 
 
 def _call(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -151,9 +155,28 @@ class AdoConnector:
                 log.warning("%s: skipped a work item: %s", self.settings.name, error)
         return records
 
-    def _batch(self, chunk: tuple[str, list[int]]) -> list[ItemRecord]:
+    def _batch(
+        self, chunk: tuple[str, list[int]], comments: Wanted = lambda record: True
+    ) -> list[ItemRecord]:
         project, ids = chunk
-        return self.normalize(self.client.work_items(project, ids))
+        return self._with_commands(self.client.work_items(project, ids), comments)
+
+    def _with_commands(self, items: Sequence[dict[str, Any]], wanted: Wanted) -> list[ItemRecord]:
+        """The records, each with the commands of its comments when it has comments and `wanted` says so:
+        comments cost a request per item (the comments API), so only items that changed are asked."""
+        counts = {
+            text(mapping(item).get("id")): whole(
+                mapping(mapping(item).get("fields")).get("System.CommentCount")
+            )
+            for item in items
+        }
+        records = []
+        for record in self.normalize(items):
+            if counts.get(record.external_id) and record.project and record.key.isdigit() and wanted(record):
+                comments = self.client.comments(record.project, int(record.key))
+                record = replace(record, commands=commands_of(comments))
+            records.append(record)
+        return records
 
     # -- listings ---------------------------------------------------------------------------------
     def list_ids(self, project: str) -> list[int]:
@@ -217,10 +240,19 @@ class AdoConnector:
             ids = self.list_ids(project)
             listed.update(str(i) for i in ids)
             chunks += [(project, ids[i : i + MAX_BATCH]) for i in range(0, len(ids), MAX_BATCH)]
-        return FullSync(keys=frozenset(listed), pages=self._full_pages(projects, chunks))
+        return FullSync(keys=frozenset(listed), pages=self._full_pages(projects, chunks, stored))
 
-    def _full_pages(self, projects: Sequence[str], chunks: list[tuple[str, list[int]]]) -> Iterator[Page]:
-        for records in map_unordered(self._batch, chunks, self.settings.concurrency):
+    def _full_pages(
+        self, projects: Sequence[str], chunks: list[tuple[str, list[int]]], stored: StoredVersions
+    ) -> Iterator[Page]:
+        # An item stored before with another version changed since: its comments may say something new.
+        # Items seen for the first time are not asked (one request each, on the first sync of a project).
+        def changed(record: ItemRecord) -> bool:
+            known = stored.get(record.key)
+            return known is not None and known.updated != record.updated
+
+        batch = partial(self._batch, comments=changed)
+        for records in map_unordered(batch, chunks, self.settings.concurrency):
             yield Page(items=tuple(records))
         yield Page(items=(), deleted_ids=tuple(self.recycle_bin(projects)))
 
@@ -241,6 +273,14 @@ class AdoConnector:
         deleted.update(self.recycle_bin(projects))
         yield Page(items=(), deleted_ids=tuple(sorted(deleted, key=int)))
 
+    def comment_commands(self, records: Sequence[ItemRecord]) -> dict[str, tuple[CommentCommand, ...]]:
+        """connectors.base.CommentReads: the comment commands of these work items (one request each)."""
+        return {
+            record.key: commands_of(self.client.comments(record.project, int(record.key)))
+            for record in records
+            if record.project and record.key.isdigit()
+        }
+
     def recycle_bin(self, projects: Sequence[str]) -> list[str]:
         return [str(item_id) for project in projects for item_id in self.client.deleted_ids(project)]
 
@@ -256,6 +296,7 @@ class AdoConnector:
             chunk = ids[chunk_start : chunk_start + MAX_BATCH]
             # errorPolicy Omit: deleted ids come back as null and are dropped. The batch route is per
             # project but serves ids from the whole organization.
+            # Comments are not read here (a request per item): a comment webhook asks comment_commands.
             found += self.normalize(self.client.work_items(projects[0], chunk)) if projects else []
         seen = {record.key for record in found}
         return found, [str(i) for i in ids if str(i) not in seen]

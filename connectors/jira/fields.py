@@ -44,6 +44,7 @@ class FieldMap:
             "updated",
             "resolutiondate",
             "issuelinks",
+            "comment",  # `/poalign ...` commands (connectors.jira.comment_text)
             # the agile representation (e.g. exports from /rest/agile/1.0) carries these instead
             "sprint",
             "closedSprints",

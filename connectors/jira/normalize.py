@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from connectors.jira.comment_text import commands_of
 from connectors.jira.fields import FieldMap
 from connectors.jira.links import issue_link
 from connectors.jira.vocabulary import SiteVocabulary
@@ -127,9 +128,11 @@ def normalize_issue(
     keep_raw: bool = True,
     vocabulary: SiteVocabulary = _ENGLISH_ONLY,
     tally: Tally | None = None,
+    comments: list[Any] | None = None,
 ) -> ItemRecord:
     """The record. `vocabulary` is what discovery learnt of the site and the source's config; `tally`
-    counts what neither classifies (the sync's notes)."""
+    counts what neither classifies (the sync's notes); `comments`: every comment of the issue, when its
+    `comment` field embeds only some of them."""
     fields = mapping(issue.get("fields"))
     status = mapping(fields.get("status"))
     resolution_json = mapping(fields.get("resolution"))
@@ -178,4 +181,7 @@ def normalize_issue(
         links=links + (remote_links or ()),
         remote_links_fetched=remote_links is not None,
         raw=issue if keep_raw else None,
+        commands=commands_of(
+            comments if comments is not None else mapping(fields.get("comment")).get("comments")
+        ),
     )

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from connectors.annotations import FOOTER, FindingView, link_target, marker
+from connectors.annotations import FOOTER, REPLY_FOOTER, FindingView, ReplyView, link_target, marker
 from connectors.display import displayable
 
 _WIKI_SPECIAL = re.compile(r"([\\{}\[\]|*_?^~+#!-])")
@@ -72,11 +72,40 @@ def wiki(view: FindingView) -> str:
     return "\n".join(lines)
 
 
+def _bullets(lines: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "type": "bulletList",
+        "content": [{"type": "listItem", "content": [_paragraph(_text(line))]} for line in lines],
+    }
+
+
+def reply_adf(view: ReplyView) -> dict[str, Any]:
+    content: list[dict[str, Any]] = [_paragraph(_text(view.headline, {"type": "strong"}))]
+    if view.contracts:
+        content.append(_bullets(view.contracts))
+    if view.said:
+        content += [_paragraph(_text("Commands:", {"type": "strong"})), _bullets(view.said)]
+    content.append(_paragraph(_text(f"{REPLY_FOOTER} "), _text(marker(view.fingerprint), {"type": "code"})))
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def reply_wiki(view: ReplyView) -> str:
+    lines = [f"*{escape_wiki(view.headline)}*", ""]
+    lines += [f"* {escape_wiki(line)}" for line in view.contracts]
+    if view.said:
+        lines += ["", "*Commands:*"] + [f"* {escape_wiki(line)}" for line in view.said]
+    lines += ["", f"{escape_wiki(REPLY_FOOTER)} {{{{{marker(view.fingerprint)}}}}}"]
+    return "\n".join(lines)
+
+
 class JiraRenderer:
     """connectors.base.CommentRenderer: ADF (as JSON text) unless the site is Data Center."""
 
     def comment(self, view: FindingView, deployment: str | None) -> str:
         return wiki(view) if deployment == "datacenter" else json.dumps(adf(view), sort_keys=True)
+
+    def reply(self, view: ReplyView, deployment: str | None) -> str:
+        return reply_wiki(view) if deployment == "datacenter" else json.dumps(reply_adf(view), sort_keys=True)
 
 
 def adf_text(node: Any) -> str:

@@ -22,11 +22,12 @@ from typing import Any
 from connectors.base import StoredVersions
 from connectors.errors import BadRequestError
 from connectors.jira.client import JiraClient
+from connectors.jira.comment_text import embedded_complete
 from connectors.jira.discovery import Site, discover_site
 from connectors.jira.links import remote_link
 from connectors.jira.normalize import normalize_issue
 from connectors.jira.weblinks import Links, WebLinkReads
-from connectors.parsing import UnreadableItem, text
+from connectors.parsing import UnreadableItem, mapping, text
 from connectors.pool import map_ordered
 from connectors.records import FullSync, ItemRecord, Page
 from connectors.retry import CallStats
@@ -143,6 +144,10 @@ class JiraConnector:
     def normalize(self, issue: dict[str, Any], remote: Links = None) -> ItemRecord | None:
         """The record, or None (logged) for an issue that has neither key nor id: the rest syncs."""
         site = self.prepare(())
+        field = mapping(mapping(issue.get("fields")).get("comment"))
+        key = text(issue.get("key"))
+        # A page embeds an issue's first comments only; one with more is read whole (rare: one request).
+        comments = None if embedded_complete(field) or key is None else self.client.comments(key)
         try:
             return normalize_issue(
                 issue,
@@ -152,6 +157,7 @@ class JiraConnector:
                 remote_links=remote,
                 vocabulary=site.vocabulary,
                 tally=self._tally,
+                comments=comments,
             )
         except UnreadableItem as error:
             log.warning("%s: skipped an issue: %s", self.settings.name, error)

@@ -9,6 +9,8 @@ from rules.dependencies.dep006_unacknowledged_cross_tracker_dependency import (
     UnacknowledgedCrossTrackerDependency,
 )
 from rules.dependencies.dep007_dangling_dependency import DanglingDependency
+from rules.dependencies.dep008_commitment_broken import CommitmentBroken
+from rules.dependencies.dep009_need_unanswered import NeedUnanswered
 
 RULES = (
     PrerequisitePlannedAfterDependent,
@@ -18,4 +20,6 @@ RULES = (
     DoneBeforePrerequisite,
     UnacknowledgedCrossTrackerDependency,
     DanglingDependency,
+    CommitmentBroken,
+    NeedUnanswered,
 )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
 from rules.model import DEPENDS_ON, Focus, Severity, cross_team
-from rules.plans import AFTER, AT_RISK, date_verdict, plan_of
+from rules.plans import AFTER, AT_RISK, date_verdict, plan_of, prerequisite_plan_of
 from rules.snapshot import Snapshot
 from rules.text import label, plan_text, settle, who, whose_po
 
@@ -45,7 +45,7 @@ class PrerequisitePlannedAfterDependent(Rule):
             if not (dependent.is_open and prerequisite.is_open):
                 continue
             dependent_plan = plan_of(snapshot, dependent)
-            prerequisite_plan = plan_of(snapshot, prerequisite)
+            prerequisite_plan = prerequisite_plan_of(snapshot, dependent_ref, prerequisite)
             verdict = date_verdict(dependent_plan, prerequisite_plan, horizon_end)
             if verdict not in (AFTER, AT_RISK):
                 continue

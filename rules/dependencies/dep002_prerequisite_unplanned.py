@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from rules.base import DEPENDENCIES, Rule, focus_refs
 from rules.finding import Finding
 from rules.model import DEPENDS_ON, IN_PROGRESS, Focus, Severity, cross_team
-from rules.plans import BEYOND_HORIZON, UNPLANNED, date_verdict, plan_of
+from rules.plans import BEYOND_HORIZON, UNPLANNED, date_verdict, plan_of, prerequisite_plan_of
 from rules.snapshot import Snapshot
 from rules.text import day, label, plan_text, settle, who, whose_po
 
@@ -48,7 +48,7 @@ class PrerequisiteUnplanned(Rule):
             if not (dependent.is_open and prerequisite.is_open):
                 continue
             dependent_plan = plan_of(snapshot, dependent)
-            prerequisite_plan = plan_of(snapshot, prerequisite)
+            prerequisite_plan = prerequisite_plan_of(snapshot, dependent_ref, prerequisite)
             verdict = date_verdict(dependent_plan, prerequisite_plan, horizon_end)
             if verdict not in (UNPLANNED, BEYOND_HORIZON):
                 continue

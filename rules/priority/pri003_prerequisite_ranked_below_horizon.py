@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterator
 from rules.base import PREVIEW, PRIORITY, Rule, focus_refs
 from rules.finding import Finding
 from rules.model import DEPENDS_ON, IN_PROGRESS, Focus, Item, Severity, cross_team
-from rules.plans import date_verdict, in_current_iteration, plan_of
+from rules.plans import date_verdict, in_current_iteration, plan_of, prerequisite_plan_of
 from rules.snapshot import Snapshot
 from rules.text import label, possessive, settle, who, whose_po
 
@@ -83,7 +83,11 @@ class PrerequisiteRankedBelowHorizon(Rule):
             current = in_current_iteration(dependent, today)
             if not current and (near is None or near >= policy.committed_range):
                 continue
-            if date_verdict(plan_of(snapshot, dependent), plan_of(snapshot, prerequisite), horizon_end):
+            if date_verdict(
+                plan_of(snapshot, dependent),
+                prerequisite_plan_of(snapshot, dependent.ref, prerequisite),
+                horizon_end,
+            ):
                 continue
             # Thresholds, not exact positions, in the text: positions shift whenever any other item of
             # the team moves, and a finding's wording must only change when its own facts do.

@@ -24,6 +24,7 @@ from connectors.registry import tracker
 from rules.model import Severity
 from rules.registry import by_code
 from service import tracing
+from service.annotate.replies import replies
 from service.config.loader import LoadedConfig
 from service.config.schema import Config
 from service.owned_labels import CATEGORY_LABELS
@@ -174,6 +175,21 @@ def plan(
                 "body": None,
                 "label": label,
             }
+
+    # poalign's answers to comment commands: one reply per item with a contract or a command
+    for reply in replies(session):
+        item = stored_items.by_id(session, reply.item_id)
+        if item is None or item.source_id not in wanted_sources:
+            continue
+        source = views.sources[item.source_id]
+        body = tracker(kinds[source]).renderer.reply(reply.view, deployments.get(source))
+        desired[(item.id, f"comment:{reply.view.fingerprint}")] = {
+            "kind": "comment",
+            "finding_id": None,
+            "desired": "present",
+            "body": body,
+            "label": None,
+        }
 
     by_id = {row.id: row for row in findings}
     for (item_id, slot), annotation in existing.items():

@@ -8,7 +8,7 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
-from service.api import catalog, docs, findings, health, planning, problems, reports, webhooks
+from service.api import catalog, contracts, docs, findings, health, planning, problems, reports, webhooks
 from service.dashboard import dashboard_router
 from service.runtime import Runtime
 
@@ -25,6 +25,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(webhooks.webhook_router())
     app.include_router(health.router)
     app.include_router(findings.router)
+    app.include_router(contracts.router)
     app.include_router(catalog.router)
     app.include_router(reports.router)
     app.include_router(planning.router)

@@ -15,6 +15,7 @@ from service.cli import (
     annotate_cmd,
     check_cmd,
     config_cmd,
+    contracts_cmd,
     db_cmd,
     demo_cmd,
     hooks_cmd,
@@ -50,6 +51,7 @@ app.add_typer(hooks_cmd.app, name="hooks")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.command(name="sync")(sync_cmd.sync)
 app.command(name="check")(check_cmd.check)
+app.command(name="contracts")(contracts_cmd.contracts)
 app.command(name="suppress")(check_cmd.suppress_cmd)
 app.command(name="annotate")(annotate_cmd.annotate)
 app.command(name="serve")(serve_cmd.serve)

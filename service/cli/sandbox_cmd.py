@@ -6,12 +6,16 @@ import importlib.util
 import secrets
 import signal
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
+import httpx
 import typer
 
-from service.cli.common import console, err_console, fail
+from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit
+from service.config.loader import LoadedConfig
 
 app = typer.Typer(
     help=(
@@ -217,3 +221,97 @@ def import_(
     for s, why in rep.skipped:
         console.print(f"skipped {s}: {why}", markup=False)
     console.print(f"wrote {to} ({len(rep.copied)} files)", markup=False)
+
+
+act_app = typer.Typer(
+    help=(
+        "Act as a person on a running sandbox: write a comment or move an item, as the trackers would show "
+        "it (the person's account is made on first use) and with the webhooks they would send. The sandbox "
+        "is the one the --config's sources point at (`sandbox serve --config-out`)."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(act_app, name="act")
+
+
+@dataclass
+class _Acting:
+    loaded: LoadedConfig
+    person: str
+
+
+@act_app.callback()
+def act(
+    ctx: typer.Context,
+    person: Annotated[str, typer.Option("--as", help='Who acts: a display name or e-mail ("Tom Becker").')],
+    config: ConfigOption = None,
+) -> None:
+    ctx.obj = _Acting(load_or_exit(config), person)
+
+
+@act_app.command("comment")
+def act_comment(
+    ctx: typer.Context,
+    item: Annotated[
+        str, typer.Argument(help="A Jira key (CHK-23) or ADO id (5118), optionally SOURCE:ITEM.")
+    ],
+    text: Annotated[str, typer.Argument(help='The comment, e.g. "/poalign commit CHK Sprint 21".')],
+) -> None:
+    """Write a comment on ITEM as the person."""
+    _act(ctx.obj, "comment", item, text)
+
+
+@act_app.command("move")
+def act_move(
+    ctx: typer.Context,
+    item: Annotated[
+        str, typer.Argument(help="A Jira key (CHK-23) or ADO id (5118), optionally SOURCE:ITEM.")
+    ],
+    target: Annotated[
+        str, typer.Argument(help="A sprint/iteration name of the item's project, or `backlog`.")
+    ],
+) -> None:
+    """Move ITEM to a sprint or iteration (or to the backlog) as the person."""
+    _act(ctx.obj, "move", item, target)
+
+
+def _act(acting: _Acting, action: str, item: str, value: str) -> None:
+    sources = acting.loaded.config.sources
+    if not sources:
+        fail(
+            "the config has no sources: point it at a running sandbox (`poalign sandbox serve --config-out F`)"
+        )
+    source_name, _, key = item.rpartition(":")
+    chosen = [s for s in sources if s.name == source_name] if source_name else list(sources)
+    if source_name and not chosen:
+        fail(f"unknown source {source_name!r} in {item!r}; configured: {', '.join(s.name for s in sources)}")
+    url = urlsplit(chosen[0].url)
+    root = f"{url.scheme}://{url.netloc}"
+    tenant = (url.path.strip("/").split("/")[0] or None) if source_name else None
+    body = {"as": acting.person, "action": action, "item": key, "value": value, "tenant": tenant}
+    try:
+        with httpx.Client(timeout=30.0) as client:
+            answer = client.post(f"{root}/_sandbox/act", json=body)
+            if answer.status_code == 404 and "error" not in _json(answer):
+                fail(f"{root} (source {chosen[0].name}) is not a poalign sandbox: it has no /_sandbox/act")
+            if answer.status_code != 200:
+                fail(f"the sandbox at {root} refused: {_json(answer).get('error') or answer.status_code}")
+            # the webhooks the change caused are on their way: wait, so the next command sees them handled
+            client.post(f"{root}/_sandbox/webhooks/wait", json={"timeout": 10})
+    except httpx.HTTPError as error:
+        fail(f"cannot reach the sandbox at {root} (source {chosen[0].name}): {type(error).__name__}")
+    done = _json(answer)
+    who = done.get("as") or {}
+    console.print(
+        f"{done.get('tracker')} {done.get('tenant')} {done.get('item')}: {action} as "
+        f"{who.get('displayName') or acting.person}",
+        markup=False,
+    )
+
+
+def _json(response: httpx.Response) -> dict:
+    try:
+        found = response.json()
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}

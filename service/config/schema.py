@@ -270,6 +270,14 @@ class DodCheckConfig(Strict):
 class TeamConfig(Strict):
     name: str = Field(min_length=1)
     product_owner: str | None = None
+    product_owner_accounts: list[str] = Field(
+        default_factory=list,
+        description="the PO's tracker accounts (account id, e-mail or display name) besides product_owner",
+    )
+    delegates: list[str] = Field(
+        default_factory=list,
+        description="who else may commit or decline for the team by comment (account id, e-mail or name)",
+    )
     source: str = Field(pattern=SLUG)
     scope: TeamScope
     capacity: float | None = Field(

@@ -369,3 +369,8 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# The contract tables live in their own module; importing it here registers them with every import of
+# the models (Alembic's env, the tests' metadata comparison).
+from service.store import contract_models as _contract_models  # noqa: E402, F401

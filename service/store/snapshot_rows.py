@@ -88,9 +88,15 @@ if TYPE_CHECKING:  # subscripted with several types only by SQLAlchemy 2.1's Row
     EdgeRow = Row[int, str, str, bool, str]
 
 
-def item_rows(session: Session, *, changed_after: int | None = None) -> Sequence[ItemRow]:
-    """Every item, or only those whose change number is above `changed_after`."""
+def item_rows(
+    session: Session, *, changed_after: int | None = None, ids: Sequence[int] | None = None
+) -> Sequence[ItemRow]:
+    """Every item, only those whose change number is above `changed_after`, or only those of `ids`."""
     query = select(*_ITEM_COLUMNS)
+    if ids is not None:
+        chunks = (ids[start : start + 500] for start in range(0, len(ids), 500))
+        found = [row for chunk in chunks for row in session.execute(query.where(WorkItem.id.in_(chunk)))]
+        return cast(Sequence[ItemRow], found)
     if changed_after is not None:
         query = query.where(WorkItem.change_seq > changed_after)
     # Rows carry exactly the columns ItemRow names; the typed API cannot spell 28 of them.

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from connectors.annotations import FindingView, fingerprint_in, marker
+from connectors.annotations import FindingView, ReplyView, fingerprint_in, marker
 from connectors.base import Refusal, StoredVersions, Tracker, WebhookSecrets
 from connectors.parsing import WebhookPayloadError, header, load_json
 from connectors.records import FullSync, ItemRecord, LinkRecord, Page, WebhookEvent
@@ -164,6 +164,9 @@ class BoardRenderer:
         if view.resolved_on is not None:
             return f"{view.resolved_text}\n{marker(view.fingerprint)}"
         return f"{view.headline}\n{view.message}\n{view.action}\n{marker(view.fingerprint)}"
+
+    def reply(self, view: ReplyView, deployment: str | None) -> str:
+        return "\n".join((view.headline, *view.contracts, *view.said, marker(view.fingerprint)))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from testkit.hostile import budget, config_cases
 from testkit.hostile.budget import count
+from testkit.hostile.command_cases import command_cases
 from testkit.hostile.tracker_cases import tracker_cases
 from testkit.hostile.webhook_cases import Secrets, webhook_cases
 from testkit.hostile.world_cases import world_cases
@@ -18,8 +19,17 @@ def test_the_hostile_suites_generate_at_least_a_thousand_inputs() -> None:
         **count(tracker_cases(scale)),
         "world": len(world_cases(scale)),
         "config": len(config_cases.cases()),
+        "command": len(command_cases(scale)),
     }
-    assert set(counts) == {"webhook.jira", "webhook.ado", "tracker.jira", "tracker.ado", "world", "config"}
+    assert set(counts) == {
+        "webhook.jira",
+        "webhook.ado",
+        "tracker.jira",
+        "tracker.ado",
+        "world",
+        "config",
+        "command",
+    }
     assert all(n >= 100 for n in counts.values()), counts
     assert sum(counts.values()) >= budget.MINIMUM_TOTAL * (10 if budget.PROOF else 1), counts
 

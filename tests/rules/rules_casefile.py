@@ -18,6 +18,9 @@ A case file holds one rule's named pass and fail cases::
         edges:
           - "jira-pay:PAY-12 -> ado-plat:4711"             # depends on; origin = dependent
           - {dependent: X, prerequisite: Y, origin: Y, kind: depends_on, type: Dependency-Forward}
+        commitments:                                       # dependency contracts (rules.model.Commitment)
+          - {dependent: "jira-pay:PAY-12", prerequisite: "ado-plat:4711", state: committed,
+             finish: 2025-12-01, label: Iteration 13, committed_by: Bob Jones}
         expect:                                            # [] for a pass case
           - {subjects: ["jira-pay:PAY-12", "ado-plat:4711"], severity: high, message: "Sprint 14"}
 
@@ -38,6 +41,7 @@ from typing import Any
 import yaml
 
 from rules import DodCheck, Edge, Item, Iteration, Policy, RuleSettings, Severity, Snapshot, Team
+from rules.model import Commitment
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -186,4 +190,21 @@ def build_snapshot(spec: dict[str, Any]) -> Snapshot:
     ]
     items = [build_item(raw, spec.get("item") or {}, iterations) for raw in spec.get("items") or ()]
     edges = [build_edge(raw) for raw in spec.get("edges") or ()]
-    return Snapshot(items, edges, teams, build_policy(spec.get("policy") or {}), _day(spec["today"]))
+    commitments = [build_commitment(raw) for raw in spec.get("commitments") or ()]
+    return Snapshot(
+        items, edges, teams, build_policy(spec.get("policy") or {}), _day(spec["today"]), commitments
+    )
+
+
+def build_commitment(raw: dict[str, Any]) -> Commitment:
+    return Commitment(
+        dependent=raw["dependent"],
+        prerequisite=raw["prerequisite"],
+        state=raw.get("state", "committed"),
+        finish=_day(raw.get("finish")),
+        label=raw.get("label", ""),
+        committed_by=raw.get("committed_by"),
+        needed_by=_day(raw.get("needed_by")),
+        requested_on=_day(raw.get("requested_on")),
+        requested_by=raw.get("requested_by"),
+    )

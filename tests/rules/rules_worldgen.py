@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from rules import DodCheck, Edge, Item, Iteration, Policy, Snapshot, Team
+from rules.model import Commitment
 
 TODAY = date(2025, 11, 24)
 TEAMS = (
@@ -62,10 +63,13 @@ class World:
     policy: Policy = POLICY
     items: dict[str, Item] = field(default_factory=dict)
     edges: dict[str, list[Edge]] = field(default_factory=dict)
+    commitments: dict[tuple[str, str], Commitment] = field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
         edges = [edge for origin in sorted(self.edges) for edge in self.edges[origin]]
-        return Snapshot(list(self.items.values()), edges, TEAMS, self.policy, TODAY)
+        return Snapshot(
+            list(self.items.values()), edges, TEAMS, self.policy, TODAY, list(self.commitments.values())
+        )
 
 
 T = TypeVar("T")
@@ -118,6 +122,51 @@ def random_edges(rng: random.Random, origin: str, pool: list[str]) -> list[Edge]
     return edges
 
 
+CONTRACT_STATES = (
+    "open",
+    "requested",
+    "requested",
+    "committed",
+    "committed",
+    "proposed",
+    "declined",
+    "met",
+    "broken",
+)
+
+
+def random_commitment(rng: random.Random, dependent: str, prerequisite: str) -> Commitment:
+    """A contract in any state; promised ones around today, so some hold, some slip, some have passed."""
+    state = rng.choice(CONTRACT_STATES)
+    finish = TODAY + timedelta(days=rng.randint(-20, 40))
+    return Commitment(
+        dependent,
+        prerequisite,
+        state,
+        finish=finish if state in ("committed", "met", "broken") or rng.random() < 0.2 else None,
+        label=rng.choice(("", "Sprint 15", "R1")),
+        committed_by=_maybe(rng, "Bob Jones"),
+        needed_by=_maybe(rng, TODAY + timedelta(days=rng.randint(0, 30)), 0.4),
+        requested_on=TODAY - timedelta(days=rng.randint(0, 40)),
+        requested_by=_maybe(rng, "Alice Smith"),
+    )
+
+
+def random_commitments(rng: random.Random, world: World) -> dict[tuple[str, str], Commitment]:
+    pairs = sorted(
+        {
+            (e.dependent, e.prerequisite)
+            for edges in world.edges.values()
+            for e in edges
+            if e.kind == "depends_on"
+        }
+    )
+    chosen = rng.sample(pairs, min(len(pairs), rng.randint(3, 12)))
+    # one contract whose link is gone: it must say nothing
+    chosen.append((rng.choice(world.pool), rng.choice(world.pool)))
+    return {pair: random_commitment(rng, *pair) for pair in chosen}
+
+
 def random_world(seed: int, size: int = 50) -> World:
     rng = random.Random(seed)
     pool = [f"{rng.choice(SOURCES)}:K-{i}" for i in range(int(size * 1.2))]
@@ -133,6 +182,7 @@ def random_world(seed: int, size: int = 50) -> World:
             world.edges.setdefault(dependent, []).append(
                 Edge(dependent, prerequisite, "depends_on", "", dependent)
             )
+    world.commitments = random_commitments(rng, world)
     return world
 
 
@@ -141,6 +191,7 @@ class Change:
     upserted: list[Item]
     removed: list[str]
     edges: dict[str, list[Edge]]
+    commitments: list[Commitment] | None = None  # when set: every contract of the world after the change
 
 
 def random_change(rng: random.Random, world: World) -> Change:
@@ -182,6 +233,10 @@ def random_change(rng: random.Random, world: World) -> Change:
                 del world.items[ref]
                 world.edges.pop(ref, None)
                 change.edges.pop(ref, None)
+        elif roll < 0.8 and world.commitments:
+            pair = rng.choice(sorted(world.commitments))
+            world.commitments[pair] = random_commitment(rng, *pair)
+            change.commitments = list(world.commitments.values())
         else:
             origin = rng.choice(world.pool)
             if origin not in change.removed:

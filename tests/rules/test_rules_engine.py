@@ -244,6 +244,11 @@ def test_reconfigure_equals_a_fresh_snapshot() -> None:
     teams = [replace(team, product_owner=f"New {team.name} PO") for team in snapshot.teams.values()]
     snapshot.reconfigure(teams=teams, policy=policy, today=later)
     fresh = Snapshot(
-        list(world.items.values()), [e for es in world.edges.values() for e in es], teams, policy, later
+        list(world.items.values()),
+        [e for es in world.edges.values() for e in es],
+        teams,
+        policy,
+        later,
+        list(world.commitments.values()),
     )
     assert evaluate(snapshot).findings == evaluate(fresh).findings

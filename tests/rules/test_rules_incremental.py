@@ -42,6 +42,8 @@ def test_apply_gives_the_same_snapshot_as_a_rebuild(seed: int) -> None:
     for _ in range(4):
         change = random_change(rng, world)
         snapshot.apply(change.upserted, change.removed, change.edges)
+        if change.commitments is not None:
+            snapshot.replace_commitments(change.commitments)
         rebuilt = world.snapshot()
         assert _index_view(snapshot) == _index_view(rebuilt)
         applied_result, rebuilt_result = evaluate(snapshot), evaluate(rebuilt)
@@ -77,7 +79,9 @@ def test_incremental_evaluation_keeps_the_stored_findings_exact(seed: int) -> No
     rng = random.Random(seed)
     for _ in range(5):
         change = random_change(rng, world)
-        focus = apply_and_focus(snapshot, change.upserted, change.removed, change.edges)
+        focus = apply_and_focus(
+            snapshot, change.upserted, change.removed, change.edges, commitments=change.commitments
+        )
         assert focus is not None
         fresh = evaluate(snapshot, focus=focus)
         assert fresh.errors == ()

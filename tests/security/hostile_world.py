@@ -8,7 +8,7 @@ ADF (Cloud comments, built as JSON), Slack mrkdwn; plus a very long title and ri
 zero-width characters. Scripts in the payloads set `window.__pwned` or call alert(): in a browser,
 either shows that one ran.
 
-The structure (links, sprints' dates, states, priorities) is untouched, so the same 24 findings as
+The structure (links, sprints' dates, states, priorities) is untouched, so the same 26 findings as
 the demo world must come out: hostile text may not change what poalign concludes either.
 """
 
@@ -23,9 +23,17 @@ from typing import Any
 
 import yaml
 
+from connectors.annotations import fingerprint_in
+from connectors.jira.render import adf_text
 from service.demo import demo_world_dir
 
-EXPECTED_FINDINGS = 24  # sandbox/worlds/demo/expected.yaml
+
+def ours(body: Any) -> bool:
+    """A comment poalign wrote: it carries the marker (the POs' own comment commands do not)."""
+    return fingerprint_in(adf_text(body) if isinstance(body, dict) else str(body)) is not None
+
+
+EXPECTED_FINDINGS = 26  # sandbox/worlds/demo/expected.yaml
 
 TEAMS = {
     "Payments": "Pay<script>window.__pwned=1</script>ments",
@@ -97,6 +105,14 @@ def build(target: Path) -> Path:
             if isinstance(sprint, dict) and isinstance(sprint.get("name"), str):
                 sprint["name"] += SPRINT_SUFFIX
         fields["fixVersions"] = [_version(v) for v in fields.get("fixVersions") or []]
+        # the POs' comment commands, written under their hostile names (the sprints they name keep
+        # matching: a command names a sprint by the words of its name)
+        for comment in (fields.get("comment") or {}).get("comments") or []:
+            for who in ("author", "updateAuthor"):
+                person = comment.get(who) or {}
+                person["displayName"] = PRODUCT_OWNERS.get(
+                    person.get("displayName"), person.get("displayName")
+                )
         path.write_text(json.dumps(issue, ensure_ascii=False), encoding="utf-8")
     for path in sorted((target / "jira").glob("*/projects/*.json")):
         project = json.loads(path.read_text(encoding="utf-8"))

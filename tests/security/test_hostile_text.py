@@ -47,7 +47,7 @@ from service.runtime import Runtime
 from testkit.net import uvicorn_in_thread
 from tests.browser.conftest import Dialogs
 from tests.security import hostile_world
-from tests.security.hostile_world import CHIEF, EXPECTED_FINDINGS, PRODUCT_OWNERS, SHOWN, TEAMS
+from tests.security.hostile_world import CHIEF, EXPECTED_FINDINGS, PRODUCT_OWNERS, SHOWN, TEAMS, ours
 
 POALIGN = str(Path(sys.executable).parent / "poalign")
 TOKEN_ENV = "POALIGN_SEC_HOSTILE_API_TOKEN"
@@ -178,6 +178,7 @@ def jira_comments(run: Run) -> list[tuple[str, Any]]:
         for site in run.sandbox.world.jira.values()
         for issue in site.issues.values()
         for comment in issue.comments
+        if ours(comment["body"])  # not the POs' own comment commands the world holds
     ]
 
 

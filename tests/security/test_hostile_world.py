@@ -1,6 +1,6 @@
 """Tracker text is never live markup anywhere poalign writes it, end to end through the real path.
 
-The bundled demo world (24 planted findings across Jira and Azure DevOps) is served by the sandbox with
+The bundled demo world (26 planted findings across Jira and Azure DevOps) is served by the sandbox with
 hostile text everywhere a tracker or an admin can put it: every issue and work-item title, labels and
 tags, sprint names, team names, PO names and the Chief PO. Then the real job runs: sync through the
 official clients, evaluate, annotate (comments and labels written back over HTTP), report, dashboard.
@@ -45,6 +45,7 @@ from service.store.models import Finding, Source, WorkItem
 from service.store.session import make_engine, make_sessionmaker
 from tests.browser.conftest import dialogs, serve  # noqa: F401  (`browser` comes from tests/conftest.py)
 from tests.hostile.strings import HOSTILE, IMG, MD_LINK, SCRIPT, WIKI_LINK
+from tests.security.hostile_world import ours
 
 # Names must stay usable as YAML keys and labels: one line, no control characters.
 TEAM_NAMES = {
@@ -202,10 +203,10 @@ def comments(run: Run) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {"jira": [], "ado": []}
     for site in run.sandbox.world.jira.values():
         for issue in site.issues.values():
-            found["jira"] += [c.get("body") for c in issue.comments if "poalign" in str(c.get("body"))]
+            found["jira"] += [c.get("body") for c in issue.comments if ours(c.get("body"))]
     for org in run.sandbox.world.ado.values():
         for item in org.items.values():
-            found["ado"] += [c.get("text") for c in item.comments if "poalign" in str(c.get("text"))]
+            found["ado"] += [c.get("text") for c in item.comments if ours(c.get("text"))]
     return found
 
 

@@ -75,6 +75,7 @@ PROTECTED = [
     ("GET", "/api/items"),
     ("GET", "/api/items/jira-acme/PAY-12"),
     ("GET", "/api/teams"),
+    ("GET", "/api/contracts"),
     ("GET", "/api/syncs"),
     ("POST", "/api/syncs"),
     ("POST", "/api/findings/0000000000000000/suppress"),

@@ -13,7 +13,6 @@ run covers many ticks; a tick is one firing time of a job's trigger, the same on
 
 from __future__ import annotations
 
-import itertools
 import random
 import socket
 import threading
@@ -28,12 +27,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import create_engine, func, select, text
 
 from bench.proof.changes import Changer
 from bench.proof.database import start_postgres
-from bench.proof.soak import Stream, lost_events
+from bench.proof.soak import Stream
 from bench.proof.stage import (
     Service,
     Stage,
@@ -43,7 +41,8 @@ from bench.proof.stage import (
     run_cli,
     wait_until,
 )
-from service.store.models import Annotation, InboundEvent, JobRun, Report
+from bench.proof.ticks import SCHEDULED, count_ticks, job_rows
+from service.store.models import Annotation, InboundEvent, JobRun, Report, Source
 from testkit.readback import store_state
 
 SCHEDULE: dict[str, Any] = {
@@ -53,9 +52,6 @@ SCHEDULE: dict[str, Any] = {
     "full_sync_cron": "*/2 * * * *",
     "report_cron": "* * * * *",
 }
-# The jobs a schedule fires; drain and catch-up are per process by design (every replica drains, each
-# catches up once at its start), retention fires at 03:30 only.
-SCHEDULED = ("sync", "full-sync", "annotate", "report")
 
 
 class Balancer:
@@ -67,6 +63,7 @@ class Balancer:
         self.ports = list(ports)
         self.client = httpx.Client(timeout=10)
         self.accepted: Counter[int] = Counter()  # replica index -> deliveries it accepted
+        self.answered: dict[tuple[str, str], tuple[int, float]] = {}  # (source, id) -> replica, when
         self.passed_over: Counter[str] = Counter()  # "connection" or status -> how often
         self.lock = threading.Lock()
 
@@ -86,6 +83,8 @@ class Balancer:
                 if 200 <= response.status_code < 300:
                     with self.lock:
                         self.accepted[index] += 1
+                        key = (path.rsplit("/", 1)[-1], delivery.identifier)
+                        self.answered.setdefault(key, (index, time.monotonic()))
                     return index
                 if response.status_code < 500 and response.status_code != 429:
                     raise RuntimeError(
@@ -153,6 +152,54 @@ def settled(stage: Stage, dead: set[str]) -> bool:
     return pending is None and unsent is None and running is None
 
 
+def inbox_accounting(
+    stage: Stage, balancer: Balancer, recorded: Sequence[Any], kill_at: float, end: datetime
+) -> dict[str, Any]:
+    """Accepted deliveries against the inbox: lost = accepted (2xx) but not processed (done, or
+    ignored as an echo/no-op); never sent = emitted by the trackers but not delivered by the run."""
+    with stage.factory() as session:
+        names = dict(session.execute(select(Source.id, Source.name)).all())
+        stored = {
+            (names[row.source_id], row.delivery_id): row for row in session.scalars(select(InboundEvent))
+        }
+        statuses = Counter(row.status for row in stored.values())
+        lost = [
+            key
+            for key in balancer.answered
+            if getattr(stored.get(key), "status", None) not in ("done", "ignored")
+        ]
+        sample = [
+            {
+                "delivery": "/".join(key),
+                "inbox": None
+                if key not in stored
+                else [stored[key].status, stored[key].error, stored[key].attempts],
+                "accepted_by": balancer.answered[key][0],
+                "seconds_after_kill": round(balancer.answered[key][1] - kill_at, 2),
+            }
+            for key in sorted(lost)[:5]
+        ]
+    emitted = {(urlparse(d.url).path.rsplit("/", 1)[-1], d.identifier) for d in recorded}
+    unsent = [
+        d
+        for d in recorded
+        if (urlparse(d.url).path.rsplit("/", 1)[-1], d.identifier) not in balancer.answered
+    ]
+    return {
+        "never_sent_sample": [
+            {"event": d.event, "tenant": d.tenant, "seconds_after_the_end": round(d.ts - end.timestamp(), 2)}
+            for d in unsent[:5]
+        ],
+        "unique_deliveries": len(emitted),
+        "accepted_deliveries": len(balancer.answered),
+        "never_sent": len(emitted - set(balancer.answered)),
+        "inbox_rows": len(stored),
+        "inbox": dict(sorted(statuses.items())),
+        "lost_events": len(lost),
+        "lost_sample": sample,
+    }
+
+
 def duplicate_labels(stage: Stage) -> int:
     """Owned labels/tags that appear more than once on one item."""
     extra = 0
@@ -170,83 +217,9 @@ def duplicate_labels(stage: Stage) -> int:
     return extra
 
 
-# -- ticks ----------------------------------------------------------------------------------------
-def fire_times(job: str, schedule: dict[str, Any], start: datetime, end: datetime) -> list[datetime]:
-    """The job's ticks in [start, end): interval jobs fire on multiples of their period since the Unix
-    epoch (the same instants on every replica), cron jobs when their expression says."""
-    if job in ("sync", "annotate"):
-        period = 60 * schedule["incremental_sync_minutes"] if job == "sync" else schedule["annotate_seconds"]
-        first = -(-int(start.timestamp()) // period) * period
-        return [datetime.fromtimestamp(t, UTC) for t in range(first, int(end.timestamp()), period)]
-    expression = schedule["full_sync_cron" if job == "full-sync" else "report_cron"]
-    trigger = CronTrigger.from_crontab(expression, timezone="UTC")
-    times: list[datetime] = []
-    previous = None
-    now = start
-    while (fire := trigger.get_next_fire_time(previous, now)) is not None and fire < end:
-        times.append(fire)
-        previous, now = fire, fire + timedelta(microseconds=1)
-    return times
-
-
-@dataclass
-class TickCount:
-    ticks: int = 0
-    runs: int = 0
-    ticks_run_twice: int = 0
-    ticks_missed: int = 0  # neither a run for this tick nor one still running when it came
-    ticks_coalesced: int = 0  # the previous run was still running: the tick is folded into it
-
-
-def count_ticks(
-    rows: Sequence[tuple[str, str, datetime, datetime | None]],
-    schedule: dict[str, Any],
-    window: tuple[datetime, datetime],
-    killed: dict[str, datetime],
-) -> dict[str, TickCount]:
-    """Per scheduled job: how many of its ticks in `window` ran once, twice, not at all. A run belongs
-    to the latest tick at or before its start; a run a kill cut off ended at the kill."""
-    counts: dict[str, TickCount] = {}
-    for job in SCHEDULED:
-        runs = sorted(
-            (started, finished or killed.get(process) or window[1])
-            for name, process, started, finished in rows
-            if name == job
-        )
-        ticks = fire_times(job, schedule, window[0], window[1])
-        count = counts[job] = TickCount(ticks=len(ticks))
-        bounds = [*ticks, window[1]]
-        for tick, next_tick in itertools.pairwise(bounds):
-            started_here = sum(1 for started, _ in runs if tick <= started < next_tick)
-            count.runs += started_here
-            if started_here > 1:
-                count.ticks_run_twice += 1
-            elif started_here == 0:
-                if any(started < tick < ended for started, ended in runs):
-                    count.ticks_coalesced += 1
-                else:
-                    count.ticks_missed += 1
-    return counts
-
-
-def job_rows(stage: Stage) -> list[tuple[str, str, datetime, datetime | None]]:
-    def aware(moment: datetime | None) -> datetime | None:
-        return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
-
-    with stage.factory() as session:
-        rows = session.execute(
-            select(JobRun.job, JobRun.process, JobRun.started_at, JobRun.finished_at).where(
-                JobRun.job.in_(SCHEDULED)
-            )
-        ).all()
-    return [
-        (job, process, aware(started) or started, aware(finished)) for job, process, started, finished in rows
-    ]
-
-
 # -- the run --------------------------------------------------------------------------------------
 def run(
-    deliveries: int = 4000,
+    deliveries: int = 3000,
     *,
     directory: Path,
     minutes: int = 3,
@@ -273,7 +246,7 @@ def run(
                 raise RuntimeError(f"poalign {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
         replicas = Replicas(stage).start()
         assert replicas.first_up is not None
-        all_up = datetime.now(UTC)
+        all_up, soak_started = datetime.now(UTC), time.monotonic()
         hold_until = all_up.replace(second=0, microsecond=0) + timedelta(minutes=minutes, seconds=5)
         balancer = Balancer([service.port for service in replicas.services])
         changer = Changer(stage.sandbox, seed=seed)
@@ -296,18 +269,18 @@ def run(
                 for _ in range(changes_per_round):
                     changer.one()
                 stage.sandbox.wait_for_webhooks(timeout=30)
-                recorded = stage.sandbox.webhooks
+                recorded = list(stage.sandbox.webhooks)  # a snapshot: the sandbox appends from its own thread
                 new, seen = recorded[seen:], len(recorded)
                 send(stream.plan(new))
                 if not kill and len(stream.sent) >= deliveries // 2:
                     kill, restarter = kill_one(replicas, dead, killed_at, down_seconds)
             stage.sandbox.wait_for_webhooks(timeout=30)
-            recorded = stage.sandbox.webhooks
+            recorded = list(stage.sandbox.webhooks)
             send(stream.plan(recorded[seen:], last=True))
             seen = len(recorded)
             if restarter is not None:
                 restarter.join()
-            sending = time.monotonic() - started
+            sending = time.monotonic() - soak_started
             # The echoes of poalign's own writes, until a round adds none; then the schedule runs on.
             while True:
                 if not wait_until(lambda: settled(stage, dead), timeout=600, step=0.5):
@@ -315,7 +288,7 @@ def run(
                         f"the replicas did not settle within 10 minutes; see {stage.directory}"
                     )
                 stage.sandbox.wait_for_webhooks(timeout=30)
-                recorded = stage.sandbox.webhooks
+                recorded = list(stage.sandbox.webhooks)
                 echoes, seen = recorded[seen:], len(recorded)
                 if echoes:
                     send(echoes)
@@ -327,9 +300,10 @@ def run(
         replicas.stop()
         rows = job_rows(stage)
         ticks = count_ticks(rows, SCHEDULE, (replicas.first_up, window_end - timedelta(seconds=1)), killed_at)
-        emitted, lost, statuses = lost_events(stage, stage.sandbox.webhooks)
+        accounting = inbox_accounting(
+            stage, balancer, stage.sandbox.webhooks, kill.get("at", 0.0), window_end
+        )
         with stage.factory() as session:
-            inbox_rows = int(session.scalar(select(func.count()).select_from(InboundEvent)) or 0)
             drains = session.scalars(
                 select(JobRun.detail).where(JobRun.job == "drain", JobRun.status == "ok")
             )
@@ -367,14 +341,11 @@ def run(
             "deliveries_sent": len(stream.sent),
             "duplicates_sent": stream.duplicates,
             "held_back_then_sent_late": stream.late,
-            "unique_deliveries": emitted,
             "accepted_by_replica": [balancer.accepted[i] for i in range(replicas.count)],
             "passed_over_by_the_balancer": dict(sorted(balancer.passed_over.items())),
             "changes_made": changer.made,
-            "kill": kill,
-            "inbox_rows": inbox_rows,
-            "inbox": statuses,
-            "lost_events": lost,
+            "kill": {key: value for key, value in kill.items() if key != "at"},
+            **accounting,
             "event_processings": processings,
             "drain_rounds_cut_by_the_kill": drains_cut,
             "duplicate_comments": duplicate_comments(stage),
@@ -403,15 +374,21 @@ def run(
 
 
 def kill_one(
-    replicas: Replicas, dead: set[str], killed_at: dict[str, datetime], down_seconds: float
+    replicas: Replicas,
+    dead: set[str],
+    killed_at: dict[str, datetime],
+    down_seconds: float,
+    aim: Sequence[str] = SCHEDULED,
+    wait: float = 5.0,
 ) -> tuple[dict[str, Any], threading.Thread]:
-    """SIGKILL the replica that is running a scheduled job (the one holding its lock), or the second one
-    when none is within a few seconds; it is started again after `down_seconds`, in the background."""
+    """SIGKILL the replica that is running one of the `aim` jobs (the one holding its lock), or the
+    second one when none does within `wait` seconds; it is started again after `down_seconds`, in the
+    background."""
     victim, jobs = 1, set[str]()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         busy = [(i, replicas.running_jobs(i)) for i in range(replicas.count)]
-        found = next(((i, jobs) for i, jobs in busy if jobs & set(SCHEDULED)), None)
+        found = next(((i, jobs) for i, jobs in busy if jobs & set(aim)), None)
         if found is not None:
             victim, jobs = found
             break
@@ -429,7 +406,8 @@ def kill_one(
 
     thread = threading.Thread(target=restart, name="proof-restart", daemon=True)
     thread.start()
-    return {"replica": victim, "jobs_running": sorted(jobs), "down_seconds": down_seconds}, thread
+    moment = {"replica": victim, "jobs_running": sorted(jobs), "down_seconds": down_seconds}
+    return {**moment, "at": time.monotonic()}, thread
 
 
 def passed(figures: dict[str, Any]) -> bool:
@@ -437,7 +415,8 @@ def passed(figures: dict[str, Any]) -> bool:
     return (
         bool(figures["kill"])
         and figures["lost_events"] == 0
-        and figures["inbox_rows"] == figures["unique_deliveries"]
+        and figures["never_sent"] == 0
+        and figures["inbox_rows"] == figures["accepted_deliveries"] == figures["unique_deliveries"]
         and figures["event_processings"] <= figures["inbox_rows"]
         and (
             figures["drain_rounds_cut_by_the_kill"] > 0

@@ -1,8 +1,9 @@
 """The scheduled jobs, and the guard that makes each firing run on one replica only.
 
 A job holds its named lock (service.store.locks: an advisory lock on PostgreSQL, a process lock on
-SQLite) while it runs, and a firing that finds the job run by another replica within the last half
-period skips. Every run is recorded in `job_runs`.
+SQLite) while it runs, and a firing skips when a run of the job (by any replica) started at or after
+the tick it fires for: every replica's scheduler fires on the same ticks (service.scheduler), and one
+of them runs each. Every run is recorded in `job_runs`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from service import tracing
@@ -30,8 +31,6 @@ class Job:
     name: str
     run: Callable[[Runtime], dict[str, Any]]
     description: str
-    # Seconds within which a run by any replica counts for this firing too (0: every firing runs).
-    min_gap: Callable[[Runtime], float] = lambda runtime: 0.0
 
 
 def annotate_round(runtime: Runtime) -> dict[str, Any]:
@@ -119,13 +118,11 @@ JOBS: dict[str, Job] = {
             "sync",
             lambda r: _sync(r, full=False),
             "incremental sync of every source, then judge and annotate",
-            lambda r: 30.0 * r.config.schedule.incremental_sync_minutes,
         ),
         Job(
             "full-sync",
             lambda r: _sync(r, full=True),
             "full sync (deletions reconciled), full evaluation",
-            lambda r: 3600.0,
         ),
         Job("drain", job_drain, "process the webhook inbox, judge what changed, annotate"),
         Job(
@@ -137,25 +134,27 @@ JOBS: dict[str, Job] = {
             "annotate",
             lambda r: annotate_round(r),
             "deliver pending comments and labels/tags",
-            lambda r: r.config.schedule.annotate_seconds / 2,
         ),
-        Job("report", job_report, "the PO-sync report, stored and delivered", lambda r: 3600.0),
-        Job("retention", job_retention, "forget processed webhook events and old runs", lambda r: 3600.0),
+        Job("report", job_report, "the PO-sync report, stored and delivered"),
+        Job("retention", job_retention, "forget processed webhook events and old runs"),
     )
 }
 
 
-def run_job(runtime: Runtime, name: str, *, force: bool = False) -> dict[str, Any]:
-    """Run one job now, under its guard. `force` ignores the once-per-firing check (--eager)."""
+def run_job(
+    runtime: Runtime, name: str, *, tick: datetime | None = None, force: bool = False
+) -> dict[str, Any]:
+    """Run one job now, under its guard. `tick`: the schedule's firing this run is for (None: not a
+    scheduled firing); it is skipped when a run already started at or after it. `force` ignores that
+    check (--eager, the API)."""
     job = JOBS[name]
     concurrent = name == "drain"  # draining is safe in parallel (SKIP LOCKED); everything else is not
     with locks.exclusive(runtime.engine, f"job:{name}") if not concurrent else _always() as mine:
         if not mine:
             return {"skipped": "running elsewhere"}
-        gap = job.min_gap(runtime)
         with runtime.factory.begin() as session:
-            if gap and not force and runs.job_ran_since(session, name, utcnow() - timedelta(seconds=gap)):
-                return {"skipped": "ran recently on another replica"}
+            if tick is not None and not force and runs.job_ran_since(session, name, tick):
+                return {"skipped": "ran for this tick on another replica"}
             run_id = runs.start_job_run(session, name, PROCESS, utcnow())
         status, detail = "ok", {}
         try:

@@ -1,7 +1,7 @@
 """`make proof`: break things on purpose and publish what poalign survives.
 
 python -m bench.proof                    # every scenario at full size (~9 min), writes docs/RELIABILITY.md
-python -m bench.proof --only crash       # one scenario (soak, crash, outage, database, hostile, security)
+python -m bench.proof --only crash       # one scenario (soak, crash, outage, database, replicas, hostile, security)
 python -m bench.proof --quick            # small sizes, to check the machinery; writes no document
 
 Prints the figures as JSON; exit 1 when a scenario's guarantee did not hold.
@@ -23,7 +23,7 @@ from typing import Any
 from bench.proof import report
 from service.logs import configure as configure_logging
 
-SCENARIOS = ("soak", "crash", "outage", "database", "hostile", "security")
+SCENARIOS = ("soak", "crash", "outage", "database", "replicas", "hostile", "security")
 
 
 def scenario(name: str, quick: bool, directory: Path) -> tuple[dict[str, Any], bool]:
@@ -48,6 +48,11 @@ def scenario(name: str, quick: bool, directory: Path) -> tuple[dict[str, Any], b
 
         figures = database.run(directory=directory, edits=150 if quick else 600, restarts=1 if quick else 3)
         return figures, database.passed(figures)
+    if name == "replicas":
+        from bench.proof import replicas
+
+        figures = replicas.run(300 if quick else 3000, directory=directory, minutes=1 if quick else 3)
+        return figures, replicas.passed(figures)
     if name == "hostile":
         from bench.proof import hostile
 

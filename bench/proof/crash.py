@@ -180,7 +180,7 @@ class Run:
 
     def send_new(self) -> threading.Thread:
         self.stage.sandbox.wait_for_webhooks(timeout=30)
-        recorded = self.stage.sandbox.webhooks
+        recorded = list(self.stage.sandbox.webhooks)  # a snapshot: the sandbox appends from its own thread
         new, self.seen = recorded[self.seen :], len(recorded)
 
         def deliver() -> None:

@@ -75,7 +75,7 @@ def run(*, directory: Path, seed: int = 9, edits: int = 600, restarts: int = 2) 
                     for _ in range(10):
                         changer.one()
                 stage.sandbox.wait_for_webhooks(timeout=30)
-                recorded = stage.sandbox.webhooks
+                recorded = list(stage.sandbox.webhooks)  # a snapshot: the sandbox appends from its own thread
                 for delivery in recorded[seen:]:
                     sender.post(delivery, give_up_after=300)
                 seen = len(recorded)

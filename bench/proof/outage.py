@@ -70,7 +70,7 @@ def run(*, directory: Path, seed: int = 3, edits: int = 30, hold_seconds: float 
     def deliver_new() -> int:
         nonlocal seen
         stage.sandbox.wait_for_webhooks(timeout=30)
-        recorded = stage.sandbox.webhooks
+        recorded = list(stage.sandbox.webhooks)  # a snapshot: the sandbox appends from its own thread
         new, seen = recorded[seen:], len(recorded)
         for delivery in new:
             sender.post(delivery)

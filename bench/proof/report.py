@@ -120,6 +120,40 @@ SECTIONS: list[tuple[str, str, str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "replicas",
+        "Replicas: three on one PostgreSQL, one killed mid-soak",
+        "Three `poalign serve` processes (API, webhooks, inbox worker and scheduler each, as in "
+        "production) share one PostgreSQL store, created once by `poalign db upgrade`. A load balancer "
+        "spreads a webhook soak round-robin over them (a fifth re-sent, often to another replica; a "
+        "tenth held back until newer ones went first) and passes a replica that does not answer over. "
+        "Halfway, the replica running a scheduled job is SIGKILLed and started again a few seconds later. "
+        "The schedule is shortened (annotate every 3 s, sync and report every minute, a full sync every "
+        "two); every replica fires on the same ticks, and the job-run table must show one run per tick "
+        "of each job, across the three (or the tick folded into a run still in progress).",
+        [
+            ("deliveries_sent", "deliveries sent"),
+            ("unique_deliveries", "distinct deliveries the trackers emitted"),
+            ("accepted_by_replica", "accepted by each replica"),
+            ("passed_over_by_the_balancer", "attempts the balancer passed to the next replica"),
+            ("kill", "the kill"),
+            ("inbox_rows", "events in the inbox (one per delivery id)"),
+            ("lost_events", "lost events"),
+            ("event_processings", "event processings recorded by the drain rounds"),
+            ("drain_rounds_cut_by_the_kill", "drain rounds the kill cut off (their counts are lost)"),
+            ("duplicate_comments", "comments posted twice"),
+            ("duplicate_labels", "labels/tags set twice"),
+            ("annotations_not_delivered", "comments and labels not delivered"),
+            ("store_equals_clean_sync", "store equals a clean sync"),
+            ("findings_equal_clean_evaluation", "findings equal a clean evaluation"),
+            ("seconds_scheduled", "seconds the schedule ran"),
+            ("job_ticks", "ticks, runs, ticks run twice, missed or folded into a running run, per job"),
+            ("ticks_run_twice", "ticks a job ran twice"),
+            ("ticks_missed", "ticks no replica ran"),
+            ("scheduled_runs_by_replica", "scheduled runs by each process (the restarted one counts twice)"),
+            ("reports_stored", "reports stored (one per report run)"),
+        ],
+    ),
+    (
         "hostile",
         "Bad input",
         "Generated malformed and hostile inputs: webhook bodies, headers and signatures, oversized "

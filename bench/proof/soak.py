@@ -164,11 +164,11 @@ def run(
                 for _ in range(changes_per_round):
                     changer.one()
                 stage.sandbox.wait_for_webhooks(timeout=30)
-                recorded = stage.sandbox.webhooks
+                recorded = list(stage.sandbox.webhooks)  # a snapshot: the sandbox appends from its own thread
                 new, seen = recorded[seen:], len(recorded)
                 list(pool.map(sender.post, stream.plan(new)))
             stage.sandbox.wait_for_webhooks(timeout=30)
-            recorded = stage.sandbox.webhooks
+            recorded = list(stage.sandbox.webhooks)
             list(pool.map(sender.post, stream.plan(recorded[seen:], last=True)))
             seen = len(recorded)
         sending = time.monotonic() - started

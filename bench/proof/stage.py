@@ -59,7 +59,8 @@ class Stage:
         cls,
         directory: Path,
         database_url: str | None = None,
-        schedule: dict[str, int] | None = None,
+        schedule: dict[str, Any] | None = None,
+        migrate: bool = True,
         **sandbox_options: Any,
     ) -> Stage:
         directory.mkdir(parents=True, exist_ok=True)
@@ -75,7 +76,8 @@ class Stage:
         data["writeback"] = {"enabled": True}
         data["schedule"] = schedule or DEFAULT_SCHEDULE
         path.write_text(yaml.safe_dump(data, sort_keys=False))
-        upgrade(url)
+        if migrate:  # without: the caller creates the store, as `poalign db upgrade` would
+            upgrade(url)
         return cls(directory, url, sandbox, load_config(path))
 
     @property

@@ -113,10 +113,15 @@ def forget_runs_before(session: Session, cutoff: datetime) -> tuple[int, int]:
 
 # -- job runs -------------------------------------------------------------------------------------
 def job_ran_since(session: Session, job: str, since: datetime) -> bool:
-    """Whether a run of `job` (by any process) started after `since` and did not fail or skip."""
+    """Whether a run of `job` (by any process) started at or after `since`. A failed run counts too:
+    the other replicas firing for the same tick must not each try again (the next tick does)."""
     recent = session.scalar(
         select(JobRun.id)
-        .where(JobRun.job == job, JobRun.status.in_(("ok", "running")), JobRun.started_at > since)
+        .where(
+            JobRun.job == job,
+            JobRun.status.in_(("ok", "running", "failed")),
+            JobRun.started_at >= since,
+        )
         .limit(1)
     )
     return recent is not None

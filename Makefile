@@ -64,7 +64,7 @@ bench-quick: $(STAMP) bench-tools
 	$(BIN)/python -m bench --quick
 
 # Break things on purpose: soak under tracker faults, SIGKILLs, a tracker outage, a PostgreSQL restart,
-# bad input, security checks. Prints JSON figures and writes docs/RELIABILITY.md (~9 min on 2 CPUs); reduced
+# bad input, security checks. Prints JSON figures and writes docs/RELIABILITY.md (~12½ min on 2 CPUs); reduced
 # versions of each scenario run in `make test` (tests/proof).
 proof: $(STAMP)
 	@$(BIN)/python -m bench.proof

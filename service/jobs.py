@@ -1,9 +1,11 @@
 """The scheduled jobs, and the guard that makes each firing run on one replica only.
 
 A job holds its named lock (service.store.locks: an advisory lock on PostgreSQL, a process lock on
-SQLite) while it runs, and a firing skips when a run of the job (by any replica) started at or after
-the tick it fires for: every replica's scheduler fires on the same ticks (service.scheduler), and one
-of them runs each. Every run is recorded in `job_runs`.
+SQLite) while it runs. Every replica's scheduler fires on the same ticks (service.scheduler); each
+firing waits for the lock within its tick, then claims the tick in `job_runs` (unique per job and
+tick) and runs only if its claim landed. So a tick is run once, and a lock that was busy is never
+taken to mean the tick ran: a replica killed after taking the lock but before claiming leaves the tick
+to the next replica that gets the lock. Every run is recorded in `job_runs`.
 """
 
 from __future__ import annotations
@@ -142,20 +144,37 @@ JOBS: dict[str, Job] = {
 
 
 def run_job(
-    runtime: Runtime, name: str, *, tick: datetime | None = None, force: bool = False
+    runtime: Runtime,
+    name: str,
+    *,
+    tick: datetime | None = None,
+    force: bool = False,
+    patience: float = 0.0,
 ) -> dict[str, Any]:
     """Run one job now, under its guard. `tick`: the schedule's firing this run is for (None: not a
-    scheduled firing); it is skipped when a run already started at or after it. `force` ignores that
-    check (--eager, the API)."""
+    scheduled firing); the run claims it, and a tick already claimed (by any replica) is skipped.
+    `patience`: seconds to wait for the job's lock when another run holds it (the firing for a tick
+    waits within that tick; a run still going when the tick ends has the tick folded into it). `force`
+    runs even when the tick is claimed, as a run on demand (--eager, the API)."""
     job = JOBS[name]
     concurrent = name == "drain"  # draining is safe in parallel (SKIP LOCKED); everything else is not
-    with locks.exclusive(runtime.engine, f"job:{name}") if not concurrent else _always() as mine:
+    guard = _always() if concurrent else locks.exclusive(runtime.engine, f"job:{name}", timeout=patience)
+    with guard as mine:
         if not mine:
+            log.info("job.skipped", job=name, tick=_when(tick), why="another run held the job throughout")
             return {"skipped": "running elsewhere"}
         with runtime.factory.begin() as session:
-            if tick is not None and not force and runs.job_ran_since(session, name, tick):
-                return {"skipped": "ran for this tick on another replica"}
-            run_id = runs.start_job_run(session, name, PROCESS, utcnow())
+            now = utcnow()
+            if not concurrent and (abandoned := runs.abandon_running(session, name, now)):
+                # this process holds the lock every run holds: whoever left these running is gone
+                log.warning("job.abandoned_runs", job=name, runs=abandoned)
+            if tick is not None and not force:
+                run_id = runs.claim_tick(session, name, tick, PROCESS, now)
+                if run_id is None:
+                    log.debug("job.skipped", job=name, tick=_when(tick), why="another replica ran this tick")
+                    return {"skipped": "ran for this tick on another replica"}
+            else:
+                run_id = runs.start_job_run(session, name, PROCESS, now)
         status, detail = "ok", {}
         try:
             detail = job.run(runtime)
@@ -165,6 +184,10 @@ def run_job(
         with runtime.factory.begin() as session:
             runs.finish_job_run(session, run_id, status, _jsonable(detail), utcnow())
         return {"job": name, "status": status, **detail}
+
+
+def _when(tick: datetime | None) -> str | None:
+    return None if tick is None else tick.isoformat()
 
 
 @contextmanager

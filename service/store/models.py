@@ -344,13 +344,15 @@ class Report(Base):
 
 
 class JobRun(Base):
-    """One run of a scheduled job, by one process: replicas check it so a firing runs once."""
+    """One run of a job, by one process. A scheduled run carries the tick it is for, unique per job: the
+    replicas firing for the same tick insert the same row, and the one whose insert lands runs it."""
 
     __tablename__ = "job_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job: Mapped[str] = mapped_column(String(50))
     process: Mapped[str] = mapped_column(String(100))
+    tick: Mapped[datetime | None]  # the schedule's firing this run is for (None: run on demand)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="running")
@@ -358,6 +360,7 @@ class JobRun(Base):
 
     __table_args__ = (
         Index("ix_job_runs_job_started_at", "job", "started_at"),
+        Index("ix_job_runs_job_tick", "job", "tick", unique=True),  # NULLs are distinct: on-demand runs
         CheckConstraint(_in("status", ("running", "ok", "failed", "skipped")), name="status"),
     )
 

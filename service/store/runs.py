@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Result, delete, select
+from sqlalchemy import Result, delete, select, update
 from sqlalchemy.orm import Session
 
+from service.store import dialect
 from service.store.models import JobRun, Source, SyncCursor, SyncRun
 
 
@@ -112,19 +113,33 @@ def forget_runs_before(session: Session, cutoff: datetime) -> tuple[int, int]:
 
 
 # -- job runs -------------------------------------------------------------------------------------
-def job_ran_since(session: Session, job: str, since: datetime) -> bool:
-    """Whether a run of `job` (by any process) started at or after `since`. A failed run counts too:
-    the other replicas firing for the same tick must not each try again (the next tick does)."""
-    recent = session.scalar(
-        select(JobRun.id)
-        .where(
-            JobRun.job == job,
-            JobRun.status.in_(("ok", "running", "failed")),
-            JobRun.started_at >= since,
+def claim_tick(session: Session, job: str, tick: datetime, process: str, at: datetime) -> int | None:
+    """Record a run of `job` for `tick` as running, unless a run for that tick exists (by any process,
+    in any state: a failed or cut-off run is not tried again for its tick, the next tick runs); returns
+    the new run's id, or None when the tick was already claimed. The unique (job, tick) index decides,
+    so two replicas can never both claim one tick, whatever their locks did."""
+    claimed = session.execute(
+        dialect.insert(session, JobRun)
+        .values(job=job, tick=tick, process=process, started_at=at, status="running", detail={})
+        .on_conflict_do_nothing(index_elements=["job", "tick"])
+        .returning(JobRun.id)
+    ).scalar()
+    return None if claimed is None else int(claimed)
+
+
+def abandon_running(session: Session, job: str, at: datetime) -> int:
+    """Mark the runs of `job` still recorded as running as failed: called by the holder of the job's lock,
+    which every run holds while it runs, so their process stopped before finishing (killed, or its
+    database session ended). Returns how many; their end stays unknown (finished_at empty)."""
+    result = session.execute(
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.status == "running")
+        .values(
+            status="failed",
+            detail={"error": f"its process stopped before the run finished (found at {at.isoformat()})"},
         )
-        .limit(1)
     )
-    return recent is not None
+    return _rowcount(result)
 
 
 def start_job_run(session: Session, job: str, process: str, at: datetime) -> int:

@@ -43,7 +43,31 @@ def make_engine(
         return engine
     connect_args = {"application_name": f"poalign.{process}", "connect_timeout": 10}
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, connect_args=connect_args, **kwargs)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _dead_peer_detection(dbapi_connection: Any, _record: Any) -> None:
+        # A replica whose host vanished (node lost, network cut) sends no FIN: the server would keep its
+        # session, and the advisory locks it holds (service.store.locks), for the OS default of two hours
+        # of TCP silence; every other replica would skip that job until then. These make the server end
+        # such a session within about a minute. Set per session, so no server setting is needed.
+        cursor = dbapi_connection.cursor()
+        for setting, value in SERVER_SIDE_KEEPALIVES.items():
+            cursor.execute(f"SET {setting} = {int(value)}")
+        cursor.close()
+        dbapi_connection.commit()  # the pool rolls back on return: an uncommitted SET would not last
+
+    return engine
+
+
+# Seconds of silence before the first probe, between probes, probes unanswered; and milliseconds that
+# sent data may stay unacknowledged. Ignored on Unix-domain sockets, where a dead peer is seen at once.
+SERVER_SIDE_KEEPALIVES = {
+    "tcp_keepalives_idle": 30,
+    "tcp_keepalives_interval": 10,
+    "tcp_keepalives_count": 3,
+    "tcp_user_timeout": 60_000,
+}
 
 
 def checkpoint(engine: Engine) -> None:

@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,7 +41,7 @@ from bench.proof.stage import (
     run_cli,
     wait_until,
 )
-from bench.proof.ticks import SCHEDULED, count_ticks, job_rows
+from bench.proof.ticks import SCHEDULED, count_ticks, fire_times, job_rows
 from service.store.models import Annotation, InboundEvent, JobRun, Report, Source
 from testkit.readback import store_state
 
@@ -223,13 +223,17 @@ def run(
     *,
     directory: Path,
     minutes: int = 3,
+    ticks: Mapping[str, int] | None = None,
     changes_per_round: int = 40,
     senders: int = 6,
     down_seconds: float = 3.0,
     seed: int = 19,
 ) -> dict[str, Any]:
-    """`minutes`: the replicas keep running until at least this many minute boundaries passed with
-    all of them up (each one a tick of sync and report), however soon the soak is done."""
+    """The ticks are counted from the first replica's start to a minute boundary (the window's end, see
+    counted_until) by which the soak has settled and each job in `ticks` has had at least that many
+    ticks by the schedule's clock (default: `minutes` of sync and of report), however long the soak
+    took: a slow machine makes the run longer, never its window shorter."""
+    at_least = dict(ticks or {"sync": minutes, "report": minutes})
     started = time.monotonic()
     postgres = start_postgres()
     stage: Stage | None = None
@@ -246,8 +250,8 @@ def run(
                 raise RuntimeError(f"poalign {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
         replicas = Replicas(stage).start()
         assert replicas.first_up is not None
-        all_up, soak_started = datetime.now(UTC), time.monotonic()
-        hold_until = all_up.replace(second=0, microsecond=0) + timedelta(minutes=minutes, seconds=5)
+        soak_started = time.monotonic()
+        window_end: datetime | None = None
         balancer = Balancer([service.port for service in replicas.services])
         changer = Changer(stage.sandbox, seed=seed)
         stream = Stream(0.2, 0.1, random.Random(seed))
@@ -293,13 +297,16 @@ def run(
                 if echoes:
                     send(echoes)
                     continue
+                if window_end is None:
+                    window_end = counted_until(replicas.first_up, datetime.now(UTC), at_least)
+                hold_until = window_end + AFTER_THE_WINDOW
                 if datetime.now(UTC) >= hold_until:
                     break
-                time.sleep(min(2.0, (hold_until - datetime.now(UTC)).total_seconds()))
-        window_end = datetime.now(UTC)
+                time.sleep(max(0.0, min(2.0, (hold_until - datetime.now(UTC)).total_seconds())))
+        assert window_end is not None
         replicas.stop()
         rows = job_rows(stage)
-        ticks = count_ticks(rows, SCHEDULE, (replicas.first_up, window_end - timedelta(seconds=1)), killed_at)
+        ticks = count_ticks(rows, SCHEDULE, (replicas.first_up, window_end), killed_at)
         accounting = inbox_accounting(
             stage, balancer, stage.sandbox.webhooks, kill.get("at", 0.0), window_end
         )
@@ -371,6 +378,20 @@ def run(
         if stage is not None:
             stage.close()
         postgres.stop()
+
+
+# The replicas run on this long after the window's end, so that stopping them cuts no run the window counts.
+AFTER_THE_WINDOW = timedelta(seconds=2)
+
+
+def counted_until(start: datetime, settled: datetime, at_least: Mapping[str, int]) -> datetime:
+    """The window's end: the first minute boundary after `settled` by which each job has had at least
+    its number of ticks since `start`. A minute boundary is a tick of every job in SCHEDULE, so the
+    window cuts no tick's span short: each counted tick had until its next tick for its run to start."""
+    end = settled.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    while any(len(fire_times(job, SCHEDULE, start, end)) < count for job, count in at_least.items()):
+        end += timedelta(minutes=1)
+    return end
 
 
 def kill_one(

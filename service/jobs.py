@@ -143,28 +143,48 @@ JOBS: dict[str, Job] = {
 }
 
 
+# A firing waits for its job's lock until this close to the next tick (at most a second, at most a quarter
+# of the period): it has returned when the scheduler fires again (one instance per job at a time), and
+# the run it starts belongs to its own tick's span.
+LEAVE_BEFORE_NEXT_TICK = timedelta(seconds=1)
+
+
+def patience(tick: datetime, next_tick: datetime | None, now: datetime) -> float:
+    """Seconds a firing for `tick` may wait for the job's lock: the rest of its tick, less a margin."""
+    if next_tick is None:
+        return 0.0
+    margin = min(LEAVE_BEFORE_NEXT_TICK, (next_tick - tick) / 4)
+    return max(0.0, (next_tick - margin - now).total_seconds())
+
+
 def run_job(
     runtime: Runtime,
     name: str,
     *,
     tick: datetime | None = None,
+    next_tick: datetime | None = None,
     force: bool = False,
-    patience: float = 0.0,
 ) -> dict[str, Any]:
     """Run one job now, under its guard. `tick`: the schedule's firing this run is for (None: not a
-    scheduled firing); the run claims it, and a tick already claimed (by any replica) is skipped.
-    `patience`: seconds to wait for the job's lock when another run holds it (the firing for a tick
-    waits within that tick; a run still going when the tick ends has the tick folded into it). `force`
-    runs even when the tick is claimed, as a run on demand (--eager, the API)."""
+    scheduled firing); the run claims it, and a tick already claimed (by any replica) is skipped. With
+    `next_tick`, a firing waits for the job's lock while another run holds it, within its tick; a run
+    still going when the tick ends has the tick folded into it. `force` runs even when the tick is
+    claimed, as a run on demand (--eager, the API)."""
     job = JOBS[name]
     concurrent = name == "drain"  # draining is safe in parallel (SKIP LOCKED); everything else is not
-    guard = _always() if concurrent else locks.exclusive(runtime.engine, f"job:{name}", timeout=patience)
+    wait = 0.0 if tick is None else patience(tick, next_tick, utcnow())
+    guard = _always() if concurrent else locks.exclusive(runtime.engine, f"job:{name}", timeout=wait)
     with guard as mine:
         if not mine:
             log.info("job.skipped", job=name, tick=_when(tick), why="another run held the job throughout")
             return {"skipped": "running elsewhere"}
         with runtime.factory.begin() as session:
             now = utcnow()
+            if tick is not None and next_tick is not None and now >= next_tick and not force:
+                # the lock came free too late (a loaded machine): this tick's span is over, the firing
+                # for the next tick runs; starting now would make it two runs in that tick
+                log.info("job.skipped", job=name, tick=_when(tick), why="its tick was over")
+                return {"skipped": "its tick was over"}
             if not concurrent and (abandoned := runs.abandon_running(session, name, now)):
                 # this process holds the lock every run holds: whoever left these running is gone
                 log.warning("job.abandoned_runs", job=name, runs=abandoned)

@@ -57,28 +57,13 @@ def last_tick(trigger: BaseTrigger, now: datetime) -> datetime | None:
     return None
 
 
-# A firing waits for its job's lock until this close to the next tick (at most a second, at most a quarter
-# of the period), so that it has returned when the scheduler fires again: one instance per job at a time.
-LEAVE_BEFORE_NEXT_TICK = timedelta(seconds=1)
-
-
-def patience(trigger: BaseTrigger, tick: datetime, now: datetime) -> float:
-    """Seconds a firing for `tick` may wait for the job's lock: the rest of its tick, less a margin."""
-    following = trigger.get_next_fire_time(tick, tick + timedelta(microseconds=1))
-    if following is None:
-        return 0.0
-    margin = min(LEAVE_BEFORE_NEXT_TICK, (following - tick) / 4)
-    return max(0.0, (following - margin - now).total_seconds())
-
-
 def fire(runtime: Runtime, name: str, trigger: BaseTrigger) -> dict[str, Any]:
     """One scheduled firing: the job runs unless a replica already ran it for this tick. When another run
     holds the job (the previous tick's, still going; or a replica's that was killed before it claimed
     the tick, until the database ends its session) the firing waits within its tick, then claims it."""
-    now = utcnow()
-    tick = last_tick(trigger, now)
-    wait = 0.0 if tick is None else patience(trigger, tick, now)
-    return run_job(runtime, name, tick=tick, patience=wait)
+    tick = last_tick(trigger, utcnow())
+    following = None if tick is None else trigger.get_next_fire_time(tick, tick + timedelta(microseconds=1))
+    return run_job(runtime, name, tick=tick, next_tick=following)
 
 
 def build(runtime: Runtime, *, blocking: bool, with_drain: bool = False) -> BaseScheduler:

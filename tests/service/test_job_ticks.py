@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox.testing import running_sandbox, small_world
 from service.config.schema import ScheduleConfig
-from service.jobs import run_job
+from service.jobs import patience, run_job
 from service.runtime import Runtime
-from service.scheduler import EPOCH, fire, last_tick, patience, triggers
+from service.scheduler import EPOCH, fire, last_tick, triggers
 from service.store import locks
 from service.store.base import utcnow
 from service.store.models import JobRun
@@ -122,12 +122,12 @@ def test_a_firing_waits_within_its_tick_for_a_lock_whose_holder_never_claimed_it
             assert run_job(runtime, "retention", tick=tick)["skipped"] == "running elsewhere"
             threading.Timer(0.5, let_go.set).start()
             waited_from = time.monotonic()
-            result = run_job(runtime, "retention", tick=tick, patience=30)
+            result = run_job(runtime, "retention", tick=tick, next_tick=tick + timedelta(seconds=60))
             waited = time.monotonic() - waited_from
             holder.join()
             assert result["status"] == "ok", result
             assert waited >= 0.4  # it did wait for the holder, and ran this tick once it let go
-            assert run_job(runtime, "retention", tick=tick, patience=30)["skipped"]  # claimed: once
+            assert run_job(runtime, "retention", tick=tick, next_tick=tick + timedelta(seconds=60))["skipped"]
         finally:
             runtime.close()
         with session_factory() as session:
@@ -155,9 +155,26 @@ def test_a_run_left_running_by_a_killed_replica_is_recorded_as_failed_by_the_nex
 
 
 def test_a_firing_waits_at_most_until_shortly_before_the_next_tick() -> None:
-    every_3s = IntervalTrigger(seconds=3, start_date=EPOCH, timezone="UTC")
     tick = datetime(2026, 12, 3, 10, 17, 42, tzinfo=UTC)
-    assert patience(every_3s, tick, tick + timedelta(seconds=0.25)) == 2.0  # 3 s less 3/4 s, less 1/4 s late
-    assert patience(every_3s, tick, tick + timedelta(seconds=2.9)) == 0.0
-    hourly = IntervalTrigger(hours=1, start_date=EPOCH, timezone="UTC")
-    assert patience(hourly, tick.replace(minute=0, second=0), tick.replace(minute=0, second=0)) == 3599.0
+    three = tick + timedelta(seconds=3)
+    assert patience(tick, three, tick + timedelta(seconds=0.25)) == 2.0  # 3 s less 3/4 s, less 1/4 s late
+    assert patience(tick, three, tick + timedelta(seconds=2.9)) == 0.0
+    assert patience(tick, tick + timedelta(hours=1), tick) == 3599.0
+    assert patience(tick, None, tick) == 0.0  # a trigger that fires no more: no wait
+
+
+def test_a_firing_whose_tick_is_over_when_the_lock_comes_free_leaves_it_to_the_next(
+    tmp_path: Path, store_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    # Starting it then would put its run in the next tick's span, beside that tick's own run.
+    with running_sandbox(small_world()) as sandbox:
+        wired = wire(sandbox, tmp_path, store_url)
+        runtime = Runtime.open(wired.loaded, url=store_url)
+        try:
+            tick = utcnow() - timedelta(seconds=5)
+            over = run_job(runtime, "retention", tick=tick, next_tick=tick + timedelta(seconds=3))
+            assert over["skipped"] == "its tick was over", over
+        finally:
+            runtime.close()
+        with session_factory() as session:
+            assert session.scalars(select(JobRun).where(JobRun.job == "retention")).all() == []

@@ -2,6 +2,7 @@
 
 python -m bench.proof                    # every scenario at full size (~9 min), writes docs/RELIABILITY.md
 python -m bench.proof --only crash       # one scenario (soak, crash, outage, database, replicas, hostile, security)
+python -m bench.proof --only replicas --update   # re-run one, and put its section into docs/RELIABILITY.md
 python -m bench.proof --quick            # small sizes, to check the machinery; writes no document
 
 Prints the figures as JSON; exit 1 when a scenario's guarantee did not hold.
@@ -76,8 +77,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--only", action="append", choices=SCENARIOS, help="run only this scenario (repeatable)"
     )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="with --only: write these scenarios' figures into docs/RELIABILITY.md in place of theirs, "
+        "each section naming its run; the other sections keep the figures of the run that wrote them",
+    )
     parser.add_argument("--dir", type=Path, help="keep each scenario's stores and logs here")
     args = parser.parse_args(argv)
+    if args.update and (args.quick or not args.only):
+        parser.error("--update takes --only NAME at full size (a whole run writes the document anyway)")
     configure_logging("WARNING")  # stdout carries the JSON alone; the scenarios' services log to files
     names = args.only or list(SCENARIOS)
     root = args.dir or Path(tempfile.mkdtemp(prefix="poalign-proof-"))
@@ -104,8 +113,8 @@ def main(argv: list[str]) -> int:
         "scenarios": results,
     }
     print(json.dumps(summary, indent=2, default=str))
-    if not args.quick and not args.only:
-        path = report.write(summary)
+    if not args.quick and (not args.only or args.update):
+        path = report.update(summary) if args.only else report.write(summary)
         print(f"proof: figures written to {path}", file=sys.stderr)
     return 0 if summary["passed"] else 1
 

@@ -197,7 +197,10 @@ def render(summary: dict[str, Any]) -> str:
             continue
         figures = result["figures"]
         status = "held" if result["passed"] else "**FAILED**"
-        parts.append(f"## {title}\n\n{what}\n\nResult: {status} ({result['seconds']} s).\n")
+        own_run = ""  # a section re-run on its own (--only NAME --update) names its run
+        if "date" in result:
+            own_run = f"; run {result['commit']}, {result['date']}, on {result['machine']}"
+        parts.append(f"## {title}\n\n{what}\n\nResult: {status} ({result['seconds']} s{own_run}).\n")
         shown = rows or [
             (key, key.replace("_", " ")) for key in figures if not isinstance(figures[key], list)
         ]
@@ -215,3 +218,20 @@ def write(summary: dict[str, Any], path: Path = DOCUMENT) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(summary))
     return path
+
+
+def update(summary: dict[str, Any], path: Path = DOCUMENT) -> Path:
+    """Put the scenarios of `summary` (a run of some of them) into the document in place of the ones
+    there, each marked with its own run; the others keep the figures of the run that wrote them."""
+    text = path.read_text()
+    start = text.rindex("```json\n") + len("```json\n")
+    previous: dict[str, Any] = json.loads(text[start : text.index("\n```", start)])
+    for name, result in summary["scenarios"].items():
+        previous["scenarios"][name] = {
+            **result,
+            "commit": summary["commit"],
+            "date": summary["date"],
+            "machine": summary["machine"],
+        }
+    previous["passed"] = all(result["passed"] for result in previous["scenarios"].values())
+    return write(previous, path)

@@ -21,6 +21,11 @@ def _lock_key(name: str) -> int:
     )
 
 
+def span_processes(engine: Engine) -> bool:
+    """Whether the locks are held across processes (PostgreSQL), not only within this one (SQLite)."""
+    return engine.dialect.name == "postgresql"
+
+
 # How often a bounded wait asks again. Polling with pg_try_advisory_lock, not waiting inside
 # pg_advisory_lock: a backend blocked in a lock wait does not read its socket, so a waiter whose process
 # died would still be granted the lock (and hold it until it notices), where a poller simply stops asking.
@@ -34,7 +39,7 @@ def exclusive(
     """Yields True when this process holds `name` (no other thread or replica does) until the block ends.
     With `wait`, blocks until it does; with `timeout`, asks again for up to that many seconds; otherwise
     yields False at once when someone else holds it."""
-    if engine.dialect.name != "postgresql":
+    if not span_processes(engine):
         with _local_guard:
             lock = _local_locks.setdefault(name, threading.Lock())
         acquired = (

@@ -188,9 +188,9 @@ def run_job(
             # This process holds the lock every run of the job holds, so whoever left runs 'running' is
             # gone. Only where the lock spans processes: on SQLite a CLI --eager beside `serve` holds
             # only its own process's lock, and would fail serve's live run.
-            if not concurrent and locks.span_processes(runtime.engine):
-                if abandoned := runs.abandon_running(session, name, now):
-                    log.warning("job.abandoned_runs", job=name, runs=abandoned)
+            shared = not concurrent and locks.span_processes(runtime.engine)
+            if shared and (abandoned := runs.abandon_running(session, name, now)):
+                log.warning("job.abandoned_runs", job=name, runs=abandoned)
             if tick is not None and not force:
                 run_id = runs.claim_tick(session, name, tick, PROCESS, now)
                 if run_id is None:

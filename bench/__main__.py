@@ -2,7 +2,7 @@
 
 python -m bench                 # everything, full sizes (the naive sync baseline alone takes ~10 min)
 python -m bench --quick         # small sizes, no naive baseline: for checking the machinery
-python -m bench --only sync     # one suite (sync, rules, webhook, planning); sync includes the peers (tap-jira,
+python -m bench --only sync     # one suite (sync, rules, webhook, planning, contracts); sync includes the peers (tap-jira,
                                 # Airbyte's source-jira), installed into .bench-peers/ when missing
 """
 
@@ -26,11 +26,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["sync", "rules", "webhook", "planning"],
+        choices=["sync", "rules", "webhook", "planning", "contracts"],
         help="run only this suite",
     )
     args = parser.parse_args(argv)
-    suites = args.only or ["sync", "rules", "webhook", "planning"]
+    suites = args.only or ["sync", "rules", "webhook", "planning", "contracts"]
     configure_logging("WARNING")  # stdout carries the JSON alone; in-process services log to stderr
     collected: list[Figure] = []
     if "sync" in suites:
@@ -52,6 +52,10 @@ def main(argv: list[str]) -> int:
         from bench import planning_bench
 
         collected += planning_bench.run(quick=args.quick)
+    if "contracts" in suites:
+        from bench import contracts_bench
+
+        collected += contracts_bench.run(quick=args.quick)
     if not args.quick:
         figures_module.write(collected)
     print(json.dumps([asdict(f) for f in collected], indent=2))

@@ -2,11 +2,14 @@
 
 Sandbox trackers (Jira Cloud + Azure DevOps) on loopback with webhooks pointed at the service, a
 config written for them, the store created, a sync, the findings, the write-back, the service started,
-and one tracker change turned into comments through the real webhook path, timed.
+one tracker change turned into comments through the real webhook path, timed, and one dependency
+handshake by comment command (asked, committed, broken by a move) as the POs would do it.
 """
 
 from __future__ import annotations
 
+import html
+import re
 import socket
 import threading
 import time
@@ -21,16 +24,29 @@ import yaml
 from sandbox import SandboxServer, World
 from sandbox.config_out import write_config
 from service.annotate import deliver, deployments_of, plan, writers_for
+from service.annotate.replies import replies, reply_fingerprint
 from service.config.loader import LoadedConfig, load_config
 from service.ingest import SyncResult, sync_all
 from service.logs import uvicorn_logging
 from service.runtime import Runtime
+from service.store import findings as stored_findings
 from service.store import items as stored_items
 from service.store import migrate
+from service.store.findings import FindingFilter
 
 # The live change: Storefront's SHOP-18 depends on Fulfilment's 5153, which is planned in time; the demo
 # has Fulfilment move it past SHOP-18's sprint, and the new clash appears on both items.
 DEPENDENT, PREREQUISITE = ("jira-acme", "SHOP-18"), ("ado-contoso", "5153")
+# The handshake: Fulfilment's 5118 (split shipments, Iteration 32) needs Payments' PAY-30 (partial capture),
+# which Payments has not planned (DEP002). Fulfilment's PO asks, Payments' PO commits to the running
+# sprint, then moves PAY-30 two sprints later: the promise is broken (DEP008, the Chief PO named).
+HANDSHAKE_DEPENDENT, HANDSHAKE_PREREQUISITE = ("ado-contoso", "5118"), ("jira-acme", "PAY-30")
+HANDSHAKE = (
+    # (who, action, item, value, what the contract's line on the items then says)
+    ("Marta Kowalska", "comment", "5118", "/poalign need Iteration 32", "requested by Marta Kowalska"),
+    ("Priya Natarajan", "comment", "PAY-30", "/poalign commit PAY Sprint 24", "committed by Priya Natarajan"),
+    ("Priya Natarajan", "move", "PAY-30", "PAY Sprint 26", "broken: committed by Priya Natarajan"),
+)
 # The first line of the config the demo writes: how a rerun knows the folder is its own to reset.
 CONFIG_MARK = "# Written by `poalign demo` for the bundled sandbox world."
 # What an earlier run leaves that a new one must not reuse: the store remembers the earlier
@@ -173,6 +189,78 @@ class DemoRun:
                 return time.monotonic() - started
             time.sleep(0.05)
         return None
+
+    def reply_on_tracker(self, source: str, key: str) -> str:
+        """The text of poalign's reply comment on an item as the sandbox tracker shows it ("" if none)."""
+        assert self.sandbox is not None
+        from connectors.jira.render import adf_text  # the same reading write-back uses for markers
+
+        fingerprint = reply_fingerprint(f"{source}:{key}")
+        tenant = source.partition("-")[2]
+        world = self.sandbox.world
+
+        def read() -> list[str]:
+            if source.startswith("jira"):
+                issue = next(i for i in world.jira[tenant].issues.values() if i.key == key)
+                bodies = [c.get("body") for c in issue.comments]
+                return [adf_text(b) if isinstance(b, dict) else str(b) for b in bodies]
+            return [
+                html.unescape(str(c.get("text")))
+                for c in world.ado[tenant].items[int(key)].comments
+                if not c.get("isDeleted")
+            ]
+
+        found = next((text for text in self.sandbox.call(read) if fingerprint in text), "")
+        return re.sub(r"\\(.)", r"\1", found)  # Markdown's escapes, as the reader sees the text
+
+    def handshake(self, runtime: Runtime, timeout: float = 30.0) -> bool:
+        """The POs agree on 5118 → PAY-30 by comment command (through the sandbox's act, as
+        `poalign sandbox act` does), then a move breaks the promise; prints each step and poalign's
+        reply as it appears on both items via the webhooks. False when a reply does not come."""
+        assert self.sandbox is not None
+        from sandbox.act import act
+
+        ends = (HANDSHAKE_DEPENDENT, HANDSHAKE_PREREQUISITE)
+        for person, action, key, value, expected in HANDSHAKE:
+            started = time.monotonic()
+            self.sandbox.call(act, self.sandbox.state, person, action, key, value)
+            said = f'comments on {key}: "{value}"' if action == "comment" else f"moves {key} to {value}"
+            self.say(f"{person} {said}")
+            while True:
+                line, outcome = self._contract_line(runtime, expected)
+                if line and all(line in self.reply_on_tracker(*end) for end in ends):
+                    break
+                if time.monotonic() - started > timeout:
+                    self.say(f"no reply on {' and '.join(k for _, k in ends)} within {timeout:.0f} s")
+                    return False
+                time.sleep(0.1)
+            self.say(f"  poalign replied on both items ({time.monotonic() - started:.1f}s): {line}")
+            if outcome and action == "comment":
+                self.say(f"  and on the command: {outcome}")
+        with runtime.factory() as session:
+            broken = [
+                row
+                for row in stored_findings.matching(
+                    session, FindingFilter(statuses=("open",), rules=("DEP008",))
+                )
+                if set(row.subjects) == {f"{s}:{k}" for s, k in ends}
+            ]
+        for row in broken:
+            self.say(f"  DEP008 {row.message}")
+            self.say(f"  → {row.action}")
+        return bool(broken)
+
+    def _contract_line(self, runtime: Runtime, expected: str) -> tuple[str | None, str | None]:
+        """The handshake contract's line in the reply poalign should show, once it says `expected`, and
+        the outcome of the latest command heard on the items."""
+        with runtime.factory() as session:
+            item = stored_items.by_source_key(session, *HANDSHAKE_DEPENDENT)
+            mine = [r for r in replies(session) if item is not None and r.item_id == item.id]
+        for reply in mine:
+            for line in reply.view.contracts:
+                if HANDSHAKE_PREREQUISITE[1] in line and expected in line:
+                    return line, reply.view.said[-1] if reply.view.said else None
+        return None, None
 
     def stop(self) -> None:
         if self.sandbox is not None:

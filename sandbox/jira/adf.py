@@ -1,4 +1,8 @@
-"""Atlassian Document Format (API v3 bodies) to and from plain text (API v2 bodies)."""
+"""Atlassian Document Format (API v3 bodies) to and from plain text (API v2 bodies).
+
+API v2 shows an ADF body as wiki markup; the parts a reader of v2 must tell apart from prose keep their
+wiki form: code blocks (``{code}``, ``{code:lang}``), quotes (``{quote}``) and inline code (``{{x}}``).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +33,9 @@ def adf_to_text(node: Any) -> str:
         return str(node)
     t = node.get("type")
     if t == "text":
-        return node.get("text", "")
+        text = node.get("text", "")
+        coded = any(isinstance(m, dict) and m.get("type") == "code" for m in node.get("marks") or [])
+        return "{{" + text + "}}" if coded and text else text
     if t == "hardBreak":
         return "\n"
     if t == "mention":
@@ -43,6 +49,13 @@ def adf_to_text(node: Any) -> str:
         return "* " + inner
     if t in ("bulletList", "orderedList"):
         return "\n".join(adf_to_text(c) for c in node.get("content") or [])
+    if t == "codeBlock":
+        language = (node.get("attrs") or {}).get("language")
+        opening = f"{{code:{language}}}" if language else "{code}"
+        return f"{opening}\n{inner}\n{{code}}"
+    if t == "blockquote":
+        quoted = "\n".join(adf_to_text(c) for c in node.get("content") or [])
+        return f"{{quote}}\n{quoted}\n{{quote}}"
     return inner
 
 

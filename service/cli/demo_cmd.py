@@ -26,8 +26,10 @@ def demo(
 ) -> None:
     """Run poalign end to end on the bundled demo world (Northwind Outfitters' checkout: two teams in
     Jira Cloud, two in Azure DevOps, sandbox trackers on loopback) with a SQLite store: sync, findings,
-    comments and labels written back, the service started, and a tracker change turned into comments
-    through the webhook path. Then keeps serving the dashboard until Ctrl-C (or stops with --exit).
+    comments and labels written back, the service started, a tracker change turned into comments
+    through the webhook path, and one dependency handshake by comment command: Fulfilment's PO asks
+    for PAY-30, Payments' PO commits to a sprint, then moves PAY-30 later and the promise is broken
+    (DEP008, naming the Chief PO), each reply shown as it appears on both items. Then keeps serving the dashboard until Ctrl-C (or stops with --exit).
     """
     require_sandbox()
 
@@ -93,6 +95,10 @@ def demo(
         run.say(
             f"the new clash is on both items as a comment {latency:.1f}s after the change, via the webhook"
         )
+        run.say("a dependency handshake by comment command, as the POs write it (`poalign sandbox act`):")
+        if not run.handshake(runtime):
+            console.print("[red]the handshake did not end in DEP008 as it should[/]", markup=True)
+            raise typer.Exit(1)
         time.sleep(1)  # let the echo of our own comment settle before the report reads the store
         report_path = (directory / "report.html").resolve()
         write_report(runtime.factory, runtime.config, report_path)

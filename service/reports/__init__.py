@@ -21,6 +21,11 @@ Content (`Report.content`, and `poalign report --format json`)::
                  "open_items", "top_priority_items", "top_priority_share",
                  "dependencies_given", "dependencies_received", "clashing_given", "clashing_received",
                  "lead_time_days": {"given": {"median", "count"}, "received": {"median", "count"}}}}],
+     "commitments": {"pairs": [{"dependent_team", "prerequisite_team", "dependent_po", "prerequisite_po",
+                                "contracts", "asked", "committed", "met", "broken", "overdue_requests",
+                                "reliability" (met / (met + broken), or null)}],
+                     "teams": [{"team", "product_owner", "committed", "met", "broken", "reliability"}],
+                     "overdue_requests": n},   # see service/reports/commitments.py for each count
      "matrix": {"orientation": "row team depends on column team", "teams": [..],
                 "dependencies": [[n, ..], ..], "clashing": [[n, ..], ..]},
      "graph": {"nodes": [{"team", "product_owner"}],

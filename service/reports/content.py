@@ -20,6 +20,7 @@ from rules.snapshot import Snapshot
 from service.config.schema import Config
 from service.findings_json import findings_json
 from service.reports import cross_team
+from service.reports.commitments import commitments_section
 from service.rule_inputs import load_snapshot
 from service.store import findings, reports, runs, teams
 from service.store.findings import ACTIVE, FindingFilter
@@ -191,6 +192,9 @@ def build_content(
         "resolved": resolved_json,
         "suppressed": suppressed_json,
         "teams": [{**team, "metrics": per_team[team["name"]]} for team in team_info],
+        "commitments": commitments_section(
+            session, team_po, now=now, escalation_days=config.policy.escalation_days
+        ),
         "matrix": cross_team.dependency_matrix(names, dependencies),
         "graph": cross_team.dependency_graph(team_info, dependencies),
         "sources": [

@@ -53,10 +53,14 @@ def test_demo_twice_in_one_folder_finds_the_same(tmp_path: Path) -> None:
     for output in (first_output, second_output):
         assert "synced jira-acme: 66 items" in output and "synced ado-contoso: 62 items" in output
         assert "after the change, via the webhook" in output
+        assert "needs PAY-30 (Payments): broken: committed by Priya Natarajan" in output  # the handshake
         assert "annotate.failed" not in output and "Traceback" not in output
     assert len(first_printed) == 26 and first_printed == second_printed  # the demo world's expected.yaml
-    # the live change adds its clash on top of the printed findings, in both runs
-    assert first_stored == second_stored and first_printed < first_stored
+    # on top of the printed findings, in both runs: the live change adds its clash (DEP001 SHOP-18/5153);
+    # the handshake's commitment resolves DEP002 5118/PAY-30, and the move that breaks it adds DEP001 and
+    # DEP008 on that pair
+    assert first_stored == second_stored
+    assert len(first_printed - first_stored) == 1 and len(first_stored - first_printed) == 3
 
 
 def test_demo_refuses_a_folder_it_did_not_write(tmp_path: Path) -> None:

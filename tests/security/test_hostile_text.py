@@ -367,6 +367,7 @@ def test_every_dashboard_page_in_chromium(
             # one finding of each rule (their messages differ), not all 24: the browser is the slow part
             *(f"/dashboard/findings/{fingerprint}" for fingerprint in one_per_rule),
             "/dashboard/graph",
+            "/dashboard/contracts",  # team names in its filter, any contracts' items and history
             "/dashboard/reports",
             *(f"/dashboard/reports/{report_id}" for report_id in report_ids[:2]),
         ]

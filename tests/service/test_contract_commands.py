@@ -1,12 +1,13 @@
 """How comment commands are applied, on both backends: each handled once however often it is read, `for
 KEY` picks the edge, decline and accept need a reason and the right person, help and unknown commands
-are answered, a command on an item without a cross-team dependency says so, and a need is dated by its
-comment, not by when poalign read it."""
+are answered, a command on an item without a cross-team dependency says so, a need is dated by its
+comment, not by when poalign read it, and an edited or quoted command is not said again."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox import World
 from sandbox.testing import running_sandbox
+from service.annotate import writers_for
 from service.contract_commands import HELP, apply_commands
 from service.evaluate import Evaluator
 from service.ingest import sync_all
@@ -70,6 +72,52 @@ def test_a_command_seen_again_is_handled_once(wired: Wired, session_factory: ses
         actions = [e.action for e in session.scalars(select(ContractEvent).order_by(ContractEvent.id))]
     assert actions == ["opened", "commit"]
     assert [(v, s) for v, s, _ in outcomes(session_factory, "CHK-23")] == [("commit", "applied")]
+
+
+def _adf(*blocks: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "doc", "version": 1, "content": list(blocks)}
+
+
+def _paragraph(text: str) -> dict[str, Any]:
+    return {"type": "paragraph", "content": [{"type": "text", "text": text}]}
+
+
+def test_an_edited_or_quoted_command_is_handled_once(
+    wired: Wired, session_factory: sessionmaker[Session]
+) -> None:
+    """Tom fixes a typo in his comment and keeps the command; Priya quotes it in her answer: neither is
+    a second command (the edit goes through Jira's comment API, as a person's edit would)."""
+    comment_id = wired.sandbox.jira("acme").comment(
+        "CHK-23", _adf(_paragraph("/poalign commit CHK Sprint 1")), actor="Tom Becker"
+    )
+    sync_all(session_factory, wired.loaded)
+    writer: Any = writers_for(wired.loaded, {"jira-acme"})["jira-acme"]
+    writer.client.update_comment(
+        "CHK-23",
+        comment_id,
+        _adf(_paragraph("Sorry, typo above."), _paragraph("/POALIGN  commit   chk sprint 1")),
+    )
+    quoted = {"type": "blockquote", "content": [_paragraph("/poalign commit CHK Sprint 1")]}
+    wired.sandbox.jira("acme").comment(
+        "PAY-13", _adf(quoted, _paragraph("Thanks, that works for us.")), actor="Priya Natarajan"
+    )
+    sync_all(session_factory, wired.loaded, full=True)
+    sync_all(session_factory, wired.loaded)
+    assert [(v, s) for v, s, _ in outcomes(session_factory, "CHK-23")] == [("commit", "applied")]
+    assert outcomes(session_factory, "PAY-13") == []
+    with session_factory() as session:
+        actions = [e.action for e in session.scalars(select(ContractEvent).order_by(ContractEvent.id))]
+    assert actions == ["opened", "commit"]
+
+    # an edit that changes the command is a new command, handled once too
+    writer.client.update_comment("CHK-23", comment_id, _adf(_paragraph("/poalign commit CHK Sprint 2")))
+    sync_all(session_factory, wired.loaded, full=True)
+    sync_all(session_factory, wired.loaded, full=True)
+    assert [(v, s) for v, s, _ in outcomes(session_factory, "CHK-23")] == [
+        ("commit", "applied"),
+        ("commit", "applied"),
+    ]
+    assert contracts_of(session_factory) == [("PAY-13", "CHK-23", "committed")]
 
 
 def test_help_unknown_commands_and_items_without_a_cross_team_dependency(

@@ -14,7 +14,13 @@ from tests.service.reports.conftest import TOKEN
 from tests.service.reports.planted_store import World, blocked_by_jira, item, put
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-PAGES = ["/dashboard", "/dashboard/findings", "/dashboard/graph", "/dashboard/reports"]
+PAGES = [
+    "/dashboard",
+    "/dashboard/findings",
+    "/dashboard/graph",
+    "/dashboard/contracts",
+    "/dashboard/reports",
+]
 
 
 def log_in(client: TestClient, token: str = TOKEN, next_page: str = "/dashboard") -> object:

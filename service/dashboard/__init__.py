@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from service.dashboard import actions
 from service.dashboard.routes import public, router
 
 # One router to include: the public login page and static files, and the pages behind the token.
 dashboard_router = APIRouter()
 dashboard_router.include_router(public)
 dashboard_router.include_router(router)
+dashboard_router.include_router(actions.router)
 
 __all__ = ["dashboard_router"]

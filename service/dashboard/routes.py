@@ -68,6 +68,7 @@ def environment() -> Environment:
 
 
 def page(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    values.setdefault("me", getattr(request.state, "principal", None))
     html = environment().get_template(name).render(path=request.url.path, **values)
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
 
@@ -130,6 +131,7 @@ def login_form(request: Request, runtime: RuntimeDep, next: str | None = None) -
         error=None,
         configured=bool(_configured(runtime)),
         token_env=runtime.config.api.token_env,
+        signon=runtime.config.oidc,
     )
 
 
@@ -166,11 +168,14 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
         error="That is not the API token." if expected else None,
         configured=bool(expected),
         token_env=runtime.config.api.token_env,
+        signon=runtime.config.oidc,
     )
 
 
 @public.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    if "session" in request.scope:
+        request.session.clear()  # the sign-on session (service.dashboard.signon)
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
@@ -219,7 +224,11 @@ def finding(request: Request, runtime: RuntimeDep, session: SessionDep, fingerpr
     )
     if detail is None:
         return page(request, "missing.html", status_code=404, what=f"finding {fingerprint[:64]}")
-    return page(request, "finding.html", d=detail)
+    from service.dashboard.actions import finding_actions  # actions imports this module
+
+    return page(
+        request, "finding.html", d=detail, acts=finding_actions(request, runtime, session, fingerprint)
+    )
 
 
 @router.get("/graph", response_class=HTMLResponse)

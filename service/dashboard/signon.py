@@ -5,7 +5,7 @@ openid-configuration`) with state, nonce and a code challenge; `GET /auth/callba
 tokens and has Authlib check the id token (signature against the provider's JWKS, issuer, audience,
 expiry, nonce). The session is Starlette's SessionMiddleware cookie, signed by itsdangerous with the key
 in `oidc.session_secret_env` and expiring after `oidc.session_hours`; it holds the person's claims that
-roles are worked out from (service.access.people), never a token. `POST /auth/logout` clears it.
+roles are worked out from (service.access.people), never a token. `POST /logout` (the dashboard's) clears it.
 
 Reading the session (who it is, the CSRF token of forms) is service.access.sessions.
 """
@@ -13,7 +13,6 @@ Reading the session (who it is, the CSRF token of forms) is service.access.sessi
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -144,16 +143,6 @@ async def signon_callback(request: Request) -> Response:
     request.session[PERSON] = {"claims": kept, "at": int(time.time())}
     log.info("signon.ok", person=principal.name, role=principal.role)
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
-
-
-@router.post("/logout")
-async def signon_logout(request: Request) -> Response:
-    request.session.clear()
-    response = RedirectResponse(
-        "/login?" + urlencode({"signed_out": "1"}), status_code=status.HTTP_303_SEE_OTHER
-    )
-    response.delete_cookie("poalign_token", path="/")
-    return response
 
 
 def _failed(request: Request, message: str, status_code: int) -> HTMLResponse:

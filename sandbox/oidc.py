@@ -15,7 +15,9 @@ client with the authorization code grant and PKCE:
 
 It checks what a real provider checks: the client id, an exactly registered redirect URI, ``openid`` in
 the scope, a S256 code challenge, codes used once and within 60 s, the verifier against the challenge,
-the client secret. Errors are RFC 6749's (``invalid_request``, ``invalid_grant``, ...). Nothing of poalign
+the client secret. ``id_token_fault`` plays a broken or hostile provider for the tests: ``other-key`` (signed
+with a key not in the JWKS), ``wrong-audience``, ``wrong-issuer``, ``wrong-nonce``, ``expired``, ``alg-none``
+(unsigned). Errors are RFC 6749's (``invalid_request``, ``invalid_grant``, ...). Nothing of poalign
 is imported: this is the other end of the wire.
 """
 
@@ -82,6 +84,7 @@ class OidcProvider:
     base_url: str = ""
     auto_login: str | None = None
     token_lifetime_s: int = 300
+    id_token_fault: str | None = None
     issued: list[dict[str, Any]] = field(default_factory=list)  # one entry per id token: who, for whom
     _codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     _access: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -238,6 +241,7 @@ class OidcProvider:
             "exp": now + self.token_lifetime_s,
             **({"nonce": grant["nonce"]} if grant["nonce"] else {}),
         }
+        id_token = self._faulty(claims) if self.id_token_fault else self.sign(claims)
         access = secrets.token_urlsafe(32)
         with self._lock:
             self._access[access] = {"claims": person.claims(), "until": now + self.token_lifetime_s}
@@ -247,11 +251,28 @@ class OidcProvider:
                 "access_token": access,
                 "token_type": "Bearer",
                 "expires_in": self.token_lifetime_s,
-                "id_token": self.sign(claims),
+                "id_token": id_token,
                 "scope": "openid profile email",
             },
             headers={"Cache-Control": "no-store"},
         )
+
+    def _faulty(self, claims: dict[str, Any]) -> str:
+        fault = self.id_token_fault
+        if fault == "other-key":
+            impostor = OidcProvider(people=[], client_id=self.client_id)
+            impostor.kid = self.kid  # the same key id, another key: only the signature tells
+            return impostor.sign(claims)
+        if fault == "alg-none":
+            header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+            return f"{header}.{_b64(json.dumps(claims).encode())}."
+        changed: dict[str, dict[str, Any]] = {
+            "wrong-audience": {"aud": "someone-else"},
+            "wrong-issuer": {"iss": "https://evil.example"},
+            "wrong-nonce": {"nonce": "not-the-one-sent"},
+            "expired": {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200},
+        }[fault or ""]
+        return self.sign({**claims, **changed})
 
     def _userinfo(self, request: Request) -> Response:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")

@@ -44,7 +44,7 @@ async def _form(request: Request, runtime: Runtime) -> dict[str, str]:
     declared = request.headers.get("content-length", "0")
     body = await request.body() if declared.isdigit() and int(declared) <= MAX_FORM else b""
     if len(body) > MAX_FORM or not body:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "the form is empty or too large")
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "the form is empty or too large")
     form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
     check_csrf(request, form.get("csrf", ""), runtime.secret(runtime.config.api.token_env))
     return form

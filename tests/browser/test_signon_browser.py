@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 def fingerprints(world: Any) -> dict[str, str]:
     with world.runtime.factory() as session:
-        rows = session.execute(select(Finding.rule, Finding.fingerprint)).tuples().all()
+        rows = [(str(r), str(f)) for r, f in session.execute(select(Finding.rule, Finding.fingerprint))]
     wanted = ("DEP001", "DEP002", "PRI001")
     assert all([rule for rule, _ in rows].count(code) == 1 for code in wanted)
     return dict(rows)

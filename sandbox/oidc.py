@@ -266,13 +266,13 @@ class OidcProvider:
         if fault == "alg-none":
             header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
             return f"{header}.{_b64(json.dumps(claims).encode())}."
-        changed: dict[str, dict[str, Any]] = {
+        faults: dict[str, dict[str, Any]] = {
             "wrong-audience": {"aud": "someone-else"},
             "wrong-issuer": {"iss": "https://evil.example"},
             "wrong-nonce": {"nonce": "not-the-one-sent"},
             "expired": {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200},
-        }[fault or ""]
-        return self.sign({**claims, **changed})
+        }
+        return self.sign({**claims, **faults[fault or ""]})
 
     def _userinfo(self, request: Request) -> Response:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")

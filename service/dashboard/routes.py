@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
 
+from service.access.roles import require
 from service.api.deps import (
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -271,7 +272,9 @@ def planning(
     priorities: Annotated[str, Query(max_length=20_000)] = "",
     suggest: str = "",
 ) -> HTMLResponse:
-    """The what-if panel: moves tried as `poalign whatif` tries them, suggestions, sprint capacity."""
+    """The what-if panel: moves tried as `poalign whatif` tries them, suggestions, sprint capacity.
+    Role po or higher, as `POST /api/whatif`."""
+    require(request.state.principal, "po")
     now = utcnow()
     inputs = load_planning(session, runtime.config, now.date())
     wanted = [line.strip() for line in moves.splitlines() if line.strip()]

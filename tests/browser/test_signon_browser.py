@@ -56,6 +56,7 @@ def test_a_po_signs_on_accepts_a_finding_and_the_audit_log_names_them(
         page.click("button[type=submit]")
         assert page.url == f"{base}/dashboard/findings"
         assert page.locator(".whoami").inner_text() == "dana@example.com · po (Mobile)"
+        assert page.locator("nav a[href='/dashboard/planning']").count() == 1
         assert world.provider.issued[-1]["username"] == "dana"
         cookies = {c["name"]: c for c in context.cookies()}
         session = cookies["poalign_session"]
@@ -104,6 +105,8 @@ def test_a_po_signs_on_accepts_a_finding_and_the_audit_log_names_them(
         assert viewer.url == f"{base}/dashboard/findings/{found['PRI001']}"
         assert viewer.locator(".whoami").inner_text() == "vic@example.com · viewer"
         assert viewer.locator("section.actions").count() == 0
+        assert viewer.locator("nav a[href='/dashboard/planning']").count() == 0  # what-if needs po
+        assert viewer.request.get(f"{base}/dashboard/planning").status == 403
         # posting the form anyway: refused on the server (no CSRF token to give, and no role)
         answer = viewer.request.post(
             f"{base}/dashboard/findings/{found['PRI001']}/suppress", form={"reason": "sneaky", "csrf": ""}

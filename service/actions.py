@@ -3,11 +3,14 @@ recorded in the audit log in the same transaction: both routes call these, so th
 
 Who may: accepting (suppressing) a finding or lifting that needs `po` for one of the finding's teams,
 or `chief-po` for any; a finding already escalated to the Chief PO is theirs to decide (chief-po).
-Starting a sync needs `admin`.
+Starting a sync needs `admin`. Answering a dependency contract (commit, propose, decline) goes through
+the comment-command path (service.contract_commands), as if said in a comment on the prerequisite.
 """
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,8 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.access.roles import Principal, require
 from service.evaluate import suppress, unsuppress
 from service.store import access as audit
-from service.store import findings
-from service.store.models import Finding
+from service.store import contracts, findings
+from service.store import items as stored_items
+from service.store import teams as stored_teams
+from service.store.models import Finding, WorkItem
 from service.suppression import active_suppression, parse_until
 
 
@@ -107,3 +112,77 @@ def reopen_finding(session: Session, acting: Acting, fingerprint: str, now: date
     row = unsuppress(session, fingerprint, acting.principal.name, now)
     acting.record(session, "finding.unsuppress", fingerprint, {})
     return {"fingerprint": fingerprint, "status": row.status}
+
+
+# -- answering a dependency contract from the dashboard ------------------------------------------------
+CONTRACT_VERBS = ("commit", "propose", "decline")
+
+
+class NoContract(LookupError):
+    """The finding is not about one cross-team dependency between stored items."""
+
+
+@dataclass(frozen=True)
+class Said:
+    """A dashboard answer stored as a comment command: where, under which comment id."""
+
+    item_id: int
+    comment_id: str
+
+
+def contract_edge(session: Session, row: Finding) -> tuple[WorkItem, WorkItem] | None:
+    """(dependent, prerequisite) of the depends-on edge between the finding's items, if there is one."""
+    subjects = stored_items.by_refs(session, row.subjects or ())
+    by_id = {item.id: item for item in subjects.values()}
+    for item in subjects.values():
+        for dependent_id, prerequisite_id in contracts.dependency_edges(session, item.id):
+            if dependent_id in by_id and prerequisite_id in by_id:
+                return by_id[dependent_id], by_id[prerequisite_id]
+    return None
+
+
+def answer_contract(
+    session: Session, acting: Acting, fingerprint: str, verb: str, argument: str, now: datetime
+) -> Said:
+    """Say `/poalign <verb> <argument> for <dependent>` on the prerequisite as the acting person would in
+    a comment: stored as a pending comment command, then applied by service.contract_commands like any
+    other (who may decide, sprint names, the reply on both items in the trackers). Committing or declining
+    is the prerequisite team's (po for it); proposing is either team's."""
+    if verb not in CONTRACT_VERBS:
+        raise ValueError(f"{verb!r} is not one of {', '.join(CONTRACT_VERBS)}")
+    edge = contract_edge(session, _finding(session, fingerprint))
+    if edge is None:
+        raise NoContract("this finding is not about one dependency between two stored items")
+    dependent, prerequisite = edge
+    names = {row.id: row.name for row in stored_teams.by_id(session).values()}
+    theirs = [names[i] for i in (prerequisite.team_id,) if i in names]
+    ours = [names[i] for i in (dependent.team_id,) if i in names]
+    require(acting.principal, "po", theirs if verb != "propose" else theirs + ours)
+    text = argument.strip()[:300]
+    comment_id = f"dashboard:{uuid.uuid4().hex}"
+    principal = acting.principal
+    contracts.record_commands(
+        session,
+        [
+            {
+                "item_id": prerequisite.id,
+                "comment_id": comment_id,
+                "digest": hashlib.sha1(
+                    f"{verb} {text} {dependent.key}".encode(), usedforsecurity=False
+                ).hexdigest(),
+                "position": 0,
+                "verb": verb,
+                "argument": text,
+                "for_key": dependent.key,
+                "author_account": None,
+                "author_email": principal.email,
+                "author_name": principal.display_name or principal.name,
+                "said_at": now,
+                "received_at": now,
+                "status": "pending",
+            }
+        ],
+    )
+    detail = {"verb": verb, "argument": text, "dependent": dependent.key, "prerequisite": prerequisite.key}
+    acting.record(session, f"contract.{verb}", fingerprint, detail)
+    return Said(prerequisite.id, comment_id)

@@ -67,4 +67,16 @@ def principal_for_claims(claims: Mapping[str, Any], config: Config) -> Principal
         (claims[c] for c in ("email", "preferred_username", "name", "sub") if isinstance(claims.get(c), str)),
         "",
     )
-    return Principal(name=str(shown)[:MAX_CLAIM_LENGTH] or "unnamed", role=role, via="sign-on", teams=teams)
+
+    def text(claim: str) -> str | None:
+        value = claims.get(claim)
+        return value[:MAX_CLAIM_LENGTH] if isinstance(value, str) and value else None
+
+    return Principal(
+        name=str(shown)[:MAX_CLAIM_LENGTH] or "unnamed",
+        role=role,
+        via="sign-on",
+        teams=teams,
+        display_name=text("name"),
+        email=text("email"),
+    )

@@ -34,6 +34,10 @@ class Principal:
     role: str
     via: str
     teams: frozenset[str] = field(default_factory=frozenset)
+    # How the person is called in the trackers (display name, e-mail), for a contract answered from the
+    # dashboard: the comment-command path matches them against the teams' POs and delegates.
+    display_name: str | None = None
+    email: str | None = None
 
     def at_least(self, role: str) -> bool:
         return RANK[self.role] >= RANK[role]

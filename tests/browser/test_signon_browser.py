@@ -116,3 +116,54 @@ def test_a_po_signs_on_accepts_a_finding_and_the_audit_log_names_them(
         assert viewer.url.startswith(f"{base}/login")
         viewer.goto(f"{base}/dashboard")
         assert viewer.url.startswith(f"{base}/login")
+
+
+def test_a_po_commits_a_contract_from_the_dashboard_through_the_comment_command_path(
+    tmp_path: Path,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    browser: Any,
+    serve: Any,
+    dialogs: Dialogs,
+    shots: Path,
+) -> None:
+    from service.annotate.replies import replies
+
+    with signon_world(tmp_path, store_url, monkeypatch) as world:
+        base = serve(create_app(world.runtime))
+        world.register(base)
+        found = fingerprints(world)
+        world.provider.auto_login = "alice"  # Payments' PO: MOB-5 (Mobile) waits on her PAY-20 (DEP002)
+        page = dialogs.attach(browser.new_context(viewport={"width": 1280, "height": 900}).new_page())
+        page.goto(f"{base}/auth/login?next=/dashboard/findings/{found['DEP002']}")
+        assert page.locator(".whoami").inner_text() == "alice@example.com · po (Payments)"
+        assert page.locator("form.contract-form").count() == 1
+        # the other end's PO (Platform's 4712 for PRI001) is Bob's to answer, not Alice's
+        page.goto(f"{base}/dashboard/findings/{found['PRI001']}")
+        assert page.locator("form.contract-form").count() == 0
+        page.goto(f"{base}/dashboard/findings/{found['DEP002']}")
+        page.select_option("#verb", "commit")
+        page.fill("#argument", "2099-01-15")
+        page.click("form.contract-form button[type=submit]")
+        assert_nothing_injected(page, dialogs)
+        outcome = page.locator(".outcome").inner_text()
+        page.screenshot(path=str(shots / "signon-contract-answered.png"), full_page=True)
+        assert "PAY-20" in outcome and "15 Jan 2099" in outcome, outcome
+
+        admin = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=base, headers=admin) as api:
+            (contract,) = api.get("/api/contracts").json()["contracts"]
+            (entry,) = api.get("/api/audit", params={"action": "contract.commit"}).json()["entries"]
+        assert (contract["dependent"]["key"], contract["prerequisite"]["key"]) == ("MOB-5", "PAY-20")
+        assert contract["committed"]["date"] == "2099-01-15"
+        assert [(e["action"], e["by"]) for e in contract["history"]][-1] == ("commit", "Alice Smith")
+        assert (entry["actor"], entry["role"], entry["detail"]["argument"]) == (
+            "alice@example.com",
+            "po",
+            "2099-01-15",
+        )
+        # what the next annotate round writes on both items in the trackers, as for a comment
+        with world.runtime.factory() as session:
+            views = {reply.view.key: reply.view for reply in replies(session)}
+        assert set(views) == {"MOB-5", "PAY-20"}
+        assert any("15 Jan 2099" in line for line in views["MOB-5"].contracts), views["MOB-5"]

@@ -13,6 +13,7 @@ import pytest
 from sandbox.oidc import OidcProvider, Person
 from service.config.loader import parse_config
 from service.runtime import Runtime
+from service.store.sync_writes import resolve_link_targets
 from testkit.net import uvicorn_in_thread
 from tests.service.reports.conftest import TOKEN, TOKEN_ENV
 from tests.service.reports.planted_store import World, config_text
@@ -23,6 +24,7 @@ PEOPLE = [
     # Dana is Mobile's product_owner in the planted config: po for Mobile, by name
     Person("dana", "Dana Lee", "dana@example.com", ("staff",)),
     Person("carol", "Carol Chief", "carol@example.com", ("staff",)),
+    Person("alice", "Alice Smith", "alice@example.com", ("staff",)),  # Payments' product_owner
     Person("vic", "Vic Viewer", "vic@example.com", ("staff",)),
     Person("oscar", "Oscar Ops", "oscar@example.com", ("poalign-admins",)),
 ]
@@ -61,4 +63,6 @@ def signon_world(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch
         runtime = Runtime.open(parse_config(text, tmp_path / "poalign.yaml"), url=store_url, process="test")
         stack.callback(runtime.close)
         World(runtime.factory, runtime.loaded).fill().evaluate()
+        with runtime.factory.begin() as session:
+            resolve_link_targets(session)  # what the end of a sync does: links point at stored items
         yield SignOnWorld(provider, runtime, issuer)

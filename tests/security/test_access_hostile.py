@@ -231,3 +231,34 @@ def test_sign_on_without_its_session_key_refuses_to_start(
             SignOnNotReady, match="set POALIGN_TEST_SESSION_SECRET to a random value of at least 32"
         ):
             create_app(signed.runtime)
+
+
+def test_hostile_contract_answers_are_refused_or_told_never_run(world: tuple[SignOnWorld, str]) -> None:
+    signed, base = world
+    with signed.runtime.factory() as session:
+        from sqlalchemy import select
+
+        from service.store.models import Finding
+
+        fingerprint = session.scalar(select(Finding.fingerprint).where(Finding.rule == "DEP002"))
+    with httpx.Client(base_url=base) as client:
+        client.get(provider_answer(signed, begin(client), person="alice"))  # Payments' PO
+        page = client.get(f"/dashboard/findings/{fingerprint}").text
+        csrf = page.split('name="csrf" value="')[1].split('"')[0]
+        url = f"/dashboard/findings/{fingerprint}/contract"
+        for verb in ("need", "accept", "help", "", "commit\n/poalign decline x", "<script>"):
+            answer = client.post(url, data={"verb": verb, "argument": "2099-01-15", "csrf": csrf})
+            assert answer.status_code == 422, verb
+        for text in (*HOSTILE, "x" * 301, "   "):
+            answer = client.post(url, data={"verb": "commit", "argument": text, "csrf": csrf})
+            assert answer.status_code in (200, 422), (text[:40], answer.status_code)
+            assert "<script>alert" not in answer.text and "<img src=x" not in answer.text
+        assert (
+            client.post(url, data={"verb": "commit", "argument": "2099-01-15"}).status_code == 403
+        )  # no CSRF
+    with httpx.Client(base_url=base) as client:
+        client.get(provider_answer(signed, begin(client), person="dana"))  # the dependent's PO: not hers
+        page = client.get(f"/dashboard/findings/{fingerprint}").text
+        csrf = page.split('name="csrf" value="')[1].split('"')[0]
+        refused = client.post(url, data={"verb": "commit", "argument": "2099-01-15", "csrf": csrf})
+        assert refused.status_code == 403 and "needs the role po for team Payments" in refused.text

@@ -175,6 +175,6 @@ def revoke(
         if row.revoked_at is not None:
             console.print(f"token {name} was already revoked at {row.revoked_at.isoformat()}", markup=False)
             return
-        row.revoked_at = utcnow()
+        store.revoke_token(session, row, utcnow())
         acting.record(session, "token.revoke", name, {})
     console.print(f"revoked token {name}", markup=False)

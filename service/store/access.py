@@ -33,6 +33,10 @@ def tokens(session: Session) -> Sequence[AccessToken]:
     return session.scalars(select(AccessToken).order_by(AccessToken.created_at, AccessToken.id)).all()
 
 
+def revoke_token(session: Session, token: AccessToken, at: datetime) -> None:
+    token.revoked_at = at
+
+
 def mark_used(session: Session, token_id: int, at: datetime) -> None:
     row = session.get(AccessToken, token_id)
     if row is not None:

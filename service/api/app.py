@@ -8,8 +8,19 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
-from service.api import catalog, contracts, docs, findings, health, planning, problems, reports, webhooks
-from service.dashboard import dashboard_router
+from service.api import (
+    audit,
+    catalog,
+    contracts,
+    docs,
+    findings,
+    health,
+    planning,
+    problems,
+    reports,
+    webhooks,
+)
+from service.dashboard import dashboard_router, signon
 from service.runtime import Runtime
 
 
@@ -29,7 +40,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(reports.router)
     app.include_router(planning.router)
+    app.include_router(audit.router)
     app.include_router(dashboard_router)
+    signon.install(app, runtime)
     docs.install(app)
     problems.install(app)
     return app

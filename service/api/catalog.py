@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from service.api.deps import Authenticated, RuntimeDep, SessionDep
+from service.access.roles import Principal
+from service.actions import Acting, record_alone
+from service.api.deps import Authenticated, RuntimeDep, SessionDep, client_address, requires
 from service.api.problems import PROBLEM_RESPONSES
 from service.jobs import run_job
 from service.store import findings, items, runs, teams
@@ -167,9 +169,15 @@ class SyncRequest(BaseModel):
     full: bool = False
 
 
-@router.post("/syncs", status_code=202, summary="Start a sync now (in the background)")
-def trigger_sync(runtime: RuntimeDep, body: SyncRequest | None = None) -> JSONResponse:
+@router.post("/syncs", status_code=202, summary="Start a sync now (in the background; role admin)")
+def trigger_sync(
+    runtime: RuntimeDep,
+    request: Request,
+    principal: Annotated[Principal, requires("admin")],
+    body: SyncRequest | None = None,
+) -> JSONResponse:
     job = "full-sync" if body is not None and body.full else "sync"
+    record_alone(runtime.factory, Acting(principal, client_address(request)), "sync.start", job, {})
     threading.Thread(
         target=run_job, args=(runtime, job), kwargs={"force": True}, daemon=True, name=f"poalign-{job}"
     ).start()

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from rules.model import Severity
-from service.api.deps import Authenticated, RuntimeDep, SessionDep
+from service.actions import Acting, NoSuchFinding, accept_finding, reopen_finding
+from service.api.deps import Authenticated, PrincipalDep, RuntimeDep, SessionDep, client_address
 from service.api.problems import PROBLEM_RESPONSES
-from service.evaluate import suppress, unsuppress
 from service.findings_json import findings_json
 from service.store import findings
 from service.store.base import utcnow
 from service.store.findings import FindingFilter
 from service.store.models import Finding
-from service.suppression import active_suppression, parse_until
 
 router = APIRouter(
     prefix="/api/findings", tags=["findings"], dependencies=[Authenticated], responses=PROBLEM_RESPONSES
@@ -41,7 +40,12 @@ class Suppression(BaseModel):
         "the configured schedule.timezone) or an ISO 8601 date and time (without an offset: in that zone)",
         examples=["2027-01-15", "2027-01-15T18:00:00+01:00"],
     )
-    by: str = Field("api", max_length=200, description="who accepted it")
+    by: str = Field(
+        "api",
+        max_length=200,
+        description="who accepted it, for the shared API token (a machine acting for someone); a personal "
+        "token or sign-on always records its own name",
+    )
 
 
 @router.get("", response_model=Page, summary="Findings, filtered and paginated")
@@ -98,30 +102,44 @@ def get_finding(fingerprint: str, session: SessionDep) -> dict[str, Any]:
 
 @router.post("/{fingerprint}/suppress", summary="Accept a finding, with a reason and an optional expiry")
 def suppress_finding(
-    fingerprint: str, body: Suppression, session: SessionDep, runtime: RuntimeDep
+    fingerprint: str,
+    body: Suppression,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
-    """A new suppression replaces the one in force; the answer names it under `replaced`."""
-    now = utcnow()
-    until = None
-    if body.until is not None:
-        try:
-            until = parse_until(body.until, runtime.config.schedule.timezone, now)
-        except ValueError as error:
-            raise RequestValidationError(
-                [{"type": "value_error", "loc": ("body", "until"), "msg": str(error), "input": body.until}]
-            ) from None
-    earlier = active_suppression(_one(session, fingerprint), now)
-    suppress(session, fingerprint, body.reason, until, body.by, now)
+    """A new suppression replaces the one in force; the answer names it under `replaced`. Needs the role
+    po for one of the finding's teams (chief-po: any team, and escalated findings)."""
+    acting = Acting(principal, client_address(request))
+    try:
+        answer = accept_finding(
+            session,
+            acting,
+            fingerprint,
+            body.reason,
+            body.until,
+            runtime.config.schedule.timezone,
+            utcnow(),
+            body.by,
+        )
+    except NoSuchFinding as missing:
+        raise HTTPException(404, str(missing)) from None
+    except ValueError as error:
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "until"), "msg": str(error), "input": body.until}]
+        ) from None
     session.commit()
-    answer: dict[str, Any] = {"fingerprint": fingerprint, "status": "suppressed"}
-    if earlier is not None:
-        answer["replaced"] = earlier
     return answer
 
 
 @router.post("/{fingerprint}/unsuppress", summary="Lift a suppression")
-def unsuppress_finding(fingerprint: str, session: SessionDep) -> dict[str, Any]:
-    _one(session, fingerprint)
-    row = unsuppress(session, fingerprint, "api", utcnow())
+def unsuppress_finding(
+    fingerprint: str, request: Request, principal: PrincipalDep, session: SessionDep
+) -> dict[str, Any]:
+    try:
+        answer = reopen_finding(session, Acting(principal, client_address(request)), fingerprint, utcnow())
+    except NoSuchFinding as missing:
+        raise HTTPException(404, str(missing)) from None
     session.commit()
-    return {"fingerprint": fingerprint, "status": row.status}
+    return answer

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
-from service.api.deps import Authenticated, RuntimeDep, SessionDep
+from service.access.roles import Principal
+from service.api.deps import Authenticated, RuntimeDep, SessionDep, requires
 from service.api.problems import PROBLEM_RESPONSES
 from service.planning import PlanningInputError, load_planning, read_changes, suggest_json, whatif_json
 from service.store.base import utcnow
@@ -44,8 +45,13 @@ def _invalid(where: tuple[str, ...], error: PlanningInputError, given: object) -
 
 
 @router.post("/whatif", summary="What moving items would do to every team's findings (nothing is written)")
-def post_whatif(body: WhatIfIn, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
-    """`{"created", "cleared", "changed", "moves", "capacity", "rule_errors"}`, findings in the shape of
+def post_whatif(
+    body: WhatIfIn,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _principal: Annotated[Principal, requires("po")],
+) -> dict[str, Any]:
+    """Needs the role po (it writes nothing, so nothing is audited). `{"created", "cleared", "changed", "moves", "capacity", "rule_errors"}`, findings in the shape of
     `GET /api/findings`' items; changes apply in order (moves first, then priorities)."""
     now = utcnow()
     inputs = load_planning(session, runtime.config, now.date())

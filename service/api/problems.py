@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
+from service.access.roles import Forbidden
 from service.logs import get_logger
 
 log = get_logger(__name__)
@@ -43,7 +44,8 @@ _PROBLEM_SCHEMA = {
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": description, "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}}}
     for status, description in (
-        (401, "missing or wrong API token"),
+        (401, "missing, wrong, revoked or expired API token"),
+        (403, "the role (or team) of the token or person does not allow this; `required_role` names it"),
         (404, "no such resource"),
         (422, "the request is not valid"),
         (503, "the database is unavailable; retry after the Retry-After seconds"),
@@ -75,6 +77,15 @@ def install(app: FastAPI) -> None:
             return await http_exception_handler(request, error)
         detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
         return problem(error.status_code, detail, headers=dict(error.headers) if error.headers else None)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, error: Forbidden) -> Response:
+        if not _in_api(request):
+            return PlainTextResponse(str(error), status_code=403)
+        extra: dict[str, Any] = {"required_role": error.needed}
+        if error.teams:
+            extra["teams"] = error.teams
+        return problem(403, str(error), **extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> Response:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from sqlalchemy.orm import Session
 
-from service.api.deps import Authenticated, RuntimeDep, SessionDep
+from service.access.roles import Principal
+from service.actions import Acting, record_alone
+from service.api.deps import Authenticated, RuntimeDep, SessionDep, client_address, requires
 from service.api.problems import PROBLEM_RESPONSES
 from service.reports import create_report, render_html, render_markdown
 from service.reports.job import deliver_report
@@ -99,5 +101,13 @@ def _build(runtime: Runtime, deliver: bool) -> dict[str, Any]:
 @router.post(
     "", status_code=status.HTTP_201_CREATED, summary="Build and store a report from the findings as they are"
 )
-async def build_report(runtime: RuntimeDep, deliver: bool = False) -> dict[str, Any]:
+async def build_report(
+    runtime: RuntimeDep,
+    request: Request,
+    principal: Annotated[Principal, requires("chief-po")],
+    deliver: bool = False,
+) -> dict[str, Any]:
+    """Needs the role chief-po (it may post to the team chats)."""
+    acting = Acting(principal, client_address(request))
+    await run_in_threadpool(record_alone, runtime.factory, acting, "report.build", None, {"deliver": deliver})
     return await run_in_threadpool(_build, runtime, deliver)

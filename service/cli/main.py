@@ -25,6 +25,7 @@ from service.cli import (
     sandbox_cmd,
     serve_cmd,
     sync_cmd,
+    token_cmd,
 )
 from service.cli.common import console, fail, log_level
 from service.config.loader import DEFAULT_CONFIG
@@ -49,6 +50,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(hooks_cmd.app, name="hooks")
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(token_cmd.app, name="token")
 app.command(name="sync")(sync_cmd.sync)
 app.command(name="check")(check_cmd.check)
 app.command(name="contracts")(contracts_cmd.contracts)

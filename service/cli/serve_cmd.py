@@ -72,9 +72,15 @@ def serve(
     import uvicorn
 
     from service.api.app import create_app
+    from service.dashboard.signon import SignOnNotReady
     from service.scheduler import DrainWorker, build
 
     runtime = open_runtime(load_or_exit(config), "serve", upgrade=upgrade)
+    try:
+        app = create_app(runtime)
+    except SignOnNotReady as not_ready:
+        runtime.close()
+        fail(str(not_ready))
     drainer = DrainWorker(runtime) if worker else None
     if drainer is not None:
         runtime.on_event = drainer.wake
@@ -85,7 +91,7 @@ def serve(
     console.print(f"poalign serving on http://{host}:{port} (docs at /docs, dashboard at /dashboard)")
     settle_garbage_collector()
     try:
-        uvicorn.run(create_app(runtime), host=host, port=port, **uvicorn_logging())
+        uvicorn.run(app, host=host, port=port, **uvicorn_logging())
     finally:
         if background is not None:
             background.shutdown(wait=False)

@@ -414,6 +414,58 @@ class ApiConfig(Strict):
     token_env: EnvName = "POALIGN_API_TOKEN"  # noqa: S105  (the name of a variable, not a secret)
 
 
+RoleName = Literal["viewer", "po", "chief-po", "admin"]
+
+
+class AccessConfig(Strict):
+    """Roles of people who sign on (service.access): from their identity provider's groups, and po for
+    the teams whose product_owner (or product_owner_accounts) they are."""
+
+    roles: dict[RoleName, list[Annotated[str, Field(min_length=1, max_length=300)]]] = Field(
+        default_factory=dict,
+        description="role -> identity-provider groups (or other values of groups_claim) that grant it; "
+        "the highest role a person's groups grant wins",
+    )
+    groups_claim: str = Field(
+        "groups", min_length=1, max_length=100, description="the id token claim with the groups"
+    )
+    default_role: RoleName | None = Field(
+        "viewer", description="the role of a signed-on person no group or team names; null: refused"
+    )
+
+
+class OidcConfig(Strict):
+    """OpenID Connect sign-on for the dashboard (authorization code with PKCE)."""
+
+    issuer: str = Field(
+        description="the provider's issuer URL; <issuer>/.well-known/openid-configuration is read"
+    )
+    client_id: str = Field(min_length=1, max_length=300)
+    client_secret_env: EnvName | None = Field(
+        None, description="variable with the client secret (none: a public client, PKCE only)"
+    )
+    session_secret_env: EnvName = Field(
+        "POALIGN_SESSION_SECRET",
+        description="variable with the key that signs session cookies (the same on every replica)",
+    )
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    session_hours: float = Field(12, gt=0, le=24 * 30, description="how long a sign-on lasts")
+    person_claims: list[str] = Field(
+        default_factory=lambda: ["preferred_username", "email", "name", "sub"],
+        description="id token claims matched against teams' product_owner and product_owner_accounts",
+    )
+    provider_name: str = Field(
+        "your identity provider", max_length=100, description="shown on the login page"
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^\s/?#@]+(/[^\s?#]*)?$", url):
+            raise ValueError(f"{url!r} is not an http(s) issuer URL (no credentials, query or fragment)")
+        return url.rstrip("/")
+
+
 class ServiceConfig(Strict):
     public_url: str | None = Field(
         None,
@@ -444,6 +496,8 @@ class Config(Strict):
     api: ApiConfig = Field(default_factory=ApiConfig)
     planning: PlanningConfig = Field(default_factory=PlanningConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    access: AccessConfig = Field(default_factory=AccessConfig)
+    oidc: OidcConfig | None = None
 
     @model_validator(mode="after")
     def _references(self) -> Config:

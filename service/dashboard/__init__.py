@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from service.dashboard import actions
 from service.dashboard.contracts_page import router as contracts_router
 from service.dashboard.routes import public, router
 
@@ -13,5 +14,6 @@ dashboard_router = APIRouter()
 dashboard_router.include_router(public)
 dashboard_router.include_router(router)
 dashboard_router.include_router(contracts_router)
+dashboard_router.include_router(actions.router)
 
 __all__ = ["dashboard_router"]

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader
 
+from service.access.roles import require
 from service.api.deps import (
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -68,6 +69,7 @@ def environment() -> Environment:
 
 
 def page(request: Request, name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    values.setdefault("me", getattr(request.state, "principal", None))
     html = environment().get_template(name).render(path=request.url.path, **values)
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
 
@@ -130,6 +132,7 @@ def login_form(request: Request, runtime: RuntimeDep, next: str | None = None) -
         error=None,
         configured=bool(_configured(runtime)),
         token_env=runtime.config.api.token_env,
+        signon=runtime.config.oidc,
     )
 
 
@@ -166,11 +169,14 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
         error="That is not the API token." if expected else None,
         configured=bool(expected),
         token_env=runtime.config.api.token_env,
+        signon=runtime.config.oidc,
     )
 
 
 @public.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    if "session" in request.scope:
+        request.session.clear()  # the sign-on session (service.dashboard.signon)
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
@@ -219,7 +225,11 @@ def finding(request: Request, runtime: RuntimeDep, session: SessionDep, fingerpr
     )
     if detail is None:
         return page(request, "missing.html", status_code=404, what=f"finding {fingerprint[:64]}")
-    return page(request, "finding.html", d=detail)
+    from service.dashboard.actions import finding_actions  # actions imports this module
+
+    return page(
+        request, "finding.html", d=detail, acts=finding_actions(request, runtime, session, fingerprint)
+    )
 
 
 @router.get("/graph", response_class=HTMLResponse)
@@ -262,7 +272,9 @@ def planning(
     priorities: Annotated[str, Query(max_length=20_000)] = "",
     suggest: str = "",
 ) -> HTMLResponse:
-    """The what-if panel: moves tried as `poalign whatif` tries them, suggestions, sprint capacity."""
+    """The what-if panel: moves tried as `poalign whatif` tries them, suggestions, sprint capacity.
+    Role po or higher, as `POST /api/whatif`."""
+    require(request.state.principal, "po")
     now = utcnow()
     inputs = load_planning(session, runtime.config, now.date())
     wanted = [line.strip() for line in moves.splitlines() if line.strip()]

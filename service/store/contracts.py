@@ -315,3 +315,12 @@ def iterations_by_id(session: Session, ids: Iterable[int]) -> dict[int, Iteratio
             {row.id: row for row in session.scalars(select(Iteration).where(Iteration.id.in_(chunk)))}
         )
     return found
+
+
+def command_said(session: Session, item_id: int, comment_id: str) -> ContractCommand | None:
+    """The command stored for this item and comment (a dashboard answer's, to show what came of it)."""
+    return session.scalar(
+        select(ContractCommand).where(
+            ContractCommand.item_id == item_id, ContractCommand.comment_id == comment_id
+        )
+    )

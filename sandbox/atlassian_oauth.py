@@ -52,6 +52,11 @@ class OAuthState:
         self._refresh[token] = True
         return token
 
+    def consent(self) -> str:
+        """Another user consent: a new grant's first refresh token (another store, another copy)."""
+        with self._lock:
+            return self._new_refresh()
+
     def rotate(self, refresh_token: str) -> tuple[str, str] | None:
         """(access token, new refresh token); None when the refresh token is unknown or already used."""
         with self._lock:

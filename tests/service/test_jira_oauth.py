@@ -5,6 +5,8 @@ api.atlassian.com gateway; poalign keeps the current refresh token in the store,
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -171,3 +173,37 @@ def test_processes_refreshing_together_never_burn_each_others_refresh_token(
     assert errors == [] and len(got) == contenders
     assert oauth.refused_refreshes == 0  # nobody sent a refresh token another had already used
     assert oauth.refreshes == 1 and len(set(got)) == 1  # one rotated; the others read what it stored
+
+
+CONTENDER = """
+import sys, time
+from connectors.jira.oauth import OAuthTokens
+from service.config.loader import load_config
+from service.sources import settings_for
+loaded = load_config(sys.argv[1])
+oauth = settings_for(loaded, loaded.config.source(sys.argv[2])).credentials.oauth
+tokens = OAuthTokens(sys.argv[2], oauth)
+time.sleep(max(0.0, float(sys.argv[3]) - time.time()))  # all start refreshing at the same moment
+print(tokens.token())
+"""
+
+
+def test_two_real_processes_refreshing_at_once_share_one_rotation(tmp_path: Path, store_url: str) -> None:
+    with running_sandbox(small_world(), auth="modern", jira_auth="oauth", token_lifetime_s=3600) as sandbox:
+        wired = seeded(sandbox, tmp_path, store_url)
+        oauth = oauth_of(sandbox)
+        start = str(time.time() + 8)  # after both have imported poalign, even on a loaded machine
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", CONTENDER, str(wired.config_path), SOURCE, start],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        answers = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], answers
+    tokens = {out.strip() for out, _ in answers}
+    assert len(tokens) == 1  # the second read what the first stored
+    assert oauth.refreshes == 1 and oauth.refused_refreshes == 0

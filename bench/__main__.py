@@ -4,6 +4,8 @@ python -m bench                 # everything, full sizes (the naive sync baselin
 python -m bench --quick         # small sizes, no naive baseline: for checking the machinery
 python -m bench --only sync     # one suite (sync, rules, webhook, planning, contracts); sync includes the peers (tap-jira,
                                 # Airbyte's source-jira), installed into .bench-peers/ when missing
+python -m bench --only budget   # sync under Jira's burst/points and ADO's TSTU limits, emulated: the ratio to
+                                # the limit-imposed lower bound
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=["sync", "rules", "webhook", "planning", "contracts"],
+        choices=["sync", "rules", "webhook", "planning", "contracts", "budget"],
         help="run only this suite",
     )
     args = parser.parse_args(argv)
-    suites = args.only or ["sync", "rules", "webhook", "planning", "contracts"]
+    suites = args.only or ["sync", "budget", "rules", "webhook", "planning", "contracts"]
     configure_logging("WARNING")  # stdout carries the JSON alone; in-process services log to stderr
     collected: list[Figure] = []
     if "sync" in suites:
@@ -40,6 +42,10 @@ def main(argv: list[str]) -> int:
         from bench import peer_bench
 
         collected += peer_bench.run(400 if args.quick else 4_050)
+    if "budget" in suites:
+        from bench import budget_bench
+
+        collected += budget_bench.run(5_000 if args.quick else 50_000)
     if "rules" in suites:
         from bench import rules_bench
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from connectors.grants import GrantStore
 from connectors.records import ItemType, StateCategory
 from connectors.retry import RetryPolicy
 
@@ -36,12 +37,30 @@ class EntraSettings:
 
 
 @dataclass(frozen=True)
+class OAuthSettings:
+    """An Atlassian OAuth 2.0 (3LO) app's grant (connectors.jira.oauth): the app's id and secret, the
+    token endpoint, and the store that holds the current rotating refresh token."""
+
+    client_id: str
+    client_secret: str
+    token_url: str = "https://auth.atlassian.com/oauth/token"  # noqa: S105 - a URL, not a secret
+    grants: GrantStore | None = None
+    ca_bundle: str | None = None  # a private CA for the token endpoint and the gateway
+
+    def __repr__(self) -> str:
+        return (
+            f"OAuthSettings(client_id={self.client_id!r}, client_secret='***', token_url={self.token_url!r})"
+        )
+
+
+@dataclass(frozen=True)
 class Credentials:
     token: str
     user: str | None = None
-    scheme: str = "basic"  # basic | bearer | entra | scoped-token
+    scheme: str = "basic"  # basic | bearer | entra | scoped-token | oauth
     entra: EntraSettings | None = None
-    gateway_url: str | None = None  # scoped-token: API calls go here, not to the site URL
+    gateway_url: str | None = None  # scoped-token, oauth: API calls go here, not to the site URL
+    oauth: OAuthSettings | None = None
 
     def __repr__(self) -> str:  # never print the token, even in a traceback's locals
         return f"Credentials(user={self.user!r}, scheme={self.scheme!r}, token='***', entra={self.entra!r})"

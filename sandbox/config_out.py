@@ -17,6 +17,7 @@ links in the world use those public URLs, so the aliases make them resolve.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Callable
@@ -195,13 +196,30 @@ def build_config(
     return cfg, env
 
 
-def _modern_auth(cfg: dict, env: dict[str, str], identity: Any, gateway: str) -> None:
+def _modern_auth(cfg: dict, env: dict[str, str], identity: Any, gateway: str, oauth: Any = None) -> None:
     """auth="modern": Azure DevOps sources sign in as the sandbox's Entra service principal; Jira
-    Cloud sources use a scoped token through the sandbox's api.atlassian.com-style gateway."""
+    Cloud sources use a scoped token through the sandbox's api.atlassian.com-style gateway, or, with
+    ``oauth`` (jira_auth="oauth"), the sandbox's 3LO app: its first refresh token goes in the .env as
+    ``<PREFIX>_REFRESH_TOKEN`` for `poalign auth jira-oauth` to seed the store with, and a Fernet
+    key to encrypt it at rest as ``POALIGN_GRANT_KEY``."""
     state = identity.state
     for source in cfg["sources"]:
         if source["kind"] == "jira" and source.get("deployment") == "cloud":
-            source["auth"] = {**source["auth"], "scheme": "scoped-token", "gateway_url": gateway}
+            if oauth is None:
+                source["auth"] = {**source["auth"], "scheme": "scoped-token", "gateway_url": gateway}
+                continue
+            prefix = _env_prefix(source["name"])
+            env.pop(str(source["auth"].get("token_env")), None)  # the user variable may be shared
+            env[f"{prefix}_CLIENT_SECRET"] = oauth.client_secret
+            env[f"{prefix}_REFRESH_TOKEN"] = oauth.initial_refresh_token
+            env["POALIGN_GRANT_KEY"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
+            source["auth"] = {
+                "scheme": "oauth",
+                "client_id": oauth.client_id,
+                "client_secret_env": f"{prefix}_CLIENT_SECRET",
+                "token_url": f"{gateway}/oauth/token",
+                "gateway_url": gateway,
+            }
         if source["kind"] != "azure-devops":
             continue
         prefix = _env_prefix(source["name"])
@@ -242,7 +260,8 @@ def write_config(
         jira_user=jira_user,
     )
     if getattr(server, "identity_server", None) is not None:
-        _modern_auth(cfg, env, server.identity_server, server.jira_root)
+        oauth = server.state.jira_oauth if getattr(server, "jira_auth", "") == "oauth" else None
+        _modern_auth(cfg, env, server.identity_server, server.jira_root, oauth)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     header = (
@@ -257,7 +276,9 @@ def write_config(
             if "=" in line and not line.lstrip().startswith("#"):
                 k, _, v = line.partition("=")
                 existing[k.strip()] = v
-    existing.update({k: _quote(v) for k, v in env.items()})
+    # a grant key already there encrypts a stored grant: a new one would make it unreadable
+    keep = {"POALIGN_GRANT_KEY"} & set(existing)
+    existing.update({k: _quote(v) for k, v in env.items() if k not in keep})
     api_env = ((cfg.get("api") or {}).get("token_env")) or "POALIGN_API_TOKEN"
     if api_env not in existing and api_env not in os.environ:
         import secrets

@@ -28,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .atlassian_oauth import OAuthState
 from .deliveries import Target, WebhookEmitter
 from .faults import FaultConfig, RequestLog
 from .formats import slug
@@ -91,9 +92,12 @@ class SandboxServer:
         process: bool = False,
         auth: str = "classic",
         token_lifetime_s: int = 3600,
+        jira_auth: str = "scoped-token",
     ) -> None:
         if auth not in ("classic", "modern"):
             raise ValueError(f"auth must be classic or modern, not {auth!r}")
+        if jira_auth not in ("scoped-token", "oauth"):
+            raise ValueError(f"jira_auth must be scoped-token or oauth, not {jira_auth!r}")
         if auth == "modern" and process:
             raise ValueError(
                 "auth='modern' runs its identity endpoint in this process: not with process=True"
@@ -142,9 +146,11 @@ class SandboxServer:
         if now is not None:
             self.state.set_now(now)
         self.auth = auth
+        self.jira_auth = jira_auth  # auth="modern": what --config-out writes for Jira Cloud sources
         if auth == "modern":
             self.state.identity = IdentityState(token_lifetime_s=token_lifetime_s)
             self.state.jira_gateway_only = True
+            self.state.jira_oauth = OAuthState(token_lifetime_s=token_lifetime_s)
         self.identity_server: IdentityServer | None = None
         self._host = host
         self._prewarm = prewarm

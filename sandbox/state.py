@@ -13,6 +13,7 @@ from .admin import build_admin
 from .ado.emulator import AdoEmulator
 from .ado.resource_json import identity
 from .ado.script import AdoScript
+from .atlassian_oauth import OAuthState
 from .deliveries import WebhookEmitter, ado_payload, jira_payload
 from .faults import FaultConfig, FaultInjector, RequestLog
 from .formats import utcnow
@@ -53,6 +54,8 @@ class SandboxState:
         self.identity: IdentityState | None = None
         # auth="modern": Jira Cloud answers API calls only through the api.atlassian.com-style gateway
         self.jira_gateway_only = False
+        # auth="modern": the auth.atlassian.com-style 3LO app with rotating refresh tokens (sandbox.atlassian_oauth)
+        self.jira_oauth: OAuthState | None = None
         self._offset = timedelta()
         self._frozen: datetime | None = None
         self._users: dict[tuple[str, str], dict] = {}

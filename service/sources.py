@@ -8,10 +8,11 @@ from pathlib import Path
 from connectors.base import TrackerReader
 from connectors.registry import tracker
 from connectors.retry import CallStats, RetryPolicy
-from connectors.settings import Credentials, EntraSettings, SourceSettings, Vocabulary
+from connectors.settings import Credentials, EntraSettings, OAuthSettings, SourceSettings, Vocabulary
 from connectors.vocabulary import plain_name
 from service.config.loader import LoadedConfig
 from service.config.schema import SourceConfig
+from service.grants import StoreGrants, factory_for, fernet
 
 
 class MissingSecretError(Exception):
@@ -51,9 +52,29 @@ def _entra(loaded: LoadedConfig, source: SourceConfig) -> EntraSettings:
     )
 
 
+def grant_store(loaded: LoadedConfig, source: SourceConfig) -> StoreGrants:
+    """The source's OAuth grant in the store, encrypted under the key in auth.token_key_env."""
+    variable = source.auth.token_key_env
+    database = loaded.database_url()
+    cipher = fernet(loaded.secret(variable), variable)
+    return StoreGrants(factory_for(database), source.name, cipher, key_variable=variable, identity=database)
+
+
+def _oauth(loaded: LoadedConfig, source: SourceConfig) -> OAuthSettings:
+    return OAuthSettings(
+        client_id=str(source.auth.client_id),
+        client_secret=_secret(loaded, source, "client_secret_env"),
+        token_url=source.auth.token_url,
+        grants=grant_store(loaded, source),
+    )
+
+
 def _credentials(loaded: LoadedConfig, source: SourceConfig) -> Credentials:
     if source.auth.scheme == "entra":  # the config allows it only for kinds that speak it
         return Credentials(token="", scheme="entra", entra=_entra(loaded, source))
+    if source.auth.scheme == "oauth":
+        gateway_url = source.auth.gateway_url.rstrip("/")
+        return Credentials(token="", scheme="oauth", gateway_url=gateway_url, oauth=_oauth(loaded, source))
     token = _secret(loaded, source, "token_env")
     user = loaded.secret(source.auth.user_env) if source.auth.user_env else None
     needs_user = tracker(source.kind).basic_auth_without_user

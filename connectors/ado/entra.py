@@ -74,13 +74,14 @@ def make_credential(entra: EntraSettings) -> TokenCredential:
 class EntraTokens:
     """The current Azure DevOps token of one source, shared by its worker threads."""
 
-    def __init__(self, entra: EntraSettings, clock: Any = time.time) -> None:
-        self._entra, self._clock = entra, clock
+    def __init__(self, entra: EntraSettings, clock: Any = time.time, source: str = "") -> None:
+        self._entra, self._clock, self._source = entra, clock, source
         self._lock = threading.Lock()
         self._credential: TokenCredential | None = None
         self._token: AccessToken | None = None
         self._refresh_at = 0.0
         self._refused: tuple[float, TokenRefused] | None = None
+        self._sent = threading.local()  # the token this thread last signed a request with
         self.issued = 0  # tokens fetched: refreshes are visible in tests and logs
 
     def token(self) -> str:
@@ -92,12 +93,17 @@ class EntraTokens:
                 lifetime = max(0.0, self._token.expires_on - self._clock())
                 # refresh before expiry: two minutes early, or half way through a short-lived token
                 self._refresh_at = self._token.expires_on - min(REFRESH_MARGIN_S, lifetime / 2)
+            self._sent.token = self._token.token
             return self._token.token
 
     def invalidate(self) -> None:
-        """Forget the token and the credential's cache: the next request gets a token made anew."""
+        """The token this thread sent was refused: forget it and the credential's cache, so the next
+        request gets a token made anew. When another worker already replaced it, nothing: the workers
+        in flight that met the same refusal share the one new token."""
+        sent = getattr(self._sent, "token", None)
         with self._lock:
-            self._token, self._credential = None, None
+            if self._token is not None and (sent is None or sent == self._token.token):
+                self._token, self._credential = None, None
 
     def _fetch(self) -> AccessToken:
         if self._credential is None:
@@ -105,9 +111,12 @@ class EntraTokens:
         try:
             token = self._credential.get_token(ADO_SCOPE)
         except ClientAuthenticationError as error:
+            where = f"source {self._source}: " if self._source else ""
+            endpoint = f"{self._entra.authority_host}/{self._entra.tenant_id or 'organizations'}"
             refused = TokenRefused(
-                f"Microsoft Entra ID refused a token for Azure DevOps ({_first_line(error)}): check the "
-                "source's auth (tenant_id, client_id and its secret or certificate; the identity must be "
+                f"{where}Microsoft Entra ID refused a token for Azure DevOps at {endpoint} "
+                f"({_first_line(error)}): check the source's auth (tenant_id, client_id and its secret or "
+                "certificate, and secret_expires: an expired secret is refused so; the identity must be "
                 "added to the Azure DevOps organization)"
             )
             self._refused = (self._clock(), refused)
@@ -145,4 +154,4 @@ def tokens_for(source: str, entra: EntraSettings) -> EntraTokens:
     secret = hashlib.sha256(str(entra.client_secret or entra.certificate_path).encode()).hexdigest()
     key = (source, entra.authority_host, str(entra.tenant_id), str(entra.client_id), entra.credential, secret)
     with _TOKENS_LOCK:
-        return _TOKENS.setdefault(key, EntraTokens(entra))
+        return _TOKENS.setdefault(key, EntraTokens(entra, source=source))

@@ -15,7 +15,15 @@ import requests
 from jira import JIRA, JIRAError
 
 from connectors.budget import budget_for
-from connectors.errors import JIRA_STATUS, BadRequestError, TrackerError, TransportError, classify
+from connectors.errors import (
+    JIRA_STATUS,
+    AuthError,
+    BadRequestError,
+    TrackerError,
+    TransportError,
+    classify,
+)
+from connectors.jira.oauth import BearerFromTokens, GrantRefused, OAuthTokens, tokens_for
 from connectors.retry import CallStats, call_with_retry
 from connectors.settings import SourceSettings
 from connectors.unreachable import CONNECT_TIMEOUT_S, transport_failure
@@ -35,12 +43,18 @@ class JiraClient:
         self.budget = budget_for(settings.name, settings.url)
         self._api_base: str | None = None  # where API calls go: the site, or the gateway for its cloud id
         self._api_base_lock = threading.Lock()
+        oauth = settings.credentials.oauth
+        self.oauth: OAuthTokens | None = (
+            tokens_for(settings.name, oauth, settings.timeout_seconds) if oauth is not None else None
+        )
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _new_client(self) -> JIRA:
         creds = self.settings.credentials
         auth: dict[str, Any] = (
-            {"token_auth": creds.token}
+            {}  # oauth: the session signs each request with the current access token (below)
+            if self.oauth is not None
+            else {"token_auth": creds.token}
             if creds.scheme == "bearer"
             else {"basic_auth": (creds.user or "", creds.token)}
         )
@@ -53,6 +67,8 @@ class JiraClient:
             get_server_info=False,
             **auth,
         )
+        if self.oauth is not None:
+            client._session.auth = BearerFromTokens(self.oauth)
         client._session.hooks["response"].append(self._answered)
         return client
 
@@ -102,8 +118,20 @@ class JiraClient:
             raise TransportError(f"Jira sent a body that is not valid JSON ({error})") from None
 
     def call(self, describe: str, operation: Callable[[JIRA], T], *, idempotent: bool = True) -> T:
+        def with_a_fresh_token_after_401() -> T:
+            try:
+                return self._attempt(operation)
+            except GrantRefused:
+                raise  # the token endpoint said no: another token would be refused the same way
+            except AuthError as error:
+                if self.oauth is None or error.status != 401:
+                    raise
+                # expired or revoked early: forget the token sent, one more try with another, never a loop
+                self.oauth.invalidate_sent()
+                return self._attempt(operation)
+
         return call_with_retry(
-            lambda: self._attempt(operation),
+            with_a_fresh_token_after_401,
             policy=self.settings.retry,
             stats=self.stats,
             describe=f"{self.settings.name}: {describe}",
@@ -120,7 +148,10 @@ class JiraClient:
             if self._api_base is None:
                 site = self.settings.url.rstrip("/")
                 gateway = self.settings.credentials.gateway_url
-                self._api_base = f"{gateway}/ex/jira/{self._cloud_id(site)}" if gateway else site
+                if gateway and self.oauth is not None:
+                    self._api_base = f"{gateway}/ex/jira/{self._accessible_cloud_id(site, gateway)}"
+                else:
+                    self._api_base = f"{gateway}/ex/jira/{self._cloud_id(site)}" if gateway else site
             return self._api_base
 
     def _cloud_id(self, site: str) -> str:
@@ -137,6 +168,27 @@ class JiraClient:
                 "check the source's url (the site, e.g. https://acme.atlassian.net)"
             )
         return cloud_id
+
+    def _accessible_cloud_id(self, site: str, gateway: str) -> str:
+        """OAuth (3LO): the cloud id of the site among the grant's `accessible-resources`."""
+
+        def read(client: JIRA) -> Any:
+            response = client._session.get(f"{gateway}/oauth/token/accessible-resources")
+            return response.json() if response.content else None
+
+        found = self.call("read the grant's accessible resources", read)
+        resources = [r for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+        for resource in resources:
+            cloud_id = resource.get("id")
+            same_site = str(resource.get("url") or "").rstrip("/") == site
+            # it becomes a path segment of every API URL: a UUID and nothing that could leave the path
+            if same_site and isinstance(cloud_id, str) and _CLOUD_ID.fullmatch(cloud_id):
+                return cloud_id
+        names = ", ".join(str(r.get("url")) for r in resources) or "none"
+        raise BadRequestError(
+            f"the OAuth grant of source {self.settings.name} does not reach {site} (it reaches: {names}): "
+            "check the source's url, or authorise the app on that site"
+        )
 
     def _json(
         self,

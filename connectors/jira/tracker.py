@@ -35,7 +35,8 @@ JIRA = Tracker(
         "Jira basic auth needs the account e-mail in auth.user_env ({user_env}); "
         "or use scheme: bearer with a Data Center PAT"
     ),
-    # scoped-token: Cloud's scoped API tokens and service accounts, through the api.atlassian.com gateway
-    auth_schemes=frozenset({"basic", "bearer", "scoped-token"}),
+    # scoped-token: Cloud's scoped API tokens and service accounts, through the api.atlassian.com gateway;
+    # oauth: an OAuth 2.0 (3LO) app's rotating refresh token (connectors.jira.oauth), the same gateway
+    auth_schemes=frozenset({"basic", "bearer", "scoped-token", "oauth"}),
     hooks=JiraHooks.for_source,
 )

@@ -23,6 +23,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..atlassian_oauth import accessible_resources, token_endpoint
 from ..faults import FaultInjector, RequestLog
 from ..formats import same_secret, stable_uuid, utcnow
 from ..http import HttpError, Router, json_response
@@ -101,6 +102,16 @@ class JiraEmulator(
 
     async def dispatch(self, request: Request, parts: list[str]) -> tuple[Response, str]:
         world = self.state.world
+        oauth = self.state.jira_oauth
+        if oauth is not None and parts == ["oauth", "token"] and request.method == "POST":
+            return await token_endpoint(oauth, request), ""  # auth.atlassian.com/oauth/token
+        if oauth is not None and parts == ["oauth", "token", "accessible-resources"]:
+            sites = [
+                (cloud_id_of(name), self.state.jira_site_url(name), name)
+                for name in sorted(world.jira)
+                if self.mode(world.jira[name]) == "Cloud"
+            ]
+            return accessible_resources(oauth, request, sites), ""
         gateway = parts[:2] == ["ex", "jira"]
         if gateway:  # api.atlassian.com/ex/jira/{cloudId}/…: where scoped tokens must go
             found = self._site_of_cloud_id(parts[2]) if len(parts) > 2 else None
@@ -137,12 +148,26 @@ class JiraEmulator(
                 ],
                 headers={"WWW-Authenticate": 'Basic realm="protected-area"'},
             )
-        user = self.authenticate(request, site, anonymous_ok=public)
+        user = self.authenticate(request, site, anonymous_ok=public, gateway=gateway)
         resp = await route.handler(request, site, ver, user, **params)
         return resp, site.name
 
-    def authenticate(self, request: Request, site: JiraSite, anonymous_ok: bool = False) -> dict | None:
+    def authenticate(
+        self, request: Request, site: JiraSite, anonymous_ok: bool = False, gateway: bool = False
+    ) -> dict | None:
         h = request.headers.get("authorization", "")
+        oauth = self.state.jira_oauth
+        if oauth is not None and h[:7].lower() == "bearer " and oauth.knows_access(h[7:].strip()):
+            # a 3LO access token: good through the gateway only, until it expires
+            if gateway and oauth.valid_access(h[7:].strip()):
+                return self.state.jira_user(
+                    "sandbox-3lo@sandbox.invalid", site.options.get("userTimeZone", "UTC")
+                )
+            raise api_error(
+                401,
+                ["Unauthorized; scope does not match"] if not gateway else ["Unauthorized"],
+                headers={"WWW-Authenticate": 'Bearer realm="api.atlassian.com", error="invalid_token"'},
+            )
         token = self.state.token
         tz = site.options.get("userTimeZone", "UTC")
         if h[:6].lower() == "basic ":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from connectors.base import VocabularyCheck
 from connectors.errors import TrackerError
 from service.cli.common import ConfigOption, console, err_console, load_or_exit, require_credentials
 from service.config.loader import LoadedConfig
+from service.credential_expiry import expiry_warnings, stored_grant_ages
 from service.logs import redact
 from service.sources import make_connector, projects_of, settings_for
 
@@ -27,12 +29,24 @@ def validate(
             "what poalign would not classify, with the config line that fixes it.",
         ),
     ] = False,
+    warn_days: Annotated[
+        int,
+        typer.Option(
+            "--warn-days",
+            help="Warn this many days before a known credential expiry: a Jira token's auth.token_expires, an "
+            "Entra client secret's auth.secret_expires, a stored OAuth grant's 90-day inactivity and "
+            "365-day absolute expiry.",
+            min=0,
+        ),
+    ] = 14,
 ) -> None:
     """Validate poalign.yaml: every problem is listed with its file, line and key, then exit 2.
 
     Also warns, with file, line and key, about environment variables the config names but which are
     not set (neither in the environment nor in a .env file beside the config): a machine that only
     validates needs none, but `sync` and `annotate` refuse to start without the trackers' credentials.
+    Each auth scheme's keys are checked: a missing one or one the scheme does not take is named with
+    its line, and the keys the scheme takes are listed. Warns --warn-days before a known expiry.
     With --online (which needs them) each source's tracker is asked for its vocabulary, no item is read;
     exit 1 when a tracker cannot be reached.
     """
@@ -42,7 +56,10 @@ def validate(
     console.print(
         f"{loaded.path}: valid ({len(cfg.sources)} source(s), {len(cfg.teams)} team(s))", markup=False
     )
-    for problem in missing:
+    expiring = expiry_warnings(
+        loaded, warn_days=warn_days, today=datetime.now(UTC).date(), grants=stored_grant_ages(loaded)
+    )
+    for problem in missing + expiring:
         err_console.print(f"warning: {problem}", markup=False)
     if online and not _online(loaded):
         raise typer.Exit(1)

@@ -13,6 +13,7 @@ import typer
 from service import logs, tracing
 from service.cli import (
     annotate_cmd,
+    auth_cmd,
     check_cmd,
     config_cmd,
     contracts_cmd,
@@ -46,6 +47,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
+app.add_typer(auth_cmd.app, name="auth")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(hooks_cmd.app, name="hooks")

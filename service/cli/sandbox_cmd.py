@@ -107,6 +107,15 @@ def serve(
         int,
         typer.Option(help="With --auth modern: seconds a token lives (short, to watch refreshes).", min=1),
     ] = 3600,
+    jira_auth: Annotated[
+        str,
+        typer.Option(
+            help="With --auth modern, what --config-out writes for Jira Cloud sites: scoped-token (a scoped "
+            "API token through the api.atlassian.com-style gateway) or oauth (the sandbox's OAuth 2.0 3LO app "
+            "with rotating refresh tokens: the first refresh token goes in the .env as <SOURCE>_REFRESH_TOKEN "
+            "for `poalign auth jira-oauth --from-env` to store)."
+        ),
+    ] = "scoped-token",
 ) -> None:
     """Serve a world until Ctrl-C.
 
@@ -123,6 +132,8 @@ def serve(
         fail("--fault-rate is between 0 and 1")
     if auth not in ("classic", "modern"):
         fail("--auth is classic or modern")
+    if jira_auth not in ("scoped-token", "oauth"):
+        fail("--jira-auth is scoped-token or oauth")
     try:
         loaded = World.load(world)
     except (WorldError, ValueError) as exc:
@@ -145,6 +156,7 @@ def serve(
             webhook_secret=secret,
             auth=auth,
             token_lifetime_s=token_lifetime,
+            jira_auth=jira_auth,
         )
         sb.start()
     except (OSError, RuntimeError, ValueError) as exc:
@@ -162,6 +174,10 @@ def serve(
             console.print(
                 f"entra {sb.identity_server.authority_host}  (tokens live {token_lifetime} s; "
                 f"CA {sb.identity_server.ca_file})",
+                markup=False,
+            )
+            console.print(
+                f"oauth {sb.jira_root}/oauth/token  (Atlassian-style 3LO, rotating refresh tokens)",
                 markup=False,
             )
         if config_out is not None:

@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 from pydantic import ValidationError
 
 from connectors.registry import tracker
+from service.config.auth_keys import scheme_key_problems
 from service.config.schema import Config
 from service.config.secret_shape import looks_like_secret
 from service.config.yamlpos import Positions, YamlSyntaxError, load_with_positions, path_at
@@ -91,7 +92,9 @@ class LoadedConfig:
         """The `*_env` keys a source's tracker client needs (its token, and its user where configured)."""
         index = [s.name for s in self.config.sources].index(source)
         auth = self.config.sources[index].auth
-        names = ("token_env", "user_env", "client_secret_env")
+        names = ("token_env", "user_env", "client_secret_env") + (
+            ("token_key_env",) if auth.scheme == "oauth" else ()
+        )
         return [("sources", index, "auth", name) for name in names if getattr(auth, name)]
 
     def secret_env_names(self) -> list[str]:
@@ -106,6 +109,8 @@ class LoadedConfig:
         def walk(value: Any, path: tuple[str | int, ...]) -> None:
             if isinstance(value, dict):
                 for key, item in value.items():
+                    if key == "token_key_env" and value.get("scheme") != "oauth":
+                        continue  # a default only the oauth scheme reads
                     if isinstance(key, str) and key.endswith("_env") and isinstance(item, str):
                         keys.append((*path, key))
                     else:
@@ -226,6 +231,11 @@ def parse_config(text: str, path: Path) -> LoadedConfig:
                 problems.append(problem)
         raise ConfigError(sorted(problems, key=lambda p: p.line or 0)) from None
     problems += _references(config, positions, name)
+    for index, source in enumerate(config.sources):
+        problems += [
+            ConfigProblem(name, line, key, message)
+            for line, key, message in scheme_key_problems(source.auth, ("sources", index, "auth"), positions)
+        ]
     if problems:
         raise ConfigError(problems)
     return LoadedConfig(config=config, path=path.resolve(), positions=positions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -45,24 +46,40 @@ class DatabaseConfig(Strict):
 
 
 class AuthConfig(Strict):
-    scheme: Literal["basic", "bearer", "entra", "scoped-token"] = Field(
+    """A source's credentials. Which keys each scheme takes is service.config.auth_keys.SCHEME_KEYS:
+    the loader names a missing or extra key with its line and lists what the scheme takes."""
+
+    scheme: Literal["basic", "bearer", "entra", "scoped-token", "oauth"] = Field(
         "basic",
-        description="jira cloud: basic (email + API token) or scoped-token (a scoped API token or service "
-        "account, through the api.atlassian.com gateway); jira data center: bearer (PAT); "
+        description="jira cloud: basic (email + API token), scoped-token (a scoped API token or service "
+        "account, through the api.atlassian.com gateway) or oauth (an OAuth 2.0 3LO app's rotating "
+        "refresh token, kept encrypted in the store); jira data center: bearer (PAT); "
         "ADO: entra (a Microsoft Entra ID service principal or managed identity) or basic (PAT)",
     )
     user_env: EnvName | None = Field(None, description="variable with the user/e-mail (jira basic auth)")
     token_env: EnvName | None = Field(None, description="variable with the API token or PAT (basic, bearer)")
+    token_expires: date | None = Field(
+        None,
+        description="basic, bearer, scoped-token: the day the token expires (Atlassian API tokens live a "
+        "year at most), so `config validate` warns before it does",
+    )
     # scheme: entra (Azure DevOps)
     credential: Literal["client-secret", "certificate", "workload-identity", "managed-identity"] = Field(
         "client-secret", description="entra: how the identity proves itself"
     )
     tenant_id: str | None = Field(None, description="entra: the directory (tenant) id")
     client_id: str | None = Field(
-        None, description="entra: the application (client) id; managed-identity: a user-assigned one"
+        None,
+        description="entra: the application (client) id; managed-identity: a user-assigned one; "
+        "oauth: the app's client id (developer console)",
     )
     client_secret_env: EnvName | None = Field(
-        None, description="entra client-secret: variable with the secret"
+        None, description="entra client-secret, oauth: variable with the app's secret"
+    )
+    secret_expires: date | None = Field(
+        None,
+        description="entra client-secret: the secret's expiry (the app registration's Certificates & "
+        "secrets page), so `config validate` warns before it does",
     )
     certificate_path: str | None = Field(
         None, description="entra certificate: PEM with the private key (relative paths beside the config)"
@@ -75,28 +92,23 @@ class AuthConfig(Strict):
     )
     gateway_url: str = Field(
         "https://api.atlassian.com",
-        description="scoped-token: the gateway API calls go through (links shown to people stay on url)",
+        description="scoped-token, oauth: the gateway API calls go through (links shown to people stay on url)",
+    )
+    token_url: str = Field(
+        "https://auth.atlassian.com/oauth/token", description="oauth: the token endpoint refreshes go to"
+    )
+    token_key_env: EnvName = Field(
+        "POALIGN_GRANT_KEY",
+        description="oauth: variable with the Fernet key the stored refresh token is encrypted with",
     )
 
     @model_validator(mode="after")
-    def _keys_of_the_scheme(self) -> AuthConfig:
-        if self.scheme != "entra":
-            if not self.token_env:
-                raise ValueError(f"scheme {self.scheme} needs token_env (the variable holding the token)")
-            if self.scheme == "scoped-token" and not self.user_env:
-                raise ValueError("scheme scoped-token needs user_env (the account's e-mail) and token_env")
-            return self
-        needs = {
-            "client-secret": ("tenant_id", "client_id", "client_secret_env"),
-            "certificate": ("tenant_id", "client_id", "certificate_path"),
-            "workload-identity": ("tenant_id", "client_id"),
-            "managed-identity": (),
-        }[self.credential]
-        missing = [key for key in needs if not getattr(self, key)]
-        if missing:
-            raise ValueError(f"scheme entra with credential {self.credential} needs {', '.join(missing)}")
-        if not self.authority_host.startswith("https://"):
+    def _https_token_services(self) -> AuthConfig:
+        if self.scheme == "entra" and not self.authority_host.startswith("https://"):
             raise ValueError("authority_host must be an https:// URL (token services speak nothing else)")
+        loopback = re.match(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/", self.token_url)
+        if self.scheme == "oauth" and not (self.token_url.startswith("https://") or loopback):
+            raise ValueError("token_url must be an https:// URL (a refresh token never travels in clear)")
         return self
 
 

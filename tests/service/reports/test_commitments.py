@@ -149,7 +149,7 @@ def test_commitments_per_pair_and_each_teams_promise_reliability(
     }
     assert "for Sofia Lindqvist (Chief PO) to settle" in html
     markdown = render(later, "md")
-    section = markdown[markdown.index("## Commitments") : markdown.index("## Team × team")]
+    section = markdown[markdown.index("## Commitments") : markdown.index("## Trend")]
     assert "| Fulfilment (Marta Kowalska) | Accounts (Kwame Mensah) | 1 | 1 | 0 | 0 | 0 | 1 | – |" in section
     assert (
         "| Payments (Priya Natarajan) | Accounts (Kwame Mensah) | 1 | 0 | 1 | 1 | 0 | 0 | 100% |" in section
@@ -186,7 +186,7 @@ def test_the_section_keeps_config_and_tracker_text_inert(hostile: PlantedWorld) 
     found = assert_inert(render(content, "html"))
     assert HOSTILE_TEAM in "".join(found.text) and HOSTILE_PO in "".join(found.text)
     markdown = render(content, "md")
-    section = markdown[markdown.index("## Commitments") : markdown.index("## Team × team")]
+    section = markdown[markdown.index("## Commitments") : markdown.index("## Trend")]
     for renderer_html in (wiki().render(section),):
         shown = assert_inert(renderer_html)
         assert HOSTILE_TEAM in "".join(shown.text) and HOSTILE_PO in "".join(shown.text)

@@ -20,7 +20,7 @@ from service.inbox_drain import PROCESS, drain
 from service.ingest import sync_all
 from service.logs import get_logger, redact
 from service.runtime import Runtime
-from service.store import inbox, locks, runs
+from service.store import history, inbox, locks, runs
 from service.store.base import utcnow
 
 log = get_logger(__name__)
@@ -101,7 +101,8 @@ def job_retention(runtime: Runtime) -> dict[str, Any]:
     with runtime.factory.begin() as session:
         events = inbox.purge(session, days)
         sync_runs, job_runs = runs.forget_runs_before(session, utcnow() - timedelta(days=days))
-    return {"events": events, "sync_runs": sync_runs, "job_runs": job_runs}
+        changes = history.forget_changes_before(session, utcnow() - timedelta(days=days))
+    return {"events": events, "sync_runs": sync_runs, "job_runs": job_runs, "changes": changes}
 
 
 def job_report(runtime: Runtime) -> dict[str, Any]:
@@ -136,7 +137,7 @@ JOBS: dict[str, Job] = {
             "deliver pending comments and labels/tags",
         ),
         Job("report", job_report, "the PO-sync report, stored and delivered"),
-        Job("retention", job_retention, "forget processed webhook events and old runs"),
+        Job("retention", job_retention, "forget processed webhook events, old runs and old plan history"),
     )
 }
 

@@ -23,12 +23,21 @@ def running(iteration: Iteration | None, today: date) -> Iteration | None:
     return iteration
 
 
+def _names(sprints: str | None) -> list[str]:
+    return [name for name in (sprints or "").split(", ") if name]
+
+
 def worsening(change: Change) -> str | None:
     """What the change did to the plan when it made it worse (out of a sprint, a later or no date, a
     lower priority), as words after the item's name; None for any other change."""
-    if change.field == SPRINT_CHANGE and change.old and change.old != change.new:
-        where = f"into {change.new}" if change.new else "to the backlog"
-        return f"moved out of {change.old} ({where})"
+    if change.field == SPRINT_CHANGE and change.old:
+        # Jira lists every sprint an issue was in ("CHK Sprint 20, CHK Sprint 21"): closed ones stay.
+        after = _names(change.new)
+        left = [name for name in _names(change.old) if name not in after]
+        if left:
+            entered = [name for name in after if name not in _names(change.old)]
+            where = f"into {', '.join(entered)}" if entered else "to the backlog"
+            return f"moved out of {', '.join(left)} ({where})"
     if change.field in DATE_CHANGES and change.old and (change.new is None or change.new > change.old):
         name = _DATE_NAMES[change.field]
         return f"had its {name} moved from {change.old} to {change.new}" if change.new else f"lost its {name}"

@@ -126,7 +126,9 @@ def test_every_planted_decision_is_on_the_agenda_and_the_counts_are_right(
     today = datetime.now(UTC).date()
     friday = today - timedelta(days=today.weekday() + 3)
     history_line = f"was added on Fri {day(friday, today)} by Tom Becker"
-    assert surprise["message"].endswith(f"a dependency on PAY-22 (Payments, PO Priya Natarajan) {history_line}.")
+    assert surprise["message"].endswith(
+        f"a dependency on PAY-22 (Payments, PO Priya Natarajan) {history_line}."
+    )
     assert history_line in html and history_line in markdown
     for fingerprint in agenda:
         assert f'data-fingerprint="{fingerprint}"' in html

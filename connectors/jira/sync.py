@@ -153,14 +153,12 @@ class JiraConnector:
     def _history_ids(self) -> dict[str, ChangeField]:
         """The site's custom field ids of plan fields, as the changelog names them (`fieldId`)."""
         fields = self.prepare(()).field_map
-        ids: dict[str, ChangeField] = {}
-        for field_id, name in (
+        named: tuple[tuple[str | None, ChangeField], ...] = (
             (fields.sprint, "sprint"),
             (fields.rank, "rank"),
             (fields.target_end, "target_date"),
-        ):
-            if field_id:
-                ids[field_id] = name  # type: ignore[assignment]  # the literals above are ChangeFields
+        )
+        ids: dict[str, ChangeField] = {field_id: name for field_id, name in named if field_id}
         return ids
 
     def history(self, issue: dict[str, Any], stored: StoredVersions | None) -> tuple[ChangeRecord, ...]:

@@ -12,12 +12,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox import World
 from sandbox.testing import running_sandbox
+from service.api.app import create_app
 from service.config.loader import LoadedConfig
+from service.runtime import Runtime
 from service.store import history
 from service.store.base import utcnow
 from service.store.history_models import ItemChange
@@ -59,8 +62,16 @@ def changes(factory: sessionmaker[Session], source_key: str, field: str) -> list
         return [c for c in history.changes_of(session, [item_id]).get(item_id, []) if c.field == field]
 
 
+def api_token(wiring: Wired) -> str:
+    """The dashboard's token `--config-out` wrote into the .env beside the config."""
+    lines = (wiring.config_path.parent / ".env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))[
+        "POALIGN_API_TOKEN"
+    ]
+
+
 def test_jira_sprint_move_after_the_sprint_started_is_stored_and_named_by_sco001(
-    wired: tuple[Wired, LoadedConfig], session_factory: sessionmaker[Session]
+    wired: tuple[Wired, LoadedConfig], session_factory: sessionmaker[Session], store_url: str
 ) -> None:
     wiring, loaded = wired
     pay, chk = "jira-acme:PAY-13", "jira-acme:CHK-23"
@@ -88,6 +99,18 @@ def test_jira_sprint_move_after_the_sprint_started_is_stored_and_named_by_sco001
     )
     assert finding.message.endswith("by Tom Becker.")
     assert finding.evidence["changed_by"] == "Tom Becker"
+    # the dashboard's page of the finding shows the history line and who changed it
+    runtime = Runtime.open(loaded, url=store_url, process="test")
+    try:
+        with TestClient(create_app(runtime)) as client:
+            page = client.get(
+                f"/dashboard/findings/{finding.fingerprint}",
+                headers={"Authorization": f"Bearer {api_token(wiring)}"},
+            )
+    finally:
+        runtime.close()
+    assert page.status_code == 200, page.text[:300]
+    assert "moved out of CHK Sprint 1 (into CHK Sprint 3)" in page.text and "Tom Becker" in page.text
     # the changelog came embedded in the search pages the sync reads anyway: no request of its own
     assert wiring.sandbox.requests.count(emulator="jira", path=r"/issue/[^/]+/changelog$") == 0
 

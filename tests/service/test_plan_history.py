@@ -20,6 +20,7 @@ from sandbox import World
 from sandbox.testing import running_sandbox
 from service.api.app import create_app
 from service.config.loader import LoadedConfig
+from service.ingest import sync_all
 from service.runtime import Runtime
 from service.store import history
 from service.store.base import utcnow
@@ -147,6 +148,29 @@ def test_ado_iteration_move_after_the_sprint_started_is_read_from_the_updates(
     # read through the official client's updates route, only for the items in a dependency that changed
     read = wiring.sandbox.requests.count(emulator="ado", path=r"/workItems/\d+/updates$")
     assert 1 <= read <= 4, read
+
+
+def test_history_costs_no_request_for_unchanged_items(
+    wired: tuple[Wired, LoadedConfig], session_factory: sessionmaker[Session]
+) -> None:
+    """The request bound holds: the first sync reads no history of its own (Jira's is embedded; Azure
+    DevOps starts at the first sync), and an incremental one asks the updates of changed items in a
+    dependency only, never of items that did not change or are in no dependency."""
+    wiring, loaded = wired
+    log = wiring.sandbox.requests
+    sync_all(session_factory, loaded)
+    assert log.count(emulator="ado", path=r"/updates$") == 0
+    assert log.count(emulator="jira", path=r"/changelog$") == 0
+    started = time.time()
+    act(wiring, "Kwame Mensah", "move", "602", "Iteration 2")  # in a dependency (601 needs it)
+    act(wiring, "Kwame Mensah", "move", "604", "Iteration 2")  # in none
+    act(wiring, "Tom Becker", "move", "CHK-23", "CHK Sprint 1")
+    sync_all(session_factory, loaded)
+    asked = [entry.path for entry in log.filter(emulator="ado", path=r"/updates$", since=started)]
+    assert len(asked) == 1 and asked[0].endswith("/602/updates"), asked
+    assert log.count(emulator="jira", path=r"/changelog$", since=started) == 0
+    assert changes(session_factory, "602", "sprint")[-1].new_value == "Iteration 2"
+    assert changes(session_factory, "CHK-23", "sprint")[-1].new_value == "CHK Sprint 1"
 
 
 def test_retention_forgets_old_plan_history(

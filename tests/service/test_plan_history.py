@@ -21,6 +21,7 @@ from sandbox.testing import running_sandbox
 from service.api.app import create_app
 from service.config.loader import LoadedConfig
 from service.ingest import sync_all
+from service.jobs import run_job
 from service.runtime import Runtime
 from service.store import history
 from service.store.base import utcnow
@@ -173,18 +174,27 @@ def test_history_costs_no_request_for_unchanged_items(
     assert changes(session_factory, "CHK-23", "sprint")[-1].new_value == "CHK Sprint 1"
 
 
-def test_retention_forgets_old_plan_history(
-    wired: tuple[Wired, LoadedConfig], session_factory: sessionmaker[Session]
+def test_the_retention_job_forgets_plan_history_older_than_retention_days(
+    wired: tuple[Wired, LoadedConfig], session_factory: sessionmaker[Session], store_url: str
 ) -> None:
     wiring, loaded = wired
     act(wiring, "Tom Becker", "move", "CHK-23", "CHK Sprint 1")
+    act(wiring, "Tom Becker", "move", "CHK-23", "CHK Sprint 2")
     round_trip(session_factory, loaded, wiring)
+    days = loaded.config.schedule.retention_days
     with session_factory.begin() as session:
         stored = session.query(ItemChange).count()
-        assert stored >= 1
-        assert history.forget_changes_before(session, utcnow() - timedelta(days=1)) == 0
-        assert history.forget_changes_before(session, utcnow() + timedelta(minutes=1)) == stored
-        assert session.query(ItemChange).count() == 0
+        oldest = session.scalars(select(ItemChange).order_by(ItemChange.changed_at)).first()
+        assert stored >= 2 and oldest is not None
+        oldest.changed_at = utcnow() - timedelta(days=days, minutes=1)  # as if made long ago
+    runtime = Runtime.open(loaded, url=store_url, process="test")
+    try:
+        done = run_job(runtime, "retention", force=True)
+    finally:
+        runtime.close()
+    assert (done["status"], done["changes"]) == ("ok", 1)
+    with session_factory() as session:
+        assert session.query(ItemChange).count() == stored - 1
 
 
 def test_a_mid_sprint_move_is_posted_through_the_webhooks_within_seconds(

@@ -7,6 +7,8 @@ Data Center), and one remote-link read per issue that has web links: the reads t
 needs, not one per issue. Per Azure DevOps organization: discovery (OPTIONS,
 ResourceAreas), then per project the iteration tree and the backlog configuration, the WIQL windows
 of 20,000 ids, one states call per backlog-level or item type, batches of 200 and the recycle bin.
+Plan history adds nothing here: Jira's changelog comes embedded in the detail pages, and a first sync
+reads no Azure DevOps updates (an incremental one asks them of changed items in a dependency only).
 
 Time: a request that depends on an earlier answer (serverInfo before anything, Cloud's token pages
 one after another) is its own round; independent requests share rounds of `concurrency`. Sources

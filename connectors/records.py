@@ -14,6 +14,18 @@ from connectors.parsing import WebhookPayloadError
 StateCategory = Literal["todo", "in_progress", "done", "removed"]
 ItemType = Literal["epic", "feature", "story", "task", "bug", "other"]
 LinkKind = Literal["depends_on", "relates", "duplicates", "parent", "other"]
+# The plan fields whose history poalign keeps (Jira changelog, ADO updates), tracker-neutral.
+ChangeField = Literal["sprint", "release", "due_date", "target_date", "rank", "priority", "state", "link"]
+CHANGE_FIELDS: tuple[ChangeField, ...] = (
+    "sprint",
+    "release",
+    "due_date",
+    "target_date",
+    "rank",
+    "priority",
+    "state",
+    "link",
+)
 # The extra_fields key of a resolution's meaning when the tracker's ids or the config tell it (True:
 # delivered, False: not delivered, e.g. a translated Won't Do); absent when only its name can tell.
 RESOLUTION_DELIVERED = "poalign:delivered"
@@ -36,6 +48,25 @@ class LinkRecord:
     other_url: str | None = None
     # A web link fetched separately from the item (Jira remote links): kept when a sync skips them.
     remote: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """One change of a plan field, as the tracker's history tells it: when, by whom, from what to what.
+
+    `change_id` is the tracker's id of the change (Jira history id, ADO update number), unique per item
+    together with `field` and `old`/`new`, so a change read twice is stored once. Values are the
+    tracker's display text (a sprint's name, a priority's name, a linked item's key); a link change
+    carries the other item's key in `new` (added) or `old` (removed) and the link type in `detail`.
+    """
+
+    change_id: str
+    field: ChangeField
+    changed_at: datetime
+    author: str | None = None
+    old: str | None = None
+    new: str | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +119,9 @@ class ItemRecord:
     # The `/poalign ...` commands of the item's comments, when this read looked at its comments
     # (connectors.commands); the service stores each once and answers it.
     commands: tuple[CommentCommand, ...] = ()
+    # Plan changes the reader saw in the item's history (complete back to the source's retention, or to
+    # what the store already holds); stored apart from the item, each once.
+    history: tuple[ChangeRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

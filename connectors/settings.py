@@ -97,3 +97,5 @@ class SourceSettings:
     projects: tuple[str, ...] = ()
     remote_links: RemoteLinks = "auto"
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    # How far back plan history is read (the schedule's retention_days: older changes are forgotten).
+    history_days: int = 90

@@ -12,14 +12,25 @@ from rules.snapshot import Snapshot
 DEPENDENCIES = "dependencies"
 PRIORITY = "priority"
 DONE = "done"
-CATEGORIES = (DEPENDENCIES, PRIORITY, DONE)
+SPRINTS = "sprints"
+CATEGORIES = (DEPENDENCIES, PRIORITY, DONE, SPRINTS)
 
 STABLE = "stable"
 # A preview rule's findings are computed and stored, but not pushed to trackers until a human has
 # looked at its output on real data.
 PREVIEW = "preview"
 
-__all__ = ["CATEGORIES", "DEPENDENCIES", "DONE", "PREVIEW", "PRIORITY", "STABLE", "Rule", "Severity"]
+__all__ = [
+    "CATEGORIES",
+    "DEPENDENCIES",
+    "DONE",
+    "PREVIEW",
+    "PRIORITY",
+    "SPRINTS",
+    "STABLE",
+    "Rule",
+    "Severity",
+]
 
 
 class Rule:

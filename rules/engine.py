@@ -20,8 +20,9 @@ splits) and add findings only the new state explains. `apply_and_focus` does exa
 touched items of a change are the upserted and removed items plus both ends of every edge added
 or dropped (`Snapshot.touched_by`). The neighbourhood then adds, per rule:
 
-- pairwise dependency and priority rules (DEP001-003, DEP005-007, PRI001, PRI002's mirrors):
-  nothing; their findings are about the two ends of an edge, which are touched;
+- pairwise dependency and priority rules (DEP001-003, DEP005-007, PRI001, PRI002's mirrors) and
+  SCO001 (whose plan history is the ends' own): nothing; their findings are about the two ends of an
+  edge, which are touched;
 - DEP004: every member of the dependency cycles holding a touched item (old cycles that split,
   new ones that merge);
 - PRI002: the parent epics of touched items; DOD003: the same;

@@ -82,6 +82,33 @@ class Iteration:
         return self.start is not None and self.finish is not None and self.start <= day <= self.finish
 
 
+# Fields of plan history (Change.field).
+SPRINT_CHANGE = "sprint"
+LINK_CHANGE = "link"
+DATE_CHANGES = frozenset({"due_date", "target_date"})
+PRIORITY_CHANGE = "priority"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change of an item's plan, from its tracker's history: when, by whom, from what to what.
+
+    `field` is one of sprint, release, due_date, target_date, rank, priority, state, link. Values are
+    the tracker's text (a sprint's name, an ISO date, a priority's name); for a priority the service
+    adds both normalized levels (1 highest .. 5 lowest). A link change names the other item's key in
+    `new` (added) or `old` (removed); `detail` is the link's type.
+    """
+
+    field: str
+    at: datetime
+    author: str | None = None
+    old: str | None = None
+    new: str | None = None
+    detail: str | None = None
+    old_level: int | None = None
+    new_level: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     """One epic, feature, story, task or bug, normalized from any tracker.
@@ -121,6 +148,8 @@ class Item:
     # what the resolution means when the tracker's ids or the source's config tell it (a translated
     # "Won't Do" is still not delivered); None: judged by its name (policy.dropped_resolutions)
     delivered: bool | None = None
+    # plan changes within the store's retention, oldest first (SCO001)
+    history: tuple[Change, ...] = ()
 
     # Items are identified by ref; equal items have equal refs, so this agrees with __eq__.
     def __hash__(self) -> int:

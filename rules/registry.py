@@ -9,10 +9,11 @@ from rules.base import CATEGORIES, Rule
 from rules.dependencies import RULES as DEPENDENCY_RULES
 from rules.done import RULES as DONE_RULES
 from rules.priority import RULES as PRIORITY_RULES
+from rules.sprints import RULES as SPRINT_RULES
 
-RULES: tuple[type[Rule], ...] = (*DEPENDENCY_RULES, *PRIORITY_RULES, *DONE_RULES)
+RULES: tuple[type[Rule], ...] = (*DEPENDENCY_RULES, *PRIORITY_RULES, *DONE_RULES, *SPRINT_RULES)
 
-_CODE = re.compile(r"(DEP|PRI|DOD)\d{3}")
+_CODE = re.compile(r"(DEP|PRI|DOD|SCO)\d{3}")
 _NAME = re.compile(r"[a-z]+(-[a-z]+)*")
 
 

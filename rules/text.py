@@ -7,7 +7,7 @@ sorted by the caller.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from rules.model import Item, Policy
 from rules.plans import COMMITMENT, ITERATION, RELEASE, Plan
@@ -21,6 +21,14 @@ def day(value: date, today: date) -> str:
     """ "4 Dec", with the year only when it is not the current one."""
     text = f"{value.day} {_MONTHS[value.month - 1]}"
     return text if value.year == today.year else f"{text} {value.year}"
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def on_day(moment: datetime, today: date) -> str:
+    """ "Tue 1 Dec": a change by the weekday people remember it by, and its day."""
+    return f"{_WEEKDAYS[moment.weekday()]} {day(moment.date(), today)}"
 
 
 def label(snapshot: Snapshot, ref: str) -> str:

@@ -31,10 +31,10 @@ from service.contract_commands import apply_commands
 from service.item_resolvers import PriorityScale, TeamResolver, UrlResolver
 from service.logs import get_logger, redact
 from service.owned_labels import owned_labels
-from service.record_rows import command_rows, item_row, iteration_row, link_rows, record_digest
+from service.record_rows import change_rows, command_rows, item_row, iteration_row, link_rows, record_digest
 from service.sources import MissingSecretError, make_connector, settings_for
 from service.storable_records import storable, unstorable
-from service.store import contracts, runs
+from service.store import contracts, history, runs
 from service.store import sync_writes as store
 from service.store.base import utcnow
 
@@ -52,6 +52,7 @@ class SyncResult:
     changed: int = 0
     deleted: int = 0
     links: int = 0
+    changes: int = 0  # plan history entries read with the changed items (stored once each)
     requests: int = 0
     retries: int = 0
     throttled_seconds: float = 0.0  # held back by the tracker's rate limits (connectors.budget)
@@ -164,7 +165,7 @@ def write_page(
         changed = _write_page(
             session, context, source, records, [storable(r, cut=not sqlite) for r in records], attempt
         )
-    for name in ("items", "new", "changed", "links"):
+    for name in ("items", "new", "changed", "links", "changes"):
         setattr(result, name, getattr(result, name) + getattr(attempt, name))
     _record_commands(session, context.source_ids[source], records)
     return changed
@@ -238,6 +239,7 @@ def _write_page(
     ]
     written = store.upsert_items(session, rows)
     links: dict[int, list[dict[str, Any]]] = {}
+    changes: dict[int, list[dict[str, Any]]] = {}
     keep_remote: set[int] = set()
     for record, *_ in changed:
         item_id = written.get(record.external_id)
@@ -253,9 +255,12 @@ def _write_page(
             row["other_source_id"] = context.source_ids.get(other) if other else None
             link_list.append(row)
         links[item_id] = link_list
+        if record.history:
+            changes[item_id] = change_rows(record)
         if not record.remote_links_fetched:
             keep_remote.add(item_id)
     result.links += store.replace_links(session, links, keep_remote)
+    result.changes += history.record_changes(session, changes)
     return list(written.values())
 
 

@@ -22,7 +22,7 @@ from service.inbox_drain import PROCESS, drain
 from service.ingest import sync_all
 from service.logs import get_logger, redact
 from service.runtime import Runtime
-from service.store import access, inbox, locks, runs
+from service.store import access, history, inbox, locks, runs
 from service.store.base import utcnow
 
 log = get_logger(__name__)
@@ -105,7 +105,14 @@ def job_retention(runtime: Runtime) -> dict[str, Any]:
         cutoff = utcnow() - timedelta(days=days)
         sync_runs, job_runs = runs.forget_runs_before(session, cutoff)
         audit = access.forget_audit_before(session, cutoff)
-    return {"events": events, "sync_runs": sync_runs, "job_runs": job_runs, "audit": audit}
+        changes = history.forget_changes_before(session, cutoff)
+    return {
+        "events": events,
+        "sync_runs": sync_runs,
+        "job_runs": job_runs,
+        "audit": audit,
+        "changes": changes,
+    }
 
 
 def job_report(runtime: Runtime) -> dict[str, Any]:
@@ -140,7 +147,11 @@ JOBS: dict[str, Job] = {
             "deliver pending comments and labels/tags",
         ),
         Job("report", job_report, "the PO-sync report, stored and delivered"),
-        Job("retention", job_retention, "forget processed webhook events, old runs and old audit entries"),
+        Job(
+            "retention",
+            job_retention,
+            "forget processed webhook events, old runs, audit entries and plan history",
+        ),
     )
 }
 

@@ -17,7 +17,7 @@ from service.item_resolvers import UrlResolver
 _HASHED_FIELDS = tuple(
     name
     for name in ItemRecord.__slots__
-    if name not in ("raw", "links", "remote_links_fetched", "updated", "rev", "commands")
+    if name not in ("raw", "links", "remote_links_fetched", "updated", "rev", "commands", "history")
 )
 
 
@@ -54,7 +54,7 @@ _COLUMN_OF = {"rev": "tracker_rev", "created": "tracker_created_at", "updated": 
 _ITEM_COLUMNS = tuple(
     (name, _COLUMN_OF.get(name, name))
     for name in ItemRecord.__slots__
-    if name not in ("iteration", "links", "remote_links_fetched", "commands")
+    if name not in ("iteration", "links", "remote_links_fetched", "commands", "history")
 )
 _AS_STORED: dict[str, Callable[[Any], Any]] = {
     "raw_type": lambda text: text[:100],
@@ -110,6 +110,25 @@ def command_rows(record: ItemRecord, item_id: int, now: datetime) -> list[dict[s
         }
         for said in record.commands
     ]
+
+
+def change_rows(record: ItemRecord) -> list[dict[str, Any]]:
+    """item_changes rows of the record's plan history, without item_id (the caller adds it). The digest
+    names the change whatever read it (embedded or paged changelog, webhook or sync)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for change in record.history:
+        digest = _digest((change.change_id, change.field, change.old, change.new, change.detail))
+        rows[digest] = {
+            "digest": digest,
+            "change_id": change.change_id[:100],
+            "field": change.field,
+            "changed_at": change.changed_at,
+            "author": change.author and change.author[:200],
+            "old_value": change.old and change.old[:1000],
+            "new_value": change.new and change.new[:1000],
+            "detail": change.detail and change.detail[:200],
+        }
+    return list(rows.values())
 
 
 def item_ref(source: str, key: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from connectors.records import RESOLUTION_DELIVERED
 from rules.model import (
+    PRIORITY_CHANGE,
+    Change,
     Commitment,
     DodCheck,
     Edge,
@@ -22,7 +24,7 @@ from rules.model import (
 )
 from rules.snapshot import Snapshot
 from service.config.schema import Config, DodCheckConfig
-from service.store import contracts, runs, snapshot_rows, teams
+from service.store import contracts, history, runs, snapshot_rows, teams
 from service.store.contract_models import Contract
 from service.store.snapshot_rows import ItemRow
 
@@ -94,6 +96,37 @@ class SnapshotLoader:
         self.iterations: dict[int, Iteration] = {}
         self.item_refs: dict[int, str] = {}
         self._session = session
+        self._levels: dict[tuple[int, str], int] | None = None
+
+    def _history(self, rows: Sequence[ItemRow], every: bool) -> dict[int, tuple[Change, ...]]:
+        """The plan history of these items (of every item when `every`), as the rules read it."""
+        stored = history.changes_of(self._session, None if every else [row.id for row in rows])
+        if not stored:
+            return {}
+        sources = {row.id: row.source_id for row in rows}
+        if self._levels is None:
+            self._levels = snapshot_rows.priority_levels(self._session)
+        levels = self._levels
+
+        def level(item_id: int, raw: str | None) -> int | None:
+            return levels.get((sources.get(item_id, -1), raw)) if raw is not None else None
+
+        return {
+            item_id: tuple(
+                Change(
+                    c.field,
+                    c.changed_at,
+                    c.author,
+                    c.old_value,
+                    c.new_value,
+                    c.detail,
+                    level(item_id, c.old_value) if c.field == PRIORITY_CHANGE else None,
+                    level(item_id, c.new_value) if c.field == PRIORITY_CHANGE else None,
+                )
+                for c in changes
+            )
+            for item_id, changes in stored.items()
+        }
 
     def _iteration(self, iteration_id: int | None) -> Iteration | None:
         if iteration_id is None:
@@ -119,7 +152,9 @@ class SnapshotLoader:
                 row.finish_date,
             )
 
-    def items(self, rows: Iterable[ItemRow]) -> list[Item]:
+    def items(self, rows: Sequence[ItemRow], *, every: bool = False) -> list[Item]:
+        """The rules' items of these rows, with their plan history (`every`: the rows are every item)."""
+        changes = self._history(rows, every)
         built = []
         for row in rows:
             fields = dict(row.extra_fields or {})
@@ -157,6 +192,7 @@ class SnapshotLoader:
                     done_at=row.done_at,
                     deleted=row.deleted,
                     delivered=delivered if isinstance(delivered, bool) else None,
+                    history=changes.get(row.id, ()),
                 )
             )
         return built
@@ -220,7 +256,7 @@ def load_snapshot(session: Session, config: Config, today: date) -> tuple[Snapsh
     loader = SnapshotLoader(session)
     loader.load_iterations()
     rows = snapshot_rows.item_rows(session)
-    items = loader.items(rows)
+    items = loader.items(rows, every=True)
     last_seq = max((row.change_seq for row in rows), default=0)
     edges = loader.edges(snapshot_rows.edge_rows(session))
     snapshot = Snapshot(

@@ -102,6 +102,7 @@ def settings_for(loaded: LoadedConfig, source: SourceConfig) -> SourceSettings:
         projects=projects_of(loaded, source.name),
         remote_links=source.remote_links,
         vocabulary=vocabulary_of(source),
+        history_days=loaded.config.schedule.retention_days,
     )
 
 

@@ -90,6 +90,8 @@ def storable(record: ItemRecord, *, cut: bool = True) -> ItemRecord:
         else None
     )
     changes["links"] = tuple(replace(link, **_fit(link, _LINK_LIMITS, cut)) for link in record.links)
+    # Plan history values are tracker text too; change_rows cuts them to their columns.
+    changes["history"] = tuple(replace(change, **_fit(change, {}, False)) for change in record.history)
     if record.rev is not None and not -(2**63) < record.rev < 2**63:
         changes["rev"] = None
     if record.story_points is not None and not math.isfinite(record.story_points):

@@ -39,6 +39,8 @@ WIQL = ("1a9c53f7-f243-4447-b110-35ef023636e4", "7.1-preview.2")
 BATCH = ("908509b6-4248-4475-a1cd-829139ba419f", "7.1-preview.1")
 WORK_ITEMS = ("72c7ddf8-2cdc-4f60-90cd-ab71c14a399b", "7.1-preview.3")
 COMMENTS = ("608aac0a-32e1-4493-a863-b9cf4566d257", "7.1-preview.4")
+UPDATES = ("6570bf97-d02c-4a91-8d93-3abe9895b1a9", "7.1-preview.3")
+UPDATES_PAGE = 200
 REPORTING_REVISIONS = ("f828fe59-dd87-495d-a17c-7a8d6211ca6c", "7.1-preview.2")
 RECYCLE_BIN = ("b70d8d39-926c-465e-b927-b1bf0e5ca0e0", "7.1-preview.2")
 TYPE_STATES = ("7c9d7a76-4a09-43e8-b5df-bd792f4ac6aa", "7.1-preview.1")
@@ -291,6 +293,28 @@ class AdoClient:
             found += list(page.get("comments") or [])
             token = page.get("continuationToken")
             if not token:
+                return found
+
+    def updates(self, project: str, item_id: int) -> list[dict[str, Any]]:
+        """Every update of a work item, oldest first (GET workItems/{id}/updates, paged by $top/$skip);
+        none for an item deleted since it was read."""
+        found: list[dict[str, Any]] = []
+        while True:
+            try:
+                page = self.send(
+                    f"updates of {item_id}",
+                    "GET",
+                    UPDATES,
+                    route={"project": project, "id": item_id},
+                    query={"$top": UPDATES_PAGE, "$skip": len(found)},
+                )
+            except TrackerError as error:
+                if error.status == 404:
+                    return found
+                raise
+            values = list((page or {}).get("value") or [])
+            found += values
+            if len(values) < UPDATES_PAGE:
                 return found
 
     def add_comment(self, project: str, item_id: int, text: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from connectors.ado.backlogs import backlog_levels
 from connectors.ado.client import MAX_BATCH, MAX_WIQL_RESULTS, AdoClient
 from connectors.ado.comment_text import commands_of
+from connectors.ado.history import changes_of
 from connectors.ado.normalize import CATEGORY, iterations_from_nodes, normalize_work_item, state_category
 from connectors.base import StoredVersions
 from connectors.commands import CommentCommand
@@ -161,9 +162,21 @@ class AdoConnector:
         project, ids = chunk
         return self._with_commands(self.client.work_items(project, ids), comments)
 
+    def _with_history(self, record: ItemRecord) -> ItemRecord:
+        """The record with its plan history (connectors.ado.history), for an item in a dependency: its
+        updates cost a request, so only changed items that some dependency can make matter are asked."""
+        if not record.project or not record.key.isdigit():
+            return record
+        if not any(link.kind == "depends_on" for link in record.links):
+            return record
+        window = datetime.now(UTC) - timedelta(days=self.settings.history_days)
+        updates = self.client.updates(record.project, int(record.key))
+        return replace(record, history=tuple(changes_of(updates, window)))
+
     def _with_commands(self, items: Sequence[dict[str, Any]], wanted: Wanted) -> list[ItemRecord]:
-        """The records, each with the commands of its comments when it has comments and `wanted` says so:
-        comments cost a request per item (the comments API), so only items that changed are asked."""
+        """The records, each with the commands of its comments when it has comments and `wanted` says so,
+        and its plan history when `wanted` says so (see _with_history): comments and updates cost a
+        request per item, so only items that changed are asked."""
         counts = {
             text(mapping(item).get("id")): whole(
                 mapping(mapping(item).get("fields")).get("System.CommentCount")
@@ -172,10 +185,13 @@ class AdoConnector:
         }
         records = []
         for record in self.normalize(items):
-            if counts.get(record.external_id) and record.project and record.key.isdigit() and wanted(record):
+            if not wanted(record):
+                records.append(record)
+                continue
+            if counts.get(record.external_id) and record.project and record.key.isdigit():
                 comments = self.client.comments(record.project, int(record.key))
                 record = replace(record, commands=commands_of(comments))
-            records.append(record)
+            records.append(self._with_history(record))
         return records
 
     # -- listings ---------------------------------------------------------------------------------
@@ -297,6 +313,8 @@ class AdoConnector:
             # errorPolicy Omit: deleted ids come back as null and are dropped. The batch route is per
             # project but serves ids from the whole organization.
             # Comments are not read here (a request per item): a comment webhook asks comment_commands.
-            found += self.normalize(self.client.work_items(projects[0], chunk)) if projects else []
+            # Plan history is (a request per item in a dependency): a webhook names few items.
+            records = self.normalize(self.client.work_items(projects[0], chunk)) if projects else []
+            found += [self._with_history(record) for record in records]
         seen = {record.key for record in found}
         return found, [str(i) for i in ids if str(i) not in seen]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from connectors.unreachable import CONNECT_TIMEOUT_S, transport_failure
 
 T = TypeVar("T")
 _CLOUD_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
+CHANGELOG_PAGES_KEPT = 512  # full changelog pages remembered per client (a few issues with long histories)
 
 
 class JiraClient:
@@ -47,6 +49,12 @@ class JiraClient:
         self.oauth: OAuthTokens | None = (
             tokens_for(settings.name, oauth, settings.timeout_seconds) if oauth is not None else None
         )
+        # Full changelog pages read (key, startAt, maxResults → histories, total): older histories never
+        # change, and the web-link choice and the plan history may both need the same page of an issue.
+        self._changelog_pages: OrderedDict[tuple[str, int, int], tuple[list[dict[str, Any]], int]] = (
+            OrderedDict()
+        )
+        self._changelog_lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _new_client(self) -> JIRA:
@@ -331,12 +339,13 @@ class JiraClient:
         issues = list(page.get("issues") or [])
         return issues, int(page.get("total") or 0), int(page.get("maxResults") or max_results)
 
-    def issue(self, key: str, fields: list[str]) -> dict[str, Any] | None:
+    def issue(self, key: str, fields: list[str], expand: Sequence[str] = ()) -> dict[str, Any] | None:
         """One issue's JSON, or None when it no longer exists (deleted or moved out of reach)."""
+        params = {"fields": ",".join(fields)}
+        if expand:
+            params["expand"] = ",".join(expand)
         try:
-            issue: dict[str, Any] | None = self._json(
-                "GET", f"issue/{key}", f"read {key}", params={"fields": ",".join(fields)}
-            )
+            issue: dict[str, Any] | None = self._json("GET", f"issue/{key}", f"read {key}", params=params)
             return issue
         except TrackerError as error:
             if error.status == 404:
@@ -347,7 +356,12 @@ class JiraClient:
         self, key: str, start_at: int, max_results: int
     ) -> tuple[list[dict[str, Any]], int] | None:
         """Histories of an issue, oldest first, and their total (Cloud's GET issue/KEY/changelog); None
-        where there is no such page: Data Center has no such endpoint, and a deleted issue none either."""
+        where there is no such page: Data Center has no such endpoint, and a deleted issue none either.
+        A full page read before is not asked again (histories are only ever appended)."""
+        wanted = (key, start_at, max_results)
+        with self._changelog_lock:
+            if wanted in self._changelog_pages:
+                return self._changelog_pages[wanted]
         try:
             page = self._json(
                 "GET",
@@ -359,7 +373,13 @@ class JiraClient:
             if error.status == 404:
                 return None
             raise
-        return list((page or {}).get("values") or []), int((page or {}).get("total") or 0)
+        found = list((page or {}).get("values") or []), int((page or {}).get("total") or 0)
+        if len(found[0]) == max_results:
+            with self._changelog_lock:
+                self._changelog_pages[wanted] = found
+                while len(self._changelog_pages) > CHANGELOG_PAGES_KEPT:
+                    self._changelog_pages.popitem(last=False)
+        return found
 
     def remote_links(self, key: str) -> list[dict[str, Any]]:
         """The issue's web links; none for an issue deleted since it was listed."""

@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,12 +24,13 @@ from connectors.errors import BadRequestError
 from connectors.jira.client import JiraClient
 from connectors.jira.comment_text import embedded_complete
 from connectors.jira.discovery import Site, discover_site
+from connectors.jira.history import changes_of, issue_history
 from connectors.jira.links import remote_link
 from connectors.jira.normalize import normalize_issue
 from connectors.jira.weblinks import Links, WebLinkReads
-from connectors.parsing import UnreadableItem, mapping, text
+from connectors.parsing import UnreadableItem, mapping, parse_datetime, text
 from connectors.pool import map_ordered
-from connectors.records import FullSync, ItemRecord, Page
+from connectors.records import ChangeField, ChangeRecord, FullSync, ItemRecord, Page
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 from connectors.vocabulary import Tally, priority_scale_note, unclassified_note
@@ -39,6 +40,9 @@ from connectors.vocabulary import Tally, priority_scale_note, unclassified_note
 PAGE = 5000
 DETAIL_KEYS_CLOUD = 100  # a Cloud detail page: as many keys as one page with fields holds
 DETAIL_KEYS_DC_MAX = 1000  # Data Center: its page size, but `key in` lists no longer than this
+# Every detail page embeds the changelog: the plan history (connectors.jira.history) and the web-link
+# choice (connectors.jira.weblinks) read it, at no request of its own.
+EXPAND = ("changelog",)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ class _Fetched:
 
     issues: list[dict[str, Any]]
     links: list[Future[Links] | Links]
+    stored: StoredVersions
 
     @classmethod
     def planned(
@@ -63,14 +68,15 @@ class _Fetched:
         for issue in issues:
             reason = web_links.reason(issue)
             links.append(pool.submit(web_links.read, issue, reason) if reason else web_links.untouched(issue))
-        return cls(issues, links)
+        return cls(issues, links, web_links.stored)
 
     def records(self, connector: JiraConnector) -> tuple[ItemRecord, ...]:
         found = []
         for issue, links in zip(self.issues, self.links, strict=True):
             remote = links.result() if isinstance(links, Future) else links
-            issue.pop("changelog", None)  # asked for the web-link choice only: the stored raw JSON stays lean
-            if (record := connector.normalize(issue, remote)) is not None:
+            history = connector.history(issue, self.stored)
+            issue.pop("changelog", None)  # read into the history: the stored raw JSON stays lean
+            if (record := connector.normalize(issue, remote, history)) is not None:
                 found.append(record)
         return tuple(found)
 
@@ -84,6 +90,7 @@ class JiraConnector:
         self._lock = threading.Lock()
         self._web_links: WebLinkReads | None = None
         self._tally = Tally(settings.name)
+        self._paged_histories = 0  # issues whose older changelog a stream paged for their plan history
 
     # -- set-up -----------------------------------------------------------------------------------
     def prepare(self, projects: Sequence[str]) -> Site:
@@ -103,6 +110,8 @@ class JiraConnector:
         """connectors.base.ReadNotes: which issues' web links the last stream read, and why; what the
         normalizer could not classify, once per name; a priority list longer than the scale."""
         notes = [self._web_links.note()] if self._web_links else []
+        if self._paged_histories:
+            notes.append(f"plan history: paged the older changelog of {self._paged_histories} issues")
         notes += self._tally.notes()
         if self._site is not None and (
             warning := priority_scale_note(self.settings.name, self._site.priorities)
@@ -141,7 +150,45 @@ class JiraConnector:
         return f"project in ({', '.join(_quote(p) for p in sorted(projects))})"
 
     # -- normalization ----------------------------------------------------------------------------
-    def normalize(self, issue: dict[str, Any], remote: Links = None) -> ItemRecord | None:
+    def _history_ids(self) -> dict[str, ChangeField]:
+        """The site's custom field ids of plan fields, as the changelog names them (`fieldId`)."""
+        fields = self.prepare(()).field_map
+        named: tuple[tuple[str | None, ChangeField], ...] = (
+            (fields.sprint, "sprint"),
+            (fields.rank, "rank"),
+            (fields.target_end, "target_date"),
+        )
+        ids: dict[str, ChangeField] = {field_id: name for field_id, name in named if field_id}
+        return ids
+
+    def history(self, issue: dict[str, Any], stored: StoredVersions | None) -> tuple[ChangeRecord, ...]:
+        """The issue's plan changes within the history window (connectors.jira.history). Its embedded
+        changelog costs nothing; older pages are asked only for a new or changed issue whose embedded
+        part does not reach back to the stored version or the window's start."""
+        window = datetime.now(UTC) - timedelta(days=self.settings.history_days)
+        ids = self._history_ids()
+        histories = mapping(issue.get("changelog")).get("histories")
+        if not isinstance(histories, list):
+            return ()
+        total = mapping(issue.get("changelog")).get("total")
+        if not isinstance(total, int) or total <= len(histories):
+            return tuple(changes_of(histories, ids, window))
+        floor = window
+        if stored is not None:
+            entry = stored.get(str(issue.get("key")))
+            updated = parse_datetime(mapping(issue.get("fields")).get("updated"))
+            if entry is not None and entry.updated == updated:
+                return tuple(changes_of(histories, ids, window))  # unchanged: nothing new to page for
+            if entry is not None and entry.updated is not None:
+                floor = max(window, entry.updated)
+        changes, paged = issue_history(self.client, issue, ids, floor)
+        if paged:
+            self._paged_histories += 1
+        return changes
+
+    def normalize(
+        self, issue: dict[str, Any], remote: Links = None, history: tuple[ChangeRecord, ...] = ()
+    ) -> ItemRecord | None:
         """The record, or None (logged) for an issue that has neither key nor id: the rest syncs."""
         site = self.prepare(())
         field = mapping(mapping(issue.get("fields")).get("comment"))
@@ -149,7 +196,7 @@ class JiraConnector:
         # A page embeds an issue's first comments only; one with more is read whole (rare: one request).
         comments = None if embedded_complete(field) or key is None else self.client.comments(key)
         try:
-            return normalize_issue(
+            record = normalize_issue(
                 issue,
                 site.field_map,
                 self.settings.url,
@@ -162,6 +209,7 @@ class JiraConnector:
         except UnreadableItem as error:
             log.warning("%s: skipped an issue: %s", self.settings.name, error)
             return None
+        return replace(record, history=history) if history else record
 
     # -- paging -----------------------------------------------------------------------------------
     def _pages(
@@ -192,7 +240,7 @@ class JiraConnector:
             return [issue for page in self._pages(jql, fields, expand) for issue in page]
         except BadRequestError:
             if len(keys) == 1:
-                issue = self.client.issue(keys[0], fields)
+                issue = self.client.issue(keys[0], fields, expand)
                 return [issue] if issue is not None else []
             half = len(keys) // 2
             return self._issues(keys[:half], expand) + self._issues(keys[half:], expand)
@@ -249,7 +297,7 @@ class JiraConnector:
             yield [str(issue["key"]) for issue in done.result()[0]], size
 
     def _fetch(self, keys: Sequence[str], web_links: WebLinkReads, pool: ThreadPoolExecutor) -> _Fetched:
-        return _Fetched.planned(self._issues(keys, web_links.expand), web_links, pool)
+        return _Fetched.planned(self._issues(keys, EXPAND), web_links, pool)
 
     def _detail_pages(self, chunks: list[Future[_Fetched]], pool: ThreadPoolExecutor) -> Iterator[Page]:
         try:
@@ -274,7 +322,7 @@ class JiraConnector:
             max_workers=self.settings.concurrency, thread_name_prefix="poalign-jira"
         ) as pool:
             waiting: _Fetched | None = None
-            for issues in self._pages(jql, site.field_map.request_fields(), web_links.expand):
+            for issues in self._pages(jql, site.field_map.request_fields(), EXPAND):
                 fetched = _Fetched.planned(issues, web_links, pool)
                 if waiting is not None:
                     yield self._incremental_page(waiting)
@@ -296,10 +344,12 @@ class JiraConnector:
 
         def read(key: str) -> tuple[bool, ItemRecord | None]:
             """(gone, record): an issue that is there but unreadable is neither found nor gone."""
-            issue = self.client.issue(key, fields)
+            issue = self.client.issue(key, fields, EXPAND)
             if issue is None:
                 return True, None
-            return False, self.normalize(issue, self._remote_links(issue))
+            history = self.history(issue, None)
+            issue.pop("changelog", None)
+            return False, self.normalize(issue, self._remote_links(issue), history)
 
         results = list(map_ordered(read, list(keys), self.settings.concurrency))
         found = [record for _gone, record in results if record is not None]

@@ -8,7 +8,7 @@ Content (`Report.content`, and `poalign report --format json`)::
 
     {"id", "schema": 1, "title", "created_at", "since" (ISO or null), "chief_product_owner", "escalation_days",
      "summary": {"open", "cross_team_open", "decisions", "escalated", "new", "resolved", "suppressed",
-                 "by_category": {dependencies, priority, done}, "by_severity": {critical..info},
+                 "by_category": {dependencies, priority, done, sprints}, "by_severity": {critical..info},
                  "teams", "items", "cross_team_dependencies", "clashing_dependencies"},
      "decisions": [{"product_owners": [..], "teams": [..], "severity" (worst), "oldest" (ISO),
                     "escalated": n, "findings": [fingerprint, ..]}],     # most severe, then oldest first
@@ -16,7 +16,7 @@ Content (`Report.content`, and `poalign report --format json`)::
                   "age_days", "new", "escalated_to", "resolved_at", "suppressed_reason", "suppressed_until">],
      "new": [fingerprint, ..], "resolved": [<findings resolved since>], "suppressed": [<accepted findings>],
      "teams": [{"name", "product_owner", "source", "metrics": {
-                 "open_findings": {dependencies, priority, done, total}, "escalated_findings",
+                 "open_findings": {dependencies, priority, done, sprints, total}, "escalated_findings",
                  "done_items_judged", "done_items_meeting_dod", "dod_share",
                  "open_items", "top_priority_items", "top_priority_share",
                  "dependencies_given", "dependencies_received", "clashing_given", "clashing_received",

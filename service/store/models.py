@@ -379,3 +379,4 @@ class Counter(Base):
 from service.store import access_models as _access_models  # noqa: E402, F401
 from service.store import contract_models as _contract_models  # noqa: E402, F401
 from service.store import grant_models as _grant_models  # noqa: E402, F401
+from service.store import history_models as _history_models  # noqa: E402, F401

@@ -116,6 +116,19 @@ def edge_rows(session: Session, origin_ids: Sequence[int] | None = None) -> list
     return found
 
 
+def priority_levels(session: Session) -> dict[tuple[int, str], int]:
+    """(source id, raw priority) → the level items with that priority were stored with: how the
+    service reads the priority names in the plan history."""
+    rows = session.execute(
+        select(WorkItem.source_id, WorkItem.raw_priority, WorkItem.priority)
+        .where(WorkItem.raw_priority.is_not(None), WorkItem.priority.is_not(None))
+        .distinct()
+    )
+    return {
+        (source_id, raw): level for source_id, raw, level in rows if raw is not None and level is not None
+    }
+
+
 def iterations(session: Session) -> Sequence[Iteration]:
     return session.scalars(select(Iteration)).all()
 

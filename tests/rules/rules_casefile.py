@@ -27,7 +27,8 @@ A case file holds one rule's named pass and fail cases::
 Item keys: ref ("<source>:<key>"), team, type, state (category), status (raw state), resolution,
 priority, raw_priority, rank, parent, iteration (id or inline mapping), target, due, release,
 release_date, labels, points, fields, updated (date or datetime), created, deleted, title,
-raw_type, url. Expectation keys: subjects (exact), severity, team_scope, message / action
+raw_type, url, history (a list of {field, at, by, from, to, detail, from_level, to_level}: plan
+changes, oldest first). Expectation keys: subjects (exact), severity, team_scope, message / action
 (fragments, or lists of fragments), decider, evidence (a subset), rule (default: the file's).
 """
 
@@ -41,7 +42,7 @@ from typing import Any
 import yaml
 
 from rules import DodCheck, Edge, Item, Iteration, Policy, RuleSettings, Severity, Snapshot, Team
-from rules.model import Commitment
+from rules.model import Change, Commitment
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -134,6 +135,22 @@ def build_item(raw: dict[str, Any], defaults: dict[str, Any], iterations: dict[s
         created=_moment(spec.get("created")),
         updated=_moment(spec.get("updated")),
         deleted=bool(spec.get("deleted", False)),
+        history=tuple(_change(change) for change in spec.get("history") or ()),
+    )
+
+
+def _change(raw: dict[str, Any]) -> Change:
+    at = _moment(raw["at"])
+    assert at is not None
+    return Change(
+        field=raw["field"],
+        at=at,
+        author=raw.get("by"),
+        old=None if raw.get("from") is None else str(raw["from"]),
+        new=None if raw.get("to") is None else str(raw["to"]),
+        detail=raw.get("detail"),
+        old_level=raw.get("from_level"),
+        new_level=raw.get("to_level"),
     )
 
 

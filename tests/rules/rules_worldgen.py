@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from rules import DodCheck, Edge, Item, Iteration, Policy, Snapshot, Team
+from rules.model import Change as PlanChange
 from rules.model import Commitment
 
 TODAY = date(2025, 11, 24)
@@ -79,6 +80,26 @@ def _maybe(rng: random.Random, value: T, chance: float = 0.5) -> T | None:
     return value if rng.random() < chance else None
 
 
+def random_history(rng: random.Random, pool: list[str]) -> tuple[PlanChange, ...]:
+    """A few plan changes around the running sprint's start (Sprint 14 started 3 days ago), oldest first."""
+    changes = []
+    for _ in range(rng.choice((0, 0, 1, 2))):
+        at = datetime.combine(TODAY - timedelta(days=rng.randint(0, 6)), datetime.min.time())
+        roll = rng.random()
+        if roll < 0.4:
+            changes.append(
+                PlanChange("sprint", at, "Tom Becker", "Sprint 14", rng.choice(("Sprint 15", None)))
+            )
+        elif roll < 0.6:
+            changes.append(PlanChange("priority", at, "Tom Becker", "High", "Low", None, 2, 4))
+        elif roll < 0.8:
+            changes.append(PlanChange("due_date", at, None, "2025-11-26", "2025-12-20"))
+        else:
+            other = rng.choice(pool).split(":", 1)[1]
+            changes.append(PlanChange("link", at, "Alice Smith", None, other, "blocks"))
+    return tuple(sorted(changes, key=lambda change: change.at))
+
+
 def random_item(rng: random.Random, ref: str, pool: list[str]) -> Item:
     source, key = ref.split(":", 1)
     team = None if rng.random() < 0.1 else rng.choice([t.name for t in TEAMS if t.source == source])
@@ -108,6 +129,7 @@ def random_item(rng: random.Random, ref: str, pool: list[str]) -> Item:
         fields={"AC": rng.choice(("", "Given...", None)), "DoD": rng.choice(("2/2", "1/2", None))},
         updated=datetime.combine(TODAY - timedelta(days=rng.randint(0, 400)), datetime.min.time()),
         deleted=rng.random() < 0.05,
+        history=random_history(rng, pool),
     )
 
 
@@ -214,6 +236,7 @@ def random_change(rng: random.Random, world: World) -> Change:
                     "iteration",
                     "resolution",
                     "deleted",
+                    "history",
                 ],
                 rng.randint(1, 3),
             )

@@ -1,6 +1,6 @@
 """The report on the bundled demo world: every decision on the agenda, counts right, changes tracked.
 
-The world (sandbox/worlds/demo, 26 planted findings in expected.yaml) is served by the
+The world (sandbox/worlds/demo, 27 planted findings in expected.yaml) is served by the
 sandbox, synced over HTTP with the official clients and evaluated; then Fulfilment pulls one item
 forward and Accounts drops another, and the next report says what got solved and what is new.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from rules.text import day
 from sandbox import SandboxServer, World
 from sandbox.testing import running_sandbox
 from service.evaluate import Evaluator
@@ -37,7 +38,7 @@ POS = {
     "Fulfilment": "Marta Kowalska",
     "Accounts": "Kwame Mensah",
 }
-FAMILY = {"DEP": "dependencies", "PRI": "priority", "DOD": "done"}
+FAMILY = {"DEP": "dependencies", "PRI": "priority", "DOD": "done", "SCO": "sprints"}
 
 
 def planted_key(entry: dict[str, Any]) -> tuple[str, Any]:
@@ -100,10 +101,10 @@ def test_every_planted_decision_is_on_the_agenda_and_the_counts_are_right(
     ]
 
     summary = content["summary"]
-    assert summary["open"] == len(planted) == 26 and summary["cross_team_open"] == len(cross)
+    assert summary["open"] == len(planted) == 27 and summary["cross_team_open"] == len(cross)
     assert summary["by_category"] == dict(Counter(FAMILY[e["rule"][:3]] for e in MANIFEST["findings"]))
     assert (
-        summary["new"] == 26
+        summary["new"] == 27
         and summary["resolved"] == 0
         and summary["decisions"] == len(content["decisions"])
     )
@@ -118,8 +119,17 @@ def test_every_planted_decision_is_on_the_agenda_and_the_counts_are_right(
     edges = content["graph"]["edges"]
     assert sum(e["dependencies"] for e in edges) == summary["cross_team_dependencies"]
     assert {n["team"] for n in content["graph"]["nodes"]} == set(POS)
-    # and the renderers show every agenda item
+    # and the renderers show every agenda item; the plan-history finding says who changed what, when
     html, markdown = render(content, "html"), render(content, "md")
+    (surprise,) = [f for f in findings.values() if f["rule"] == "SCO001"]
+    # written for Friday 27 February, the Friday before the anchor week; the world moves it to this week's
+    today = datetime.now(UTC).date()
+    friday = today - timedelta(days=today.weekday() + 3)
+    history_line = f"was added on Fri {day(friday, today)} by Tom Becker"
+    assert surprise["message"].endswith(
+        f"a dependency on PAY-22 (Payments, PO Priya Natarajan) {history_line}."
+    )
+    assert history_line in html and history_line in markdown
     for fingerprint in agenda:
         assert f'data-fingerprint="{fingerprint}"' in html
         assert by_fingerprint[fingerprint]["rule"] in markdown
@@ -149,7 +159,7 @@ def test_the_next_report_says_what_got_solved_and_what_is_new_and_who_was_escala
         ("DEP001", frozenset({"5116", "SHOP-17"})),
         ("DEP001", frozenset({"5123", "5152"})),
     ]
-    assert (second["summary"]["new"], second["summary"]["resolved"], second["summary"]["open"]) == (1, 2, 25)
+    assert (second["summary"]["new"], second["summary"]["resolved"], second["summary"]["open"]) == (1, 2, 26)
     assert second["since"] == first["created_at"] and [p["report_id"] for p in second["trend"]] == [
         first["id"],
         None,

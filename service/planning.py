@@ -67,8 +67,12 @@ def team_calendar(session: Session, snapshot: Snapshot, config: Config) -> dict[
     return {team: _sorted_sprints(sprints) for team, sprints in found.items()}
 
 
-def load_planning(session: Session, config: Config, today: date) -> PlanningInputs:
-    snapshot, _ = load_snapshot(session, config, today)
+def load_planning(
+    session: Session, config: Config, today: date, snapshot: Snapshot | None = None
+) -> PlanningInputs:
+    """What whatif and suggest need; `snapshot`, the store as of `today`, when the caller loaded it."""
+    if snapshot is None:
+        snapshot, _ = load_snapshot(session, config, today)
     calendar = team_calendar(session, snapshot, config)
     configured = {team.name: team.capacity for team in config.teams if team.capacity is not None}
     loads = sprint_loads(snapshot, calendar, config.planning.velocity_window, configured)

@@ -408,6 +408,10 @@ class PlanningConfig(Strict):
         le=52,
         description="finished sprints whose done points give a team's capacity (`whatif`, `suggest`)",
     )
+    suggest_in_comments: bool = Field(
+        True,
+        description="annotate adds the best suggested plan to each clash's comment (one suggest run per annotate)",
+    )
 
 
 class ApiConfig(Strict):

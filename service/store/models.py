@@ -373,4 +373,5 @@ class Counter(Base):
 
 # The contract tables live in their own module; importing it here registers them with every import of
 # the models (Alembic's env, the tests' metadata comparison).
+from service.store import capacity_models as _capacity_models  # noqa: E402, F401
 from service.store import contract_models as _contract_models  # noqa: E402, F401

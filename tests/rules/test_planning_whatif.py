@@ -232,3 +232,41 @@ def test_a_large_cluster_gets_a_bounded_search_whose_plans_hold_the_same_rules()
     for plan in bounded.plans:
         assert plan.complete and not any(f.severity >= Severity.HIGH for f in plan.creates)
         assert all(load.capacity is None or load.load <= load.capacity for load in plan.capacity)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=SEEDS)
+def test_many_moves_on_one_snapshot_agree_with_fresh_evaluations(seed: int) -> None:
+    """What suggest does: trial after trial on one snapshot, each keeping the data that reads no plan
+    (a team's backlog order, its DoD practice) from the state and from the trials before it."""
+    world = random_world(seed)
+    snapshot = world.snapshot()
+    before = {f.fingerprint for f in evaluate(snapshot).findings}
+    rng = random.Random(seed)
+    for _ in range(4):
+        moves = [c for c in _changes(rng, snapshot) if isinstance(c, Move)] or [Move(sorted(world.items)[0])]
+        diff = what_if(snapshot, moves)
+        moved = dict(world.items)
+        for move in moves:
+            moved[move.ref] = move.applied(moved[move.ref])
+        after = {f.fingerprint for f in evaluate(replace(world, items=moved).snapshot()).findings}
+        assert {f.fingerprint for f in diff.created} == after - before
+        assert {f.fingerprint for f in diff.cleared} == before - after
+    assert {f.fingerprint for f in evaluate(snapshot).findings} == before
+
+
+def test_a_moves_only_trial_keeps_the_data_that_reads_no_plan() -> None:
+    world = random_world(5)
+    snapshot = world.snapshot()
+    ref = sorted(world.items)[0]
+    snapshot.memo("order", lambda: "kept", plan_free=True)
+    snapshot.memo("plans", lambda: "per state")
+    with snapshot.trial([replace(world.items[ref], iteration=None, due_date=TODAY)]):
+        assert snapshot.memo("order", lambda: "again", plan_free=True) == "kept"
+        assert snapshot.memo("plans", lambda: "again") == "again"
+    with snapshot.trial([replace(world.items[ref], priority=1 if world.items[ref].priority != 1 else 2)]):
+        assert snapshot.memo("order", lambda: "again", plan_free=True) == "again"
+    assert (
+        snapshot.memo("order", lambda: "x", plan_free=True) == "kept"
+        and snapshot.memo("plans", lambda: "x") == "per state"
+    )

@@ -11,7 +11,7 @@ unchanged plan never re-posts anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
@@ -89,7 +89,7 @@ def by_finding(results: Iterable[ClusterPlans]) -> dict[str, str]:
 
 
 def comment_suggestions(
-    session: Session, config: Config, today: date, fingerprints: Iterable[str]
+    session: Session, config: Config, today: date, fingerprints: Collection[str]
 ) -> dict[str, str]:
     """What annotate adds to the comments of these findings' clashes (nothing, when none is a clash
     or the config turns it off: the search is not run)."""

@@ -14,7 +14,7 @@ from rules_worldgen import ITERATIONS, TEAMS, TODAY, random_world
 
 from rules import Edge, Item, Iteration, Policy, Severity, Snapshot, Team, evaluate
 from rules.planning import Move, PlanningError, PriorityChange, sprint_loads, suggest, what_if
-from rules.planning.suggest import candidate_moves, clusters
+from rules.planning.suggest import _Judge, candidate_moves, clusters
 from rules.planning.whatif import Baseline, same_content
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
@@ -270,3 +270,23 @@ def test_a_moves_only_trial_keeps_the_data_that_reads_no_plan() -> None:
         snapshot.memo("order", lambda: "x", plan_free=True) == "kept"
         and snapshot.memo("plans", lambda: "x") == "per state"
     )
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=SEEDS)
+def test_plans_that_move_no_subject_of_a_clash_are_not_judged_and_change_nothing(seed: int) -> None:
+    """Skipping plans that leave some clash of the cluster untouched saves judging, never a plan."""
+    snapshot = random_world(seed).snapshot()
+    calendar = {team: list(ITERATIONS) for team in snapshot.team_names()}
+    loads = sprint_loads(snapshot, calendar, window=3)
+    pruned = list(suggest(snapshot, calendar, loads))
+    original = _Judge.may_clear
+    try:
+        _Judge.may_clear = lambda self, refs: True  # type: ignore[method-assign]
+        everything = list(suggest(snapshot, calendar, loads))
+    finally:
+        _Judge.may_clear = original  # type: ignore[method-assign]
+    assert [(r.cluster, r.plans, r.search) for r in pruned] == [
+        (r.cluster, r.plans, r.search) for r in everything
+    ]
+    assert sum(r.judged for r in pruned) <= sum(r.judged for r in everything)

@@ -5,6 +5,7 @@ whatif weighs a move against it (basis `tracker`), unless the config gives the t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -12,12 +13,16 @@ from typing import Any
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from connectors.ado.capacity import working_days
 from sandbox import World
 from sandbox.testing import running_sandbox
+from service.api.app import create_app
 from service.cli.main import app
+from service.config.loader import load_config
+from service.runtime import Runtime
 from testkit.contracts_world import write_contracts_world
 from testkit.wiring import Wired, wire
 
@@ -122,3 +127,25 @@ def test_working_days_skip_weekends_and_days_off() -> None:
     assert working_days(monday, date(2026, 12, 18)) == 10
     assert working_days(monday, date(2026, 12, 18), [(date(2026, 12, 9), date(2026, 12, 10))]) == 8
     assert working_days(date(2026, 12, 12), date(2026, 12, 13)) == 0
+
+
+def test_the_dashboard_shows_the_trackers_capacity_as_its_basis(
+    wired: Wired, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POALIGN_API_TOKEN", "capacity-token-1")
+    _run(wired, "sync")
+    first, last = _iteration_days(wired, "Iteration 2")
+    points = round(10 * working_days(first, last) / 6.0, 2)
+    runtime = Runtime.open(load_config(wired.config_path), url=store_url, process="test")
+    try:
+        with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+            page = client.get("/dashboard/planning", headers={"Authorization": "Bearer capacity-token-1"})
+    finally:
+        runtime.close()
+    assert page.status_code == 200, page.text
+    rows = [
+        " ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in re.findall(r"<tr.*?</tr>", page.text, re.S)
+    ]
+    assert any(
+        row.startswith("Accounts Iteration 2 ") and row.endswith(f" {points:g} tracker") for row in rows
+    ), rows

@@ -60,6 +60,9 @@ class FindingView:
     decider: str | None = None
     escalated: bool = False
     resolved_on: date | None = None
+    # the best plan that clears this clash ("move CHK-21 to CHK Sprint 20 — clears this and 1 other;
+    # ..."), without the "Suggested: " lead; None when there is none or the rule is no clash
+    suggestion: str | None = None
 
     @property
     def headline(self) -> str:
@@ -84,6 +87,8 @@ class FindingView:
             return f"If the POs disagree, {self.decider} decides at the next PO sync."
         return None
 
+
+SUGGESTED = "Suggested: "
 
 FOOTER = "Kept up to date by poalign: this comment changes when the plans change."
 REPLY_FOOTER = "poalign's answer to /poalign commands on this item; it changes when the contract does."

@@ -15,7 +15,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from connectors.annotations import FindingView, ReplyView
 from connectors.commands import CommentCommand
-from connectors.records import FullSync, ItemRecord, Page, WebhookEvent
+from connectors.records import CapacityRecord, FullSync, ItemRecord, IterationRecord, Page, WebhookEvent
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 
@@ -85,6 +85,16 @@ class PriorityOrder(Protocol):
     first page (the list comes with the reader's discovery, not with a request of its own)."""
 
     def priority_order(self) -> tuple[str, ...]: ...
+
+
+@runtime_checkable
+class TeamCapacities(Protocol):
+    """A reader whose tracker keeps each team's capacity per iteration (Azure DevOps): the capacity the
+    team set for these iterations; none for an iteration it set none for."""
+
+    def team_capacities(
+        self, project: str, team: str, iterations: Sequence[IterationRecord]
+    ) -> list[CapacityRecord]: ...
 
 
 @runtime_checkable

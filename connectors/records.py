@@ -80,6 +80,18 @@ class IterationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CapacityRecord:
+    """How many hours a tracker team plans to work in one iteration (Azure DevOps' team capacity):
+    each member's hours per day over its activities, times the iteration's working days (Monday to
+    Friday) that member is not off. `members` counts those with any hours."""
+
+    team: str  # the tracker's team name, as asked
+    iteration_id: str  # IterationRecord.external_id
+    hours: float
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
 class ItemRecord:
     external_id: str
     key: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -35,6 +36,7 @@ class Snapshot:
         "_items",
         "_memo",
         "_out",
+        "_plan_memo",
         "_policy",
         "_teams",
         "_today",
@@ -62,6 +64,7 @@ class Snapshot:
         self._in: dict[str, list[Edge]] = {}
         self._by_origin: dict[str, list[Edge]] = {}
         self._memo: dict[object, object] = {}
+        self._plan_memo: dict[object, object] = {}  # memoized data no item's plan changes (`memo`)
         # Indexing allocates a few hundred thousand containers, none of them cyclic; the cyclic
         # collector would otherwise rescan the whole heap several times (measured: 2.5x slower).
         collecting = gc.isenabled()
@@ -133,6 +136,7 @@ class Snapshot:
         self._commitments = {(c.dependent, c.prerequisite): c for c in new}
         if touched:
             self._memo.clear()
+            self._plan_memo.clear()
         return touched
 
     def children(self, ref: str) -> Collection[str]:
@@ -160,7 +164,7 @@ class Snapshot:
         not care about direction fold them.
         """
         if refs is None:
-            return self.memo(("pairs", kind), lambda: self._all_pairs(kind))
+            return self.memo(("pairs", kind), lambda: self._all_pairs(kind), plan_free=True)
         pairs: dict[tuple[str, str], None] = {}
         for ref in refs:
             for edge in self._out.get(ref, ()):
@@ -194,12 +198,18 @@ class Snapshot:
     def horizon_end(self) -> date:
         return self.today + timedelta(days=self.policy.planning_horizon_days)
 
-    def memo(self, key: object, compute: Callable[[], T]) -> T:
-        """Derived data shared by rules within one state of the snapshot (dropped by `apply`)."""
+    def memo(self, key: object, compute: Callable[[], T], *, plan_free: bool = False) -> T:
+        """Derived data shared by rules within one state of the snapshot (dropped by `apply`).
+
+        `plan_free` says the data reads nothing a move changes (an item's iteration, target or due
+        date): a `trial` that only moves items keeps it instead of computing it again. Say it only
+        of data that reads none of those three, directly or through another memo or `rules.plans`.
+        """
+        memo = self._plan_memo if plan_free else self._memo
         try:
-            return self._memo[key]  # type: ignore[return-value]  # stored by compute() for this key, so a T
+            return memo[key]  # type: ignore[return-value]  # stored by compute() for this key, so a T
         except KeyError:
-            value = self._memo[key] = compute()
+            value = memo[key] = compute()
             return value
 
     # -- changing ------------------------------------------------------------------------------
@@ -222,6 +232,7 @@ class Snapshot:
         if today is not None:
             self._today = today
         self._memo.clear()
+        self._plan_memo.clear()
 
     def touched_by(
         self,
@@ -256,6 +267,18 @@ class Snapshot:
         items report towards it stay and become dangling. Each list in `edges_replaced_for_origins`
         replaces every edge that origin reported before.
         """
+        touched = self._apply(upserted_items, removed_refs, edges_replaced_for_origins)
+        self._memo.clear()
+        self._plan_memo.clear()
+        return touched
+
+    def _apply(
+        self,
+        upserted_items: Iterable[Item] = (),
+        removed_refs: Iterable[str] = (),
+        edges_replaced_for_origins: Mapping[str, Sequence[Edge]] | None = None,
+    ) -> frozenset[str]:
+        """`apply` without dropping the memoized data (`trial` decides what of it stays)."""
         upserted = list(upserted_items)
         removed = list(removed_refs)
         replaced = dict(edges_replaced_for_origins or {})
@@ -282,7 +305,6 @@ class Snapshot:
                 self._by_origin[origin] = list(edges)
                 for edge in edges:
                     self._index_edge(edge)
-        self._memo.clear()
         return touched
 
     @contextmanager
@@ -291,20 +313,26 @@ class Snapshot:
 
         On exit the items are as they were, and so is the derived data rules had memoized for that
         state: it is valid again, so asking the same snapshot many what-ifs rebuilds only the
-        changed state's, once each.
+        changed state's, once each. When the items differ only in their plan (moves), the trial
+        starts with the memoized data that reads no plan (`memo(..., plan_free=True)`): a team's
+        backlog order or Definition-of-Done practice is the same whichever sprint its items are in.
         """
         upserted = list(upserted_items)
         unknown = [item.ref for item in upserted if item.ref not in self._items]
         if unknown:
             raise ValueError(f"a trial changes known items only; unknown: {', '.join(unknown)}")
         previous = [self._items[item.ref] for item in upserted]
-        saved = self._memo
+        moves_only = all(_same_but_plan(old, new) for old, new in zip(previous, upserted, strict=True))
+        saved, saved_plan_free = self._memo, self._plan_memo
         self._memo = {}
+        if not moves_only:
+            self._plan_memo = {}
         try:
-            yield self.apply(upserted)
+            # plan-free data, kept or learnt here, holds for both states when only plans change
+            yield self._apply(upserted)
         finally:
-            self.apply(previous)
-            self._memo = saved
+            self._apply(previous)
+            self._memo, self._plan_memo = saved, saved_plan_free
 
     def _index_item(self, item: Item) -> None:
         self._items[item.ref] = item
@@ -321,6 +349,15 @@ class Snapshot:
     def _index_edge(self, edge: Edge) -> None:
         self._out.setdefault(edge.dependent, []).append(edge)
         self._in.setdefault(edge.prerequisite, []).append(edge)
+
+
+_PLAN_FIELDS = frozenset({"iteration", "target_date", "due_date"})
+_OTHER_FIELDS = tuple(f.name for f in fields(Item) if f.name not in _PLAN_FIELDS)
+
+
+def _same_but_plan(old: Item, new: Item) -> bool:
+    """Whether `new` is `old` with at most its iteration, target date and due date changed."""
+    return all(getattr(old, name) == getattr(new, name) for name in _OTHER_FIELDS)
 
 
 def depends(snapshot: Snapshot, dependent: str, prerequisite: str) -> bool:

@@ -37,6 +37,7 @@ from service.storable_records import storable, unstorable
 from service.store import contracts, history, runs
 from service.store import sync_writes as store
 from service.store.base import utcnow
+from service.team_capacity import refresh_capacities
 
 log = get_logger(__name__)
 ITEMS_STREAM = "items"
@@ -316,6 +317,7 @@ def sync_source(
             if mode == "full":
                 store.set_cursor(session, source_id, ITEMS_STREAM, watermark=started)
             store.resolve_link_targets(session)
+        refresh_capacities(factory, context.loaded.config, connector, source, source_id, started.date())
         if isinstance(connector, ReadNotes):
             result.notes = list(connector.read_notes())
             for note in result.notes:

@@ -1,7 +1,8 @@
 """`poalign mcp`: the Model Context Protocol server, so a PO can ask an assistant "what blocks PAY-11 and
 what should we move?". Tools: `check` (the stored open findings), `explain_item` (an item, its plan,
-its dependencies and the findings naming it), `whatif` and `suggest` (as the commands answer). Every
-tool reads; none writes a finding or to a tracker.
+its dependencies and the findings naming it), `whatif` and `suggest` (as the commands answer), and
+`contracts` (the dependency contracts, as `poalign contracts --format json`). Every tool reads; none
+writes a finding or to a tracker.
 
 Over stdio it serves whoever started it (the assistant's process). Over streamable HTTP every request
 needs the API token (`Authorization: Bearer ...`, compared in constant time), like the REST API.
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rules.model import DEPENDS_ON, Severity
 from rules.plans import planned_finish
+from service.contracts_json import contracts_json
 from service.findings_json import findings_json
 from service.planning import (
     PlanningInputError,
@@ -31,6 +33,7 @@ from service.planning import (
 from service.runtime import Runtime
 from service.store import findings
 from service.store.base import utcnow
+from service.store.contract_models import CONTRACT_STATES
 from service.store.findings import FindingFilter
 
 INSTRUCTIONS = (
@@ -38,7 +41,8 @@ INSTRUCTIONS = (
     "open findings (cross-team dependency clashes, priority conflicts, Definition-of-Done drift); "
     "`explain_item` tells what an item depends on and what it blocks; `whatif` shows what moving items "
     "(ITEM=TARGET: a sprint of the item's team, an ISO date, or backlog) would create and clear; "
-    "`suggest` proposes the fewest moves that clear each clash within capacity. Nothing is written."
+    "`suggest` proposes the fewest moves that clear each clash within capacity; `contracts` lists who "
+    "needs what of whom, what was committed and where each dependency contract stands. Nothing is written."
 )
 
 
@@ -128,6 +132,23 @@ def build_server(runtime: Runtime) -> MCPServer:
             inputs = load_planning(session, runtime.config, utcnow().date())
             session.rollback()
         return suggest_json(inputs, team)
+
+    @server.tool()
+    def contracts(teams: list[str] | None = None, states: list[str] | None = None) -> dict[str, Any]:
+        """The dependency contracts as `poalign contracts --format json` lists them: who needs what of whom,
+        what was committed, the state and its history. Optionally only those with one of `teams` at
+        either end, or in one of `states` (open, requested, committed, proposed, declined, met, broken)."""
+        known = [t.name for t in runtime.config.teams]
+        unknown_teams = sorted(set(teams or ()) - set(known))
+        if unknown_teams:
+            raise ToolError(f"unknown team(s) {', '.join(unknown_teams)}; teams: {', '.join(known)}")
+        unknown_states = sorted(set(states or ()) - set(CONTRACT_STATES))
+        if unknown_states:
+            raise ToolError(
+                f"unknown state(s) {', '.join(unknown_states)}; expected: {', '.join(CONTRACT_STATES)}"
+            )
+        with runtime.factory() as session:
+            return {"contracts": contracts_json(session, teams=teams or (), states=states or ())}
 
     return server
 

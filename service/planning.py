@@ -27,7 +27,7 @@ from rules.snapshot import Snapshot
 from service.config.schema import Config
 from service.findings_json import hypothetical_json
 from service.rule_inputs import load_snapshot
-from service.store import runs, snapshot_rows
+from service.store import capacities, runs, snapshot_rows
 
 
 class PlanningInputError(ValueError):
@@ -67,11 +67,17 @@ def team_calendar(session: Session, snapshot: Snapshot, config: Config) -> dict[
     return {team: _sorted_sprints(sprints) for team, sprints in found.items()}
 
 
-def load_planning(session: Session, config: Config, today: date) -> PlanningInputs:
-    snapshot, _ = load_snapshot(session, config, today)
+def load_planning(
+    session: Session, config: Config, today: date, snapshot: Snapshot | None = None
+) -> PlanningInputs:
+    """What whatif and suggest need; `snapshot`, the store as of `today`, when the caller loaded it."""
+    if snapshot is None:
+        snapshot, _ = load_snapshot(session, config, today)
     calendar = team_calendar(session, snapshot, config)
     configured = {team.name: team.capacity for team in config.teams if team.capacity is not None}
-    loads = sprint_loads(snapshot, calendar, config.planning.velocity_window, configured)
+    per_point = config.planning.hours_per_point
+    tracker = {key: hours / per_point for key, hours in capacities.by_team_and_iteration(session).items()}
+    loads = sprint_loads(snapshot, calendar, config.planning.velocity_window, configured, tracker=tracker)
     by_key: dict[str, list[str]] = {}
     for item in snapshot.items.values():
         if not item.deleted:

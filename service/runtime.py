@@ -17,6 +17,7 @@ from service.evaluate import Evaluator
 from service.ingest import IngestContext
 from service.logs import get_logger
 from service.metrics import Metrics
+from service.planning_cache import PlanningCache
 from service.sources import make_connector, settings_for
 from service.store.inbox_writer import IntakeWriter
 from service.store.session import checkpoint, make_engine, make_sessionmaker
@@ -40,6 +41,8 @@ class Runtime:
     _intake: IntakeWriter | None = field(default=None, repr=False)
     webhook_limits: WebhookLimiter = field(default_factory=WebhookLimiter, repr=False)
     _checkpointer: _Checkpointer | None = field(default=None, repr=False)
+    # whatif and suggestions over the API and the dashboard: the store loaded once, until it changes
+    planning: PlanningCache = field(default_factory=PlanningCache, repr=False)
 
     @classmethod
     def open(cls, loaded: LoadedConfig, *, process: str = "serve", url: str | None = None) -> Runtime:

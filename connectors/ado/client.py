@@ -23,12 +23,13 @@ os.environ.setdefault("AZURE_DEVOPS_CACHE_DIR", tempfile.mkdtemp(prefix="poalign
 
 import requests
 from azure.devops.connection import Connection
+from azure.devops.v7_1.work.models import TeamContext
 from msrest.authentication import BasicAuthentication
 from msrest.exceptions import ClientRequestError
 
 from connectors.ado.entra import EntraAuthentication, TokenRefused, tokens_for
 from connectors.budget import budget_for
-from connectors.errors import ADO_STATUS, AuthError, TrackerError, TransportError, classify
+from connectors.errors import ADO_STATUS, AuthError, NotFoundError, TrackerError, TransportError, classify
 from connectors.retry import CallStats, call_with_retry
 from connectors.settings import SourceSettings
 from connectors.unreachable import CONNECT_TIMEOUT_S, transport_failure
@@ -271,6 +272,19 @@ class AdoClient:
             )
             or {}
         )
+
+    def team_capacity(self, project: str, team: str, iteration_id: str) -> Any:
+        """The team's capacity for one iteration (the official client's TeamCapacity model); None when
+        the tracker knows no such team or iteration."""
+        try:
+            return self.call(
+                f"capacity of {team} in {iteration_id}",
+                lambda wit, work: work.get_capacities_with_identity_ref_and_totals(
+                    TeamContext(project=project, team=team), iteration_id
+                ),
+            )
+        except NotFoundError:
+            return None
 
     # -- writes (write-back) ----------------------------------------------------------------------
     def comments(self, project: str, item_id: int) -> list[dict[str, Any]]:

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import re
 
-from connectors.annotations import FOOTER, REPLY_FOOTER, FindingView, ReplyView, link_target, marker
+from connectors.annotations import (
+    FOOTER,
+    REPLY_FOOTER,
+    SUGGESTED,
+    FindingView,
+    ReplyView,
+    link_target,
+    marker,
+)
 from connectors.display import displayable
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
@@ -27,6 +35,8 @@ def markdown(view: FindingView) -> str:
         label, target = escape_markdown(view.owner_line(item)), link_target(item.url)
         lines.append(f"- [{label}]({target})" if target else f"- {label}")
     lines += ["", f"**What to do:** {escape_markdown(view.action)}"]
+    if view.suggestion:
+        lines += ["", f"**{SUGGESTED.strip()}** {escape_markdown(view.suggestion)}"]
     if view.escalation_text:
         lines += ["", f"_{escape_markdown(view.escalation_text)}_"]
     lines += ["", f"{escape_markdown(FOOTER)} `{marker(view.fingerprint)}`"]

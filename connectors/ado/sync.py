@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 from connectors.ado.backlogs import backlog_levels
+from connectors.ado.capacity import capacity_record
 from connectors.ado.client import MAX_BATCH, MAX_WIQL_RESULTS, AdoClient
 from connectors.ado.comment_text import commands_of
 from connectors.ado.history import changes_of
@@ -26,7 +27,7 @@ from connectors.base import StoredVersions
 from connectors.commands import CommentCommand
 from connectors.parsing import UnreadableItem, entries, mapping, parse_datetime, text, whole
 from connectors.pool import map_ordered, map_unordered
-from connectors.records import FullSync, ItemRecord, ItemType, IterationRecord, Page
+from connectors.records import CapacityRecord, FullSync, ItemRecord, ItemType, IterationRecord, Page
 from connectors.retry import CallStats
 from connectors.settings import SourceSettings
 from connectors.vocabulary import Tally, plain_name, unclassified_note
@@ -288,6 +289,18 @@ class AdoConnector:
         # The recycle bin also holds items deleted before the feed's window (and restorable ones).
         deleted.update(self.recycle_bin(projects))
         yield Page(items=(), deleted_ids=tuple(sorted(deleted, key=int)))
+
+    def team_capacities(
+        self, project: str, team: str, iterations: Sequence[IterationRecord]
+    ) -> list[CapacityRecord]:
+        """connectors.base.TeamCapacities: one request per iteration (the API has no listing of them)."""
+        found = []
+        for iteration in iterations:
+            answer = self.client.team_capacity(project, team, iteration.external_id)
+            record = capacity_record(team, iteration, answer)
+            if record is not None:
+                found.append(record)
+        return found
 
     def comment_commands(self, records: Sequence[ItemRecord]) -> dict[str, tuple[CommentCommand, ...]]:
         """connectors.base.CommentReads: the comment commands of these work items (one request each)."""

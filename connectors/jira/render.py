@@ -10,7 +10,15 @@ import json
 import re
 from typing import Any
 
-from connectors.annotations import FOOTER, REPLY_FOOTER, FindingView, ReplyView, link_target, marker
+from connectors.annotations import (
+    FOOTER,
+    REPLY_FOOTER,
+    SUGGESTED,
+    FindingView,
+    ReplyView,
+    link_target,
+    marker,
+)
 from connectors.display import displayable
 
 _WIKI_SPECIAL = re.compile(r"([\\{}\[\]|*_?^~+#!-])")
@@ -52,6 +60,8 @@ def adf(view: FindingView) -> dict[str, Any]:
         {"type": "bulletList", "content": items},
         _paragraph(_text("What to do: ", {"type": "strong"}), _text(view.action)),
     ]
+    if view.suggestion:
+        content.append(_paragraph(_text(SUGGESTED, {"type": "strong"}), _text(view.suggestion)))
     if view.escalation_text:
         content.append(_paragraph(_text(view.escalation_text, {"type": "em"})))
     content.append(_paragraph(_text(f"{FOOTER} "), _text(marker(view.fingerprint), {"type": "code"})))
@@ -66,6 +76,8 @@ def wiki(view: FindingView) -> str:
         label, target = escape_wiki(view.owner_line(item)), link_target(item.url)
         lines.append(f"* [{label}|{target}]" if target else f"* {label}")
     lines += ["", f"*What to do:* {escape_wiki(view.action)}"]
+    if view.suggestion:
+        lines += ["", f"*{SUGGESTED.strip()}* {escape_wiki(view.suggestion)}"]
     if view.escalation_text:
         lines += ["", f"_{escape_wiki(view.escalation_text)}_"]
     lines += ["", f"{escape_wiki(FOOTER)} {{{{{marker(view.fingerprint)}}}}}"]

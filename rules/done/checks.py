@@ -28,7 +28,7 @@ def is_recent(snapshot: Snapshot, item: Item) -> bool:
     when = item.done_at or item.updated
     if days is None or when is None:
         return True
-    cutoff = snapshot.memo("lookback_cutoff", lambda: snapshot.today - timedelta(days=days))
+    cutoff = snapshot.memo("lookback_cutoff", lambda: snapshot.today - timedelta(days=days), plan_free=True)
     return when.date() >= cutoff
 
 
@@ -166,7 +166,7 @@ def team_compliance(snapshot: Snapshot, team: str | None) -> Compliance:
                         failing[check].append(ref)
         return Compliance(met, total, {c: tuple(sorted(refs)) for c, refs in failing.items()})
 
-    return snapshot.memo(("dod_compliance", team), compute)
+    return snapshot.memo(("dod_compliance", team), compute, plan_free=True)
 
 
 def dod_neighbours(snapshot: Snapshot, refs: Collection[str]) -> set[str]:

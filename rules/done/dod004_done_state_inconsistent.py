@@ -29,7 +29,7 @@ def resolution_use(snapshot: Snapshot, team: str | None) -> dict[str, int]:
                 counts[item.source] = counts.get(item.source, 0) + 1
         return counts
 
-    return snapshot.memo(("resolution_use", team), compute)
+    return snapshot.memo(("resolution_use", team), compute, plan_free=True)
 
 
 class DoneStateInconsistent(Rule):

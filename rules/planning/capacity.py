@@ -1,7 +1,9 @@
 """How much a team can take in a sprint, and how much it has taken.
 
-Capacity is the team's trailing velocity, the story points it finished per sprint over its last
-`window` finished sprints, unless the config gives a number for the team. Load is the points of
+Capacity is, in this order: the number the config gives for the team; the sprint's capacity the
+tracker keeps (Azure DevOps' Capacity tab, read at sync and turned into points by the service:
+`tracker`); the team's trailing velocity, the story points it finished per sprint over its last
+`window` finished sprints. Load is the points of
 the team's items planned in the sprint (done ones too: finished work used the sprint). Unestimated
 items weigh nothing, which is how a tracker's own sprint report counts them.
 """
@@ -16,6 +18,7 @@ from rules.snapshot import Snapshot
 
 VELOCITY = "velocity"
 CONFIG = "config"
+TRACKER = "tracker"
 UNKNOWN = "unknown"
 
 # team -> its sprints, earliest first: the sprints a move of the team's items may go to.
@@ -28,7 +31,7 @@ class SprintLoad:
     iteration: Iteration
     load: float
     capacity: float | None  # None: no finished sprint to learn from and none configured
-    basis: str  # VELOCITY, CONFIG or UNKNOWN
+    basis: str  # CONFIG, TRACKER, VELOCITY or UNKNOWN
 
     def fits(self, extra: float) -> bool:
         return self.capacity is None or self.load + extra <= self.capacity + 1e-9
@@ -70,9 +73,12 @@ def sprint_loads(
     window: int = 3,
     configured: Mapping[str, float] | None = None,
     teams: Iterable[str] | None = None,
+    tracker: Mapping[tuple[str, str], float] | None = None,
 ) -> dict[tuple[str, str], SprintLoad]:
-    """(team, iteration id) -> load and capacity, for every sprint of `calendar` (or of `teams`)."""
+    """(team, iteration id) -> load and capacity, for every sprint of `calendar` (or of `teams`);
+    `tracker` holds the points the tracker gives a (team, iteration id)."""
     configured = configured or {}
+    tracker = tracker or {}
     loads: dict[tuple[str, str], SprintLoad] = {}
     for team in calendar if teams is None else teams:
         sprints = calendar.get(team, ())
@@ -88,5 +94,9 @@ def sprint_loads(
             learned = velocity(snapshot, team, sprints, window)
             capacity, basis = learned, VELOCITY if learned is not None else UNKNOWN
         for sprint in sprints:
-            loads[(team, sprint.id)] = SprintLoad(team, sprint, used[sprint.id], capacity, basis)
+            given = None if team in configured else tracker.get((team, sprint.id))
+            if given is not None:
+                loads[(team, sprint.id)] = SprintLoad(team, sprint, used[sprint.id], given, TRACKER)
+            else:
+                loads[(team, sprint.id)] = SprintLoad(team, sprint, used[sprint.id], capacity, basis)
     return loads

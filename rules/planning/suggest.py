@@ -11,7 +11,9 @@ worse, or a new clash (moving a prerequisite to the backlog turns "planned after
 lateness (days the moved items finish later; a move to the backlog counts the planning horizon).
 
 Small clusters are searched exactly: every plan of up to `max_moves` moves is judged, and only
-minimal plans are kept (no plan that holds a smaller clearing plan). Larger ones get a bounded
+minimal plans are kept (no plan that holds a smaller clearing plan); a plan that moves no subject of
+one of the cluster's clashes cannot clear it and is skipped unjudged (the clash rules' findings depend
+only on their subjects, as their default `neighbourhood` declares). Larger ones get a bounded
 beam search; `ClusterPlans.search` says which.
 """
 
@@ -22,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from math import comb
 
+from rules.base import Rule
 from rules.engine import EvaluationResult, evaluate
 from rules.finding import Finding
 from rules.model import Item, Severity
@@ -187,6 +190,15 @@ class _Judge:
         self.loads = loads
         self.clash_rules = tuple(r for r in RULES if r.code in CLASH_RULES)
         self.judged = 0
+        # A rule that keeps the default neighbourhood says its findings depend only on their subjects
+        # and the edges between them (rules.base.Rule.neighbourhood), and a move changes only the item
+        # it moves: a plan that moves no subject of some finding of the cluster leaves that finding as
+        # it is, so it cannot clear the cluster and is not judged.
+        local = all(r.neighbourhood is Rule.neighbourhood for r in self.clash_rules)
+        self.subjects = [frozenset(f.subjects) for f in cluster] if local else None
+
+    def may_clear(self, refs: frozenset[str]) -> bool:
+        return self.subjects is None or all(refs & subjects for subjects in self.subjects)
 
     def screen(self, moves: Sequence[PlanMove]) -> WhatIf | None:
         if plan_capacity(moves, self.loads) is None:
@@ -240,7 +252,7 @@ def _exact(judge: _Judge, candidates: Sequence[PlanMove], max_moves: int, wanted
     for size in range(1, max_moves + 1):
         for combo in itertools.combinations(candidates, size):
             refs = frozenset(m.move.ref for m in combo)
-            if len(refs) != size or any(c <= refs for c in clearing):
+            if len(refs) != size or any(c <= refs for c in clearing) or not judge.may_clear(refs):
                 continue
             screened = judge.screen(combo)
             if screened is None or judge.cleared(screened) < len(judge.wanted):

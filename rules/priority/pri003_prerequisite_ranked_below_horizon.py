@@ -29,7 +29,7 @@ def backlog_positions(snapshot: Snapshot, team: str, level: str) -> dict[str, in
         ranked.sort()
         return {ref: position for position, (_, ref) in enumerate(ranked)}
 
-    return snapshot.memo(("backlog_positions", team, level), compute)
+    return snapshot.memo(("backlog_positions", team, level), compute, plan_free=True)
 
 
 class PrerequisiteRankedBelowHorizon(Rule):

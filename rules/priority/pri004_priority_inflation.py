@@ -46,9 +46,15 @@ class PriorityInflation(Rule):
                 snapshot, focus, lambda i: i.is_open and i.priority is not None and i.priority <= top
             )
         for team in teams:
-            finding = self._judge(snapshot, team)
+            finding = self._judged(snapshot, team)
             if finding is not None:
                 yield finding
+
+    def _judged(self, snapshot: Snapshot, team: str) -> Finding | None:
+        """`_judge`, kept across what-if moves: a team's share of top priorities reads no plan."""
+        if self.policy is not snapshot.policy:  # a rule made with another policy judges for itself
+            return self._judge(snapshot, team)
+        return snapshot.memo((self.code, team), lambda: self._judge(snapshot, team), plan_free=True)
 
     def _judge(self, snapshot: Snapshot, team: str) -> Finding | None:
         policy = self.policy

@@ -118,6 +118,13 @@ LOCATIONS = [
         1,
     ),
     (
+        "74412d15-8c1a-4352-a48d-ef1ed5587d57",
+        "work",
+        "capacities",
+        "{project}/{team}/_apis/{area}/teamsettings/iterations/{iterationId}/{resource}/{teamMemberId}",
+        3,
+    ),
+    (
         "7799f497-3cb5-4f16-ad4f-5cd06012db64",
         "work",
         "backlogconfiguration",

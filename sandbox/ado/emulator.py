@@ -244,6 +244,7 @@ class AdoEmulator(
         r("GET /{project}/{team}/_apis/work/teamsettings/iterations", self.team_iterations)
         r("GET /{project}/_apis/work/teamsettings/iterations", self.team_iterations_default)
         r("GET /{project}/{team}/_apis/work/teamsettings/iterations/{iid}", self.team_iteration)
+        r("GET /{project}/{team}/_apis/work/teamsettings/iterations/{iid}/capacities", self.team_capacities)
         r("GET /{project}/{team}/_apis/work/teamsettings/teamfieldvalues", self.team_field_values)
         r("GET /{project}/_apis/work/teamsettings/teamfieldvalues", self.team_field_values_default)
         r("GET /{project}/{team}/_apis/work/teamsettings", self.team_settings)

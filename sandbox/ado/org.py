@@ -65,6 +65,9 @@ class Team:
     default_area: str | None = None
     iteration_paths: list[str] | None = None  # None: every iteration with dates
     backlog_iteration: str | None = None
+    # iteration path (lower case) -> the Capacity tab's members: [{"teamMember": {...}, "activities":
+    # [{"name", "capacityPerDay"}], "daysOff": [{"start", "end"}]}]
+    capacities: dict[str, list[dict]] = field(default_factory=dict)
 
 
 @dataclass

@@ -144,6 +144,9 @@ def _teams_from_list(
         elif name.lower() in it_map:
             team.iteration_paths = [leaves.get(n.lower(), f"{proj.name}\\{n}") for n in it_map[name.lower()]]
         team.backlog_iteration = t.get("backlogIteration")
+        team.capacities = {
+            str(path).lower(): list(members) for path, members in (t.get("capacities") or {}).items()
+        }
         proj.teams[name.lower()] = team
 
 

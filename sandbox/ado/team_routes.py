@@ -57,6 +57,36 @@ class AdoTeamRoutes(AdoHandlers):
                 return json_response(self.renderer(org).team_iteration(p, t, n, self.state.now()))
         raise api_error(404, f"The iteration {iid} is not selected for team {t.name}.", "IterationNotFound")
 
+    async def team_capacities(
+        self, request: Request, org: AdoOrg, project: str, team: str, iid: str
+    ) -> Response:
+        """TeamCapacity of api-version 7.1 (older versions answered a bare list of members)."""
+        p = self.project_or_404(org, project)
+        t = self.team_or_404(p, team)
+        for n in self._team_nodes(p, t):
+            if n.identifier == iid.lower() or str(n.id) == iid:
+                base = f"{self.renderer(org).project_base(p)}/{t.id}/_apis/work/teamsettings/iterations/{n.identifier}"
+                members = []
+                for entry in t.capacities.get(n.path.lower(), []):
+                    member = dict(entry.get("teamMember") or {})
+                    members.append(
+                        {
+                            "teamMember": member,
+                            "activities": list(entry.get("activities") or []),
+                            "daysOff": list(entry.get("daysOff") or []),
+                            "url": f"{base}/capacities/{member.get('id', '')}",
+                        }
+                    )
+                per_day = sum(float(a.get("capacityPerDay") or 0) for m in members for a in m["activities"])
+                return json_response(
+                    {
+                        "teamMembers": members,
+                        "totalCapacityPerDay": per_day,
+                        "totalDaysOff": sum(len(m["daysOff"]) for m in members),
+                    }
+                )
+        raise api_error(404, f"The iteration {iid} is not selected for team {t.name}.", "IterationNotFound")
+
     async def team_field_values(self, request: Request, org: AdoOrg, project: str, team: str) -> Response:
         p = self.project_or_404(org, project)
         t = self.team_or_404(p, team)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from connectors.annotations import FindingView, ItemView
 from connectors.registry import tracker
 from rules.model import Severity
+from rules.planning.suggest import CLASH_RULES
 from rules.registry import by_code
 from service import tracing
 from service.annotate.replies import replies
@@ -35,6 +36,7 @@ from service.store import runs, teams
 from service.store.base import utcnow
 from service.store.findings import FindingFilter
 from service.store.models import FINDING_STATUSES, Annotation, Finding, WorkItem
+from service.suggested_moves import comment_suggestions
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class _Views:
     def load_items(self, refs: set[str]) -> None:
         self.items.update(stored_items.by_refs(self.session, refs - set(self.items)))
 
-    def view(self, row: Finding, *, resolved: bool = False) -> FindingView:
+    def view(self, row: Finding, *, resolved: bool = False, suggestion: str | None = None) -> FindingView:
         items = []
         for ref in row.subjects:
             item = self.items.get(ref)
@@ -113,6 +115,7 @@ class _Views:
             decider=row.decider,
             escalated=row.escalated_at is not None,
             resolved_on=(row.resolved_at or utcnow()).date() if resolved else None,
+            suggestion=None if resolved else suggestion,
         )
 
 
@@ -152,9 +155,12 @@ def plan(
     row: Finding | None
     annotation: Annotation | None
 
+    # one search for the whole run: the best plan of each clash cluster, said under each of its clashes
+    clashes = [row.fingerprint for row in active if row.rule in CLASH_RULES]
+    suggestions = comment_suggestions(session, config, utcnow().date(), clashes)
     desired: dict[tuple[int, str], dict[str, Any]] = {}
     for row in active:
-        view = views.view(row)
+        view = views.view(row, suggestion=suggestions.get(row.fingerprint))
         for ref in row.subjects:
             item = views.items.get(ref)
             if item is None or item.deleted or item.source_id not in wanted_sources:

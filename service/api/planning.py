@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from service.access.roles import Principal
 from service.api.deps import Authenticated, RuntimeDep, SessionDep, requires
 from service.api.problems import PROBLEM_RESPONSES
-from service.planning import PlanningInputError, load_planning, read_changes, suggest_json, whatif_json
+from service.planning import PlanningInputError, read_changes, whatif_json
 from service.store.base import utcnow
 
 router = APIRouter(
@@ -54,16 +54,16 @@ def post_whatif(
     """Needs the role po (it writes nothing, so nothing is audited). `{"created", "cleared", "changed", "moves", "capacity", "rule_errors"}`, findings in the shape of
     `GET /api/findings`' items; changes apply in order (moves first, then priorities)."""
     now = utcnow()
-    inputs = load_planning(session, runtime.config, now.date())
-    try:
-        changes = read_changes(
-            inputs,
-            [f"{m.item}={m.to}" for m in body.moves],
-            [f"{p.item}={p.priority}" for p in body.priorities],
-        )
-    except PlanningInputError as error:
-        raise _invalid(("body",), error, body.model_dump()) from None
-    answer = whatif_json(session, inputs, changes, now)
+    with runtime.planning.inputs(session, runtime.config, now.date()) as inputs:
+        try:
+            changes = read_changes(
+                inputs,
+                [f"{m.item}={m.to}" for m in body.moves],
+                [f"{p.item}={p.priority}" for p in body.priorities],
+            )
+        except PlanningInputError as error:
+            raise _invalid(("body",), error, body.model_dump()) from None
+        answer = whatif_json(session, inputs, changes, now)
     session.rollback()
     return answer
 
@@ -83,6 +83,6 @@ def get_suggestions(
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("query", "team"), "msg": message, "input": team}]
         )
-    inputs = load_planning(session, runtime.config, utcnow().date())
+    answer = runtime.planning.suggestions(session, runtime.config, utcnow().date(), team)
     session.rollback()
-    return suggest_json(inputs, team)
+    return answer

@@ -420,6 +420,16 @@ class PlanningConfig(Strict):
         le=52,
         description="finished sprints whose done points give a team's capacity (`whatif`, `suggest`)",
     )
+    hours_per_point: float = Field(
+        6.0,
+        gt=0,
+        le=200,
+        description="a tracker's sprint capacity in hours (ADO Capacity tab) counts one story point per this many hours",
+    )
+    suggest_in_comments: bool = Field(
+        True,
+        description="annotate adds the best suggested plan to each clash's comment (one suggest run per annotate)",
+    )
 
 
 class ApiConfig(Strict):

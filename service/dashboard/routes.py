@@ -32,7 +32,7 @@ from service.api.deps import (
     session_cookie,
 )
 from service.dashboard import queries
-from service.planning import PlanningInputError, load_planning, read_changes, suggest_json, whatif_json
+from service.planning import PlanningInputError, read_changes, whatif_json
 from service.reports.render import context as report_context
 from service.reports.render import html_environment
 from service.reports.svg import graph_layout
@@ -276,15 +276,16 @@ def planning(
     Role po or higher, as `POST /api/whatif`."""
     require(request.state.principal, "po")
     now = utcnow()
-    inputs = load_planning(session, runtime.config, now.date())
     wanted = [line.strip() for line in moves.splitlines() if line.strip()]
     reprioritized = [line.strip() for line in priorities.splitlines() if line.strip()]
     result, error = None, None
-    if wanted or reprioritized:
-        try:
-            result = whatif_json(session, inputs, read_changes(inputs, wanted, reprioritized), now)
-        except PlanningInputError as problem:
-            error = str(problem)
+    with runtime.planning.inputs(session, runtime.config, now.date()) as inputs:
+        if wanted or reprioritized:
+            try:
+                result = whatif_json(session, inputs, read_changes(inputs, wanted, reprioritized), now)
+            except PlanningInputError as problem:
+                error = str(problem)
+    suggestions = runtime.planning.suggestions(session, runtime.config, now.date(), None) if suggest else None
     session.rollback()
     today = now.date()
     capacity = [
@@ -302,7 +303,7 @@ def planning(
         priorities_text=priorities,
         result=result,
         error=error,
-        suggestions=suggest_json(inputs) if suggest else None,
+        suggestions=suggestions,
         capacity=capacity,
         urlencode=urlencode,
         plan_moves=lambda plan: "\n".join(f"{m['ref']}={m['to']}" for m in plan["moves"]),

@@ -32,7 +32,11 @@ Content (`Report.content`, and `poalign report --format json`)::
                "edges": [{"from", "to", "dependencies", "clashing", "findings": [fingerprint, ..]}]},
      "trend": [{"report_id" (null: this report), "created_at", "open", "cross_team_open", "escalated",
                 "new", "resolved", "clashing_dependencies", "by_category"}],
-     "sources": [{"name", "kind", "stale", "last_success_at"}]}
+     "sources": [{"name", "kind", "stale", "last_success_at"}],
+     "suggested_moves": [{"cluster": [fingerprint, ..], "rules", "teams", "search" (exact|bounded),
+                          "plans": [{"moves": [{"item", "source", "team", "from", "to"}], "clears", "creates",
+                                     "capacity": [{"team", "sprint", "load", "capacity", "basis"}],
+                                     "text"}]}]}   # service/suggested_moves.py; absent in older reports
 """
 
 from __future__ import annotations

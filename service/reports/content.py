@@ -25,6 +25,7 @@ from service.rule_inputs import load_snapshot
 from service.store import findings, reports, runs, teams
 from service.store.findings import ACTIVE, FindingFilter
 from service.store.models import Finding
+from service.suggested_moves import report_part
 
 SCHEMA_VERSION = 1
 TREND_POINTS = 12
@@ -207,5 +208,6 @@ def build_content(
             for source in sources
         ],
     }
+    content["suggested_moves"] = report_part(session, config, snapshot)
     content["trend"] = trend(session, content)
     return content

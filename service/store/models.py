@@ -377,6 +377,7 @@ class Counter(Base):
 # The contract tables live in their own module; importing it here registers them with every import of
 # the models (Alembic's env, the tests' metadata comparison).
 from service.store import access_models as _access_models  # noqa: E402, F401
+from service.store import capacity_models as _capacity_models  # noqa: E402, F401
 from service.store import contract_models as _contract_models  # noqa: E402, F401
 from service.store import grant_models as _grant_models  # noqa: E402, F401
 from service.store import history_models as _history_models  # noqa: E402, F401

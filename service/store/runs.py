@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Result, delete, select, update
+from sqlalchemy import Result, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from service.store import dialect
-from service.store.models import JobRun, Source, SyncCursor, SyncRun
+from service.store.contract_models import ContractEvent
+from service.store.models import JobRun, Source, SyncCursor, SyncRun, WorkItem
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -154,3 +155,18 @@ def finish_job_run(session: Session, run_id: int, status: str, detail: dict[str,
     row = session.get(JobRun, run_id)
     if row is not None:
         row.status, row.finished_at, row.detail = status, at, detail
+
+
+def planning_version(session: Session) -> tuple[Any, ...]:
+    """What a cached planning snapshot depends on, in one query: the last finished sync run and job run
+    (judge, annotate, ...), the last item change (webhooks change items between syncs) and the last
+    contract event. Any of them new: the store changed since."""
+    row = session.execute(
+        select(
+            select(func.max(SyncRun.id)).where(SyncRun.finished_at.is_not(None)).scalar_subquery(),
+            select(func.max(JobRun.id)).where(JobRun.finished_at.is_not(None)).scalar_subquery(),
+            select(func.max(WorkItem.change_seq)).scalar_subquery(),
+            select(func.max(ContractEvent.id)).scalar_subquery(),
+        )
+    ).one()
+    return tuple(row)

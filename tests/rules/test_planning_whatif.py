@@ -14,7 +14,7 @@ from rules_worldgen import ITERATIONS, TEAMS, TODAY, random_world
 
 from rules import Edge, Item, Iteration, Policy, Severity, Snapshot, Team, evaluate
 from rules.planning import Move, PlanningError, PriorityChange, sprint_loads, suggest, what_if
-from rules.planning.suggest import candidate_moves, clusters
+from rules.planning.suggest import _Judge, candidate_moves, clusters
 from rules.planning.whatif import Baseline, same_content
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
@@ -232,3 +232,61 @@ def test_a_large_cluster_gets_a_bounded_search_whose_plans_hold_the_same_rules()
     for plan in bounded.plans:
         assert plan.complete and not any(f.severity >= Severity.HIGH for f in plan.creates)
         assert all(load.capacity is None or load.load <= load.capacity for load in plan.capacity)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=SEEDS)
+def test_many_moves_on_one_snapshot_agree_with_fresh_evaluations(seed: int) -> None:
+    """What suggest does: trial after trial on one snapshot, each keeping the data that reads no plan
+    (a team's backlog order, its DoD practice) from the state and from the trials before it."""
+    world = random_world(seed)
+    snapshot = world.snapshot()
+    before = {f.fingerprint for f in evaluate(snapshot).findings}
+    rng = random.Random(seed)
+    for _ in range(4):
+        moves = [c for c in _changes(rng, snapshot) if isinstance(c, Move)] or [Move(sorted(world.items)[0])]
+        diff = what_if(snapshot, moves)
+        moved = dict(world.items)
+        for move in moves:
+            moved[move.ref] = move.applied(moved[move.ref])
+        after = {f.fingerprint for f in evaluate(replace(world, items=moved).snapshot()).findings}
+        assert {f.fingerprint for f in diff.created} == after - before
+        assert {f.fingerprint for f in diff.cleared} == before - after
+    assert {f.fingerprint for f in evaluate(snapshot).findings} == before
+
+
+def test_a_moves_only_trial_keeps_the_data_that_reads_no_plan() -> None:
+    world = random_world(5)
+    snapshot = world.snapshot()
+    ref = sorted(world.items)[0]
+    snapshot.memo("order", lambda: "kept", plan_free=True)
+    snapshot.memo("plans", lambda: "per state")
+    with snapshot.trial([replace(world.items[ref], iteration=None, due_date=TODAY)]):
+        assert snapshot.memo("order", lambda: "again", plan_free=True) == "kept"
+        assert snapshot.memo("plans", lambda: "again") == "again"
+    with snapshot.trial([replace(world.items[ref], priority=1 if world.items[ref].priority != 1 else 2)]):
+        assert snapshot.memo("order", lambda: "again", plan_free=True) == "again"
+    assert (
+        snapshot.memo("order", lambda: "x", plan_free=True) == "kept"
+        and snapshot.memo("plans", lambda: "x") == "per state"
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=SEEDS)
+def test_plans_that_move_no_subject_of_a_clash_are_not_judged_and_change_nothing(seed: int) -> None:
+    """Skipping plans that leave some clash of the cluster untouched saves judging, never a plan."""
+    snapshot = random_world(seed).snapshot()
+    calendar = {team: list(ITERATIONS) for team in snapshot.team_names()}
+    loads = sprint_loads(snapshot, calendar, window=3)
+    pruned = list(suggest(snapshot, calendar, loads))
+    original = _Judge.may_clear
+    try:
+        _Judge.may_clear = lambda self, refs: True  # type: ignore[method-assign]
+        everything = list(suggest(snapshot, calendar, loads))
+    finally:
+        _Judge.may_clear = original  # type: ignore[method-assign]
+    assert [(r.cluster, r.plans, r.search) for r in pruned] == [
+        (r.cluster, r.plans, r.search) for r in everything
+    ]
+    assert sum(r.judged for r in pruned) <= sum(r.judged for r in everything)

@@ -11,13 +11,20 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp.client.client import Client
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from sandbox import World
+from sandbox.testing import running_sandbox
 from service.cli.main import app
 from service.mcp_server import build_server, http_app
 from service.runtime import Runtime
+from testkit.contracts_world import write_contracts_world
+from testkit.wiring import wire
+from tests.service.annotate_support import enable_writeback
 from tests.service.planning_support import store_findings, synced_planning_world
+from tests.service.test_contracts_handshake import act, listed, round_trip
 
 
 @pytest.fixture
@@ -37,7 +44,7 @@ def _call(runtime: Runtime, tool: str, arguments: dict[str, object]) -> tuple[bo
     async def go() -> tuple[bool, object]:
         async with Client(build_server(runtime)) as client:
             listed = {tool.name for tool in (await client.list_tools()).tools}
-            assert {"check", "explain_item", "whatif", "suggest"} <= listed
+            assert {"check", "explain_item", "whatif", "suggest", "contracts"} <= listed
             result = await client.call_tool(tool, arguments)
             text = "".join(getattr(part, "text", "") for part in result.content)
             return bool(result.is_error), (text if result.is_error else json.loads(text))
@@ -94,3 +101,32 @@ def test_streamable_http_needs_the_api_token(runtime: Runtime) -> None:
         )
         assert allowed.status_code == 200, allowed.text
         assert "poalign" in allowed.text
+
+
+def test_contracts_answers_what_poalign_contracts_prints(
+    tmp_path: Path, store_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    with running_sandbox(World.load(write_contracts_world(tmp_path / "world"))) as sandbox:
+        wiring = wire(sandbox, tmp_path, store_url)
+        loaded = enable_writeback(wiring.config_path)
+        round_trip(session_factory, loaded, wiring)
+        act(wiring, "Tom Becker", "comment", "CHK-23", "Sure, we take it.\n/poalign commit CHK Sprint 1")
+        act(wiring, "Marta Kowalska", "comment", "602", "/poalign need Iteration 2")
+        round_trip(session_factory, loaded, wiring)
+        printed = listed(wiring)
+        opened = Runtime.open(loaded, url=store_url, process="test")
+        try:
+            failed, answer = _call(opened, "contracts", {})
+            assert not failed and answer == {"contracts": printed}
+            assert {c["state"] for c in printed} >= {"committed"} and len(printed) >= 2
+            failed, answer = _call(opened, "contracts", {"teams": ["Checkout"], "states": ["committed"]})
+            assert not failed and answer == {
+                "contracts": listed(wiring, "--team", "Checkout", "--state", "committed")
+            }
+            assert [c["prerequisite"]["key"] for c in answer["contracts"]] == ["CHK-23"]  # type: ignore[index]
+            failed, message = _call(opened, "contracts", {"states": ["promised"]})
+            assert failed and "unknown state(s) promised; expected: open, requested" in str(message)
+            failed, message = _call(opened, "contracts", {"teams": ["Nobody"]})
+            assert failed and "unknown team(s) Nobody; teams: Payments" in str(message)
+        finally:
+            opened.close()

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from service.api.app import create_app
+from service.cli.main import app
 from service.runtime import Runtime
 from tests.service.planning_support import invoke, store_findings, synced_planning_world, whatif
 
@@ -107,3 +109,41 @@ def test_both_need_the_api_token(served: tuple[TestClient, object]) -> None:
         assert answer.status_code == 401 and answer.headers["content-type"].startswith(
             "application/problem+json"
         )
+
+
+def test_serve_keeps_the_planning_snapshot_until_a_sync_changes_the_store(
+    served: tuple[TestClient, object],
+) -> None:
+    client, wired = served
+    runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    first = client.get("/api/suggestions", headers=AUTH).json()
+    assert client.get("/api/suggestions", headers=AUTH).json() == first
+    moved = client.post("/api/whatif", json={"moves": [{"item": "PAY-11", "to": "backlog"}]}, headers=AUTH)
+    assert [f["rule"] for f in moved.json()["cleared"]] == ["DEP001"]
+    assert runtime.planning.builds == 1, "three answers from one load of the store"
+    assert any(p["moves"][0]["item"] == "CHK-21" for p in first["plans"])
+
+    # Checkout pulls CHK-21 forward in the tracker, and a sync brings it in: the next answers see it
+    acted = CliRunner().invoke(
+        app,
+        [
+            "sandbox",
+            "act",
+            "--config",
+            str(wired.config_path),
+            "--as",
+            "Chen Wei",
+            "move",
+            "CHK-21",
+            "CHK Sprint 3",
+        ],  # type: ignore[attr-defined]
+    )
+    assert acted.exit_code == 0, acted.output
+    synced = invoke(wired, "sync")  # type: ignore[arg-type]
+    assert synced.exit_code == 0, synced.output
+    moved = client.post("/api/whatif", json={"moves": [{"item": "PAY-11", "to": "backlog"}]}, headers=AUTH)
+    assert moved.json()["cleared"] == [], "the clash is gone: nothing left to clear"
+    assert runtime.planning.builds == 2
+    after = client.get("/api/suggestions", headers=AUTH).json()
+    assert not any(m["item"] == "CHK-21" for p in after["plans"] for m in p["moves"])
+    assert runtime.planning.builds == 2

@@ -251,7 +251,10 @@ class RuleSettings:
     severity: Severity | None = None
 
 
-# Resolutions that mean "not delivered" although Jira puts them in a done status category.
+# Resolutions that mean "not delivered" although Jira puts them in a done status category: the one
+# definition DEP003, DEP005, DOD004 (and capacity's velocity) judge by, through `is_dropped` and
+# `resolution_dropped`, compared by `normalize_name` (case-insensitive). Real sites add their own (Not Our
+# Bug, Needs more info, Hold: tidev-jira-archive); `policy.dropped_resolutions` replaces the set.
 DEFAULT_DROPPED_RESOLUTIONS = frozenset(
     {
         "won't do",
@@ -268,6 +271,10 @@ DEFAULT_DROPPED_RESOLUTIONS = frozenset(
         "withdrawn",
         "out of scope",
         "not a bug",
+        "not our bug",
+        "needs more info",
+        "hold",
+        "on hold",
         "cancelled",
         "canceled",
         "removed",

@@ -323,7 +323,9 @@ class PolicyConfig(Strict):
         None, ge=0, le=3650, description="DoD rules judge items done within this many days"
     )
     dropped_resolutions: list[str] | None = Field(
-        None, description="resolutions meaning 'will not be delivered'"
+        None,
+        description="resolution names meaning 'not delivered' (any case); replaces the defaults: Won't Do, "
+        "Won't Fix, Duplicate, Invalid, Cannot Reproduce, Incomplete, Not Our Bug, Needs more info, Hold, ...",
     )
     escalation_days: int = Field(
         14, ge=0, le=3650, description="after this age a finding is escalated to the Chief PO"

@@ -316,11 +316,14 @@ class Policy:
     chief_product_owner: str | None = None
     # DEP009: a need unanswered for this many days goes to the Chief PO (the config's escalation_days).
     escalation_days: int = 14
+    # source -> the base URLs it is synced under (url, aliases): DEP007 tells a missing alias by them.
+    source_urls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Accept lists from a config loader, but store hashable, normalized values.
         object.__setattr__(self, "dod", tuple(self.dod))
         object.__setattr__(self, "team_dod", {team: tuple(c) for team, c in self.team_dod.items()})
+        object.__setattr__(self, "source_urls", {s: tuple(urls) for s, urls in self.source_urls.items()})
         for name in ("dropped_resolutions", "done_like_states"):
             object.__setattr__(self, name, frozenset(normalize_name(v) for v in getattr(self, name)))
         if not 0 < self.dod_inference_threshold <= 1:

@@ -52,6 +52,7 @@ def build_policy(config: Config) -> Policy:
     options: dict[str, Any] = {
         "chief_product_owner": config.chief_product_owner,
         "escalation_days": policy.escalation_days,
+        "source_urls": {source.name: (source.url, *source.aliases) for source in config.sources},
         "rules": {
             code: RuleSettings(enabled=s.enabled, severity=Severity.parse(s.severity) if s.severity else None)
             for code, s in policy.rules.items()

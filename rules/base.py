@@ -12,14 +12,27 @@ from rules.snapshot import Snapshot
 DEPENDENCIES = "dependencies"
 PRIORITY = "priority"
 DONE = "done"
-CATEGORIES = (DEPENDENCIES, PRIORITY, DONE)
+CAPACITY = "capacity"
+ROADMAP = "roadmap"
+CATEGORIES = (DEPENDENCIES, PRIORITY, DONE, CAPACITY, ROADMAP)
 
 STABLE = "stable"
 # A preview rule's findings are computed and stored, but not pushed to trackers until a human has
 # looked at its output on real data.
 PREVIEW = "preview"
 
-__all__ = ["CATEGORIES", "DEPENDENCIES", "DONE", "PREVIEW", "PRIORITY", "STABLE", "Rule", "Severity"]
+__all__ = [
+    "CAPACITY",
+    "CATEGORIES",
+    "DEPENDENCIES",
+    "DONE",
+    "PREVIEW",
+    "PRIORITY",
+    "ROADMAP",
+    "STABLE",
+    "Rule",
+    "Severity",
+]
 
 
 class Rule:

@@ -316,6 +316,12 @@ class Policy:
     chief_product_owner: str | None = None
     # DEP009: a need unanswered for this many days goes to the Chief PO (the config's escalation_days).
     escalation_days: int = 14
+    # CAP001: story points a team takes per sprint (the config's teams[].capacity), else its done points
+    # per sprint over its last `velocity_window` finished sprints (rules.capacity.sprint_load).
+    team_capacity: Mapping[str, float] = field(default_factory=dict)
+    velocity_window: int = 3
+    # ROA002: the epics/features of the product's roadmap, by key or ref; empty: every epic and feature.
+    roadmap_epics: frozenset[str] = frozenset()
     # source -> the base URLs it is synced under (url, aliases): DEP007 tells a missing alias by them.
     source_urls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -324,6 +330,10 @@ class Policy:
         object.__setattr__(self, "dod", tuple(self.dod))
         object.__setattr__(self, "team_dod", {team: tuple(c) for team, c in self.team_dod.items()})
         object.__setattr__(self, "source_urls", {s: tuple(urls) for s, urls in self.source_urls.items()})
+        object.__setattr__(self, "team_capacity", {t: float(c) for t, c in self.team_capacity.items()})
+        object.__setattr__(self, "roadmap_epics", frozenset(e.strip().casefold() for e in self.roadmap_epics))
+        if self.velocity_window < 1:
+            raise ValueError("velocity_window must be at least 1")
         for name in ("dropped_resolutions", "done_like_states"):
             object.__setattr__(self, name, frozenset(normalize_name(v) for v in getattr(self, name)))
         if not 0 < self.dod_inference_threshold <= 1:

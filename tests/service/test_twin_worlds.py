@@ -105,5 +105,7 @@ def test_a_twin_gives_the_english_worlds_item_types_and_findings(
     changed = {ref for ref, raw in got["raw_types"].items() if raw != baseline["raw_types"][ref]}
     assert changed if twin != "jira-server" else not changed  # the twin did rename (or not) its types
     assert got["findings"] == baseline["findings"]
-    assert len(baseline["findings"]) == 26  # the demo world's expected.yaml, DEP008 and DEP009 included
+    assert (
+        len(baseline["findings"]) == 29
+    )  # the demo world's expected.yaml, DEP008, DEP009, CAP001, ROA001, ROA002 included
     assert got["notes"] == {"jira-acme": [], "ado-contoso": []}

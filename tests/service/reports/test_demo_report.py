@@ -1,6 +1,6 @@
 """The report on the bundled demo world: every decision on the agenda, counts right, changes tracked.
 
-The world (sandbox/worlds/demo, 26 planted findings in expected.yaml) is served by the
+The world (sandbox/worlds/demo, 29 planted findings in expected.yaml) is served by the
 sandbox, synced over HTTP with the official clients and evaluated; then Fulfilment pulls one item
 forward and Accounts drops another, and the next report says what got solved and what is new.
 """
@@ -37,7 +37,7 @@ POS = {
     "Fulfilment": "Marta Kowalska",
     "Accounts": "Kwame Mensah",
 }
-FAMILY = {"DEP": "dependencies", "PRI": "priority", "DOD": "done"}
+FAMILY = {"DEP": "dependencies", "PRI": "priority", "DOD": "done", "CAP": "capacity", "ROA": "roadmap"}
 
 
 def planted_key(entry: dict[str, Any]) -> tuple[str, Any]:
@@ -100,10 +100,10 @@ def test_every_planted_decision_is_on_the_agenda_and_the_counts_are_right(
     ]
 
     summary = content["summary"]
-    assert summary["open"] == len(planted) == 26 and summary["cross_team_open"] == len(cross)
+    assert summary["open"] == len(planted) == 29 and summary["cross_team_open"] == len(cross)
     assert summary["by_category"] == dict(Counter(FAMILY[e["rule"][:3]] for e in MANIFEST["findings"]))
     assert (
-        summary["new"] == 26
+        summary["new"] == 29
         and summary["resolved"] == 0
         and summary["decisions"] == len(content["decisions"])
     )
@@ -149,7 +149,7 @@ def test_the_next_report_says_what_got_solved_and_what_is_new_and_who_was_escala
         ("DEP001", frozenset({"5116", "SHOP-17"})),
         ("DEP001", frozenset({"5123", "5152"})),
     ]
-    assert (second["summary"]["new"], second["summary"]["resolved"], second["summary"]["open"]) == (1, 2, 25)
+    assert (second["summary"]["new"], second["summary"]["resolved"], second["summary"]["open"]) == (1, 2, 28)
     assert second["since"] == first["created_at"] and [p["report_id"] for p in second["trend"]] == [
         first["id"],
         None,

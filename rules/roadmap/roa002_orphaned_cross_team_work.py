@@ -27,7 +27,8 @@ class OrphanedCrossTeamWork(Rule):
     that is empty, every epic and feature poalign syncs; an epic that is dropped does not count.
     Stories, tasks and bugs are judged, open and owned by a known team; the other end of the
     dependency (either direction) belongs to another team's epic or feature when it is one or sits
-    under one.
+    under one; both that item and its epic are still open (done work waits for nothing, and a done
+    or dropped epic plans nothing any more).
 
     **Anti-pattern**
 
@@ -79,10 +80,12 @@ class OrphanedCrossTeamWork(Rule):
         found = []
         for dependent, prerequisite in snapshot.pairs(DEPENDS_ON, (story.ref,)):
             other = snapshot.get(prerequisite if dependent == story.ref else dependent)
-            if other is None or other.ref == story.ref or other.deleted:
+            if other is None or other.ref == story.ref or not other.is_open:  # done work waits for nothing
                 continue
             epic = roadmap_parent(snapshot, other)
-            if epic is not None and epic.team is not None and epic.team != story.team:
+            if epic is None or not epic.is_open or epic.team is None:
+                continue  # a done or dropped epic has no plan left to show the work in
+            if epic.team != story.team:
                 found.append((other, epic, dependent == story.ref))
         return sorted(found, key=lambda entry: entry[0].ref)
 

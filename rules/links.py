@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from rules.model import DEPENDS_ON, Item
-from rules.snapshot import Snapshot
+from rules.model import Item
+from rules.snapshot import URL_END, Snapshot
 
-URL_REF = "url:"
+URL_REF = URL_END
 # The key alone may be a coincidence (two trackers both have an item 12): the segment before it too.
 _MIN_SHARED_SEGMENTS = 2
 
@@ -132,15 +132,16 @@ def alias_hint(snapshot: Snapshot, ref: str) -> AliasHint | None:
 
 
 def unresolved_url_refs(snapshot: Snapshot, keys: set[str]) -> frozenset[str]:
-    """The "url:" refs of dependency pairs whose last path segment is one of `keys` (casefolded): the
-    dangling links whose hint changes when an item with that key comes, goes or moves."""
+    """The "url:" refs of links whose last path segment is one of `keys` (casefolded): the dangling
+    links whose hint changes when an item with that key comes, goes or moves."""
+    if not keys:
+        return frozenset()
 
     def compute() -> dict[str, set[str]]:
         index: dict[str, set[str]] = {}
-        for dependent, prerequisite in snapshot.pairs(DEPENDS_ON):
-            for ref in (dependent, prerequisite):
-                if ref.startswith(URL_REF) and (key := last_segment(ref[len(URL_REF) :])):
-                    index.setdefault(key, set()).add(ref)
+        for ref in snapshot.url_refs():
+            if key := last_segment(ref[len(URL_REF) :]):
+                index.setdefault(key, set()).add(ref)
         return index
 
     index = snapshot.memo("url_refs_by_key", compute)

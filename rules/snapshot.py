@@ -13,6 +13,8 @@ from typing import TypeVar
 
 from rules.model import DEPENDS_ON, Commitment, Edge, Item, Policy, Team
 
+URL_END = "url:"  # the ref the service gives the other end of a link it knows only by URL
+
 T = TypeVar("T")
 
 ResolvedPair = tuple[str, str, Item | None, Item | None]
@@ -38,6 +40,7 @@ class Snapshot:
         "_policy",
         "_teams",
         "_today",
+        "_url_ends",
     )
 
     def __init__(
@@ -62,6 +65,9 @@ class Snapshot:
         self._in: dict[str, list[Edge]] = {}
         self._by_origin: dict[str, list[Edge]] = {}
         self._memo: dict[object, object] = {}
+        # edge ends that are unresolved links by URL ("url:..."), with how many edges name each: DEP007
+        # finds the few whose hint a change touches without scanning every edge
+        self._url_ends: dict[str, int] = {}
         # Indexing allocates a few hundred thousand containers, none of them cyclic; the cyclic
         # collector would otherwise rescan the whole heap several times (measured: 2.5x slower).
         collecting = gc.isenabled()
@@ -134,6 +140,10 @@ class Snapshot:
         if touched:
             self._memo.clear()
         return touched
+
+    def url_refs(self) -> Collection[str]:
+        """Edge ends that are links by a URL no source recognised ("url:..."), each once."""
+        return self._url_ends.keys()
 
     def children(self, ref: str) -> Collection[str]:
         return self._children.get(ref, ())
@@ -278,6 +288,7 @@ class Snapshot:
             for edge in self._by_origin.pop(origin, ()):
                 self._out[edge.dependent].remove(edge)
                 self._in[edge.prerequisite].remove(edge)
+                self._count_url_ends(edge, -1)
             if edges:
                 self._by_origin[origin] = list(edges)
                 for edge in edges:
@@ -321,6 +332,16 @@ class Snapshot:
     def _index_edge(self, edge: Edge) -> None:
         self._out.setdefault(edge.dependent, []).append(edge)
         self._in.setdefault(edge.prerequisite, []).append(edge)
+        self._count_url_ends(edge, 1)
+
+    def _count_url_ends(self, edge: Edge, step: int) -> None:
+        for end in (edge.dependent, edge.prerequisite):
+            if end.startswith(URL_END):
+                left = self._url_ends.get(end, 0) + step
+                if left > 0:
+                    self._url_ends[end] = left
+                else:
+                    self._url_ends.pop(end, None)
 
 
 def depends(snapshot: Snapshot, dependent: str, prerequisite: str) -> bool:

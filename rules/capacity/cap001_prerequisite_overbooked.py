@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 
 from rules.base import CAPACITY, Rule
-from rules.capacity.sprint_load import CONFIG, SprintLoad, item_calendar, sprint_loads
+from rules.capacity.sprint_load import CONFIG, SprintLoad, item_calendar, points_text, sprint_loads
 from rules.finding import Finding
 from rules.model import DEPENDS_ON, Focus, Item, Severity, cross_team
 from rules.snapshot import Snapshot
@@ -19,10 +19,6 @@ def _basis(load: SprintLoad, window: int) -> str:
     if load.basis == CONFIG:
         return "its configured capacity"
     return f"its trailing velocity (done points per sprint over its last {window} finished sprints)"
-
-
-def _points(value: float) -> str:
-    return f"{value:g}" if value == round(value) else f"{value:.1f}"
 
 
 def _prerequisites_of(snapshot: Snapshot, team: str) -> set[str]:
@@ -41,9 +37,9 @@ class PrerequisiteOverbooked(Rule):
     Load is the story points of the team's items planned in the sprint (dropped ones not counted);
     capacity is the team's configured `capacity` (teams[].capacity), else its trailing velocity over
     `planning.velocity_window` finished sprints (`rules.capacity.sprint_load`, the numbers `whatif` and
-    `suggest` use). The rule sees the sprints the team's items sit in, and judges sprints that have not
-    finished. A team with no finished sprint and no configured capacity is not judged. Tracker-side
-    capacity (ADO's hours per member and day) is not story points and is not read.
+    `suggest` use) over the sprints the team's items sit in; sprints that have finished are not judged,
+    nor a team with no velocity and no configured capacity. ADO's own capacity (hours per member and
+    day) is not story points and is not read.
 
     **Anti-pattern**
 
@@ -66,8 +62,9 @@ class PrerequisiteOverbooked(Rule):
         if focus is None:
             pairs = snapshot.resolved_pairs(DEPENDS_ON)
         else:
-            # Every dependent of a prerequisite in the focus: the finding lists them all.
-            wanted = {p for _, p in snapshot.pairs(DEPENDS_ON, self._candidates(snapshot, focus))}
+            # Every dependent of a prerequisite in the focus: the finding lists them all. (Its findings
+            # have no team scope: the focus refs, widened by `neighbourhood`, are all it must judge.)
+            wanted = {p for _, p in snapshot.pairs(DEPENDS_ON, focus.refs)}
             pairs = [pair for pair in snapshot.resolved_pairs(DEPENDS_ON, wanted) if pair[1] in wanted]
         needs: dict[str, list[Item]] = {}  # prerequisite ref -> open dependents of other teams
         for _, prerequisite_ref, dependent, prerequisite in pairs:
@@ -112,12 +109,12 @@ class PrerequisiteOverbooked(Rule):
         message = (
             f"{who(snapshot, prerequisite)}, which {needed_by} depend{'s' if len(dependents) == 1 else ''} on, "
             f"sits in {sprint.name}{ends}, where {prerequisite.team} has "
-            f"{_points(load.load)} points planned against {_points(load.capacity)}, {_basis(load, self.policy.velocity_window)}: "
+            f"{points_text(load.load)} points planned against {points_text(load.capacity)}, {_basis(load, self.policy.velocity_window)}: "
             f"{share:.0%} over."
         )
         askers = sorted({whose_po(d) for d in dependents})
         action = (
-            f"{whose_po(prerequisite)}: take {_points(over)} points out of {sprint.name} other than {pre}, or tell "
+            f"{whose_po(prerequisite)}: take {points_text(over)} points out of {sprint.name} other than {pre}, or tell "
             f"{' and '.join(askers)} when {pre} will really be done; {settle(self.policy)}"
         )
         evidence: dict[str, object] = {
@@ -132,13 +129,20 @@ class PrerequisiteOverbooked(Rule):
         subjects = (prerequisite.ref, *(d.ref for d in dependents))
         return self.finding(snapshot, subjects, message, action, evidence, severity=severity)
 
-    def _candidates(self, snapshot: Snapshot, focus: Focus) -> set[str]:
-        return set(focus.refs).union(*(_prerequisites_of(snapshot, team) for team in focus.teams))
-
     def neighbourhood(self, snapshot: Snapshot, refs: Collection[str]) -> Focus:
-        # Any item of a team moves its sprint loads and velocity, so every prerequisite of that team
-        # may gain or lose its finding; a dependent joins or leaves its prerequisite's list.
+        # An item's points load its sprint: the team's prerequisites in that sprint may gain or lose
+        # their finding; in a finished sprint they move the velocity, so every prerequisite of the
+        # team may (unless its capacity is configured). A dependent joins or leaves its prerequisite's list.
         found = {e.prerequisite for ref in refs for e in snapshot.edges_from(ref) if e.kind == DEPENDS_ON}
-        for team in {item.team for ref in refs if (item := snapshot.get(ref)) is not None and item.team}:
-            found |= _prerequisites_of(snapshot, team)
+        for ref in refs:
+            item = snapshot.get(ref)
+            if item is None or item.team is None or item.iteration is None:
+                continue
+            sprint = item.iteration
+            finished = sprint.finish is not None and sprint.finish < snapshot.today
+            velocity = finished and item.team not in self.policy.team_capacity
+            for candidate in _prerequisites_of(snapshot, item.team):
+                other = snapshot.items[candidate].iteration
+                if velocity or (other is not None and other.id == sprint.id):
+                    found.add(candidate)
         return Focus(refs=frozenset(found))

@@ -49,6 +49,11 @@ def points(item: Item) -> float:
     return item.story_points or 0.0
 
 
+def points_text(value: float) -> str:
+    """Story points as a message writes them: "13", "15.7"."""
+    return f"{value:g}" if value == round(value) else f"{value:.1f}"
+
+
 def _counted(snapshot: Snapshot, item: Item) -> bool:
     return not is_dropped(item, snapshot.policy)
 

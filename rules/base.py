@@ -13,7 +13,9 @@ DEPENDENCIES = "dependencies"
 PRIORITY = "priority"
 DONE = "done"
 SPRINTS = "sprints"
-CATEGORIES = (DEPENDENCIES, PRIORITY, DONE, SPRINTS)
+CAPACITY = "capacity"
+ROADMAP = "roadmap"
+CATEGORIES = (DEPENDENCIES, PRIORITY, DONE, SPRINTS, CAPACITY, ROADMAP)
 
 STABLE = "stable"
 # A preview rule's findings are computed and stored, but not pushed to trackers until a human has
@@ -21,11 +23,13 @@ STABLE = "stable"
 PREVIEW = "preview"
 
 __all__ = [
+    "CAPACITY",
     "CATEGORIES",
     "DEPENDENCIES",
     "DONE",
     "PREVIEW",
     "PRIORITY",
+    "ROADMAP",
     "SPRINTS",
     "STABLE",
     "Rule",

@@ -280,7 +280,10 @@ class RuleSettings:
     severity: Severity | None = None
 
 
-# Resolutions that mean "not delivered" although Jira puts them in a done status category.
+# Resolutions that mean "not delivered" although Jira puts them in a done status category: the one
+# definition DEP003, DEP005, DOD004 (and capacity's velocity) judge by, through `is_dropped` and
+# `resolution_dropped`, compared by `normalize_name` (case-insensitive). Real sites add their own (Not Our
+# Bug, Needs more info, Hold: tidev-jira-archive); `policy.dropped_resolutions` replaces the set.
 DEFAULT_DROPPED_RESOLUTIONS = frozenset(
     {
         "won't do",
@@ -297,6 +300,10 @@ DEFAULT_DROPPED_RESOLUTIONS = frozenset(
         "withdrawn",
         "out of scope",
         "not a bug",
+        "not our bug",
+        "needs more info",
+        "hold",
+        "on hold",
         "cancelled",
         "canceled",
         "removed",
@@ -338,11 +345,24 @@ class Policy:
     chief_product_owner: str | None = None
     # DEP009: a need unanswered for this many days goes to the Chief PO (the config's escalation_days).
     escalation_days: int = 14
+    # CAP001: story points a team takes per sprint (the config's teams[].capacity), else its done points
+    # per sprint over its last `velocity_window` finished sprints (rules.capacity.sprint_load).
+    team_capacity: Mapping[str, float] = field(default_factory=dict)
+    velocity_window: int = 3
+    # ROA002: the epics/features of the product's roadmap, by key or ref; empty: every epic and feature.
+    roadmap_epics: frozenset[str] = frozenset()
+    # source -> the base URLs it is synced under (url, aliases): DEP007 tells a missing alias by them.
+    source_urls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Accept lists from a config loader, but store hashable, normalized values.
         object.__setattr__(self, "dod", tuple(self.dod))
         object.__setattr__(self, "team_dod", {team: tuple(c) for team, c in self.team_dod.items()})
+        object.__setattr__(self, "source_urls", {s: tuple(urls) for s, urls in self.source_urls.items()})
+        object.__setattr__(self, "team_capacity", {t: float(c) for t, c in self.team_capacity.items()})
+        object.__setattr__(self, "roadmap_epics", frozenset(e.strip().casefold() for e in self.roadmap_epics))
+        if self.velocity_window < 1:
+            raise ValueError("velocity_window must be at least 1")
         for name in ("dropped_resolutions", "done_like_states"):
             object.__setattr__(self, name, frozenset(normalize_name(v) for v in getattr(self, name)))
         if not 0 < self.dod_inference_threshold <= 1:

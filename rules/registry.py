@@ -6,14 +6,23 @@ import re
 from collections.abc import Iterable
 
 from rules.base import CATEGORIES, Rule
+from rules.capacity import RULES as CAPACITY_RULES
 from rules.dependencies import RULES as DEPENDENCY_RULES
 from rules.done import RULES as DONE_RULES
 from rules.priority import RULES as PRIORITY_RULES
+from rules.roadmap import RULES as ROADMAP_RULES
 from rules.sprints import RULES as SPRINT_RULES
 
-RULES: tuple[type[Rule], ...] = (*DEPENDENCY_RULES, *PRIORITY_RULES, *DONE_RULES, *SPRINT_RULES)
+RULES: tuple[type[Rule], ...] = (
+    *DEPENDENCY_RULES,
+    *PRIORITY_RULES,
+    *DONE_RULES,
+    *SPRINT_RULES,
+    *CAPACITY_RULES,
+    *ROADMAP_RULES,
+)
 
-_CODE = re.compile(r"(DEP|PRI|DOD|SCO)\d{3}")
+_CODE = re.compile(r"(DEP|PRI|DOD|SCO|CAP|ROA)\d{3}")
 _NAME = re.compile(r"[a-z]+(-[a-z]+)*")
 
 

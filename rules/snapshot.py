@@ -14,6 +14,8 @@ from typing import TypeVar
 
 from rules.model import DEPENDS_ON, Commitment, Edge, Item, Policy, Team
 
+URL_END = "url:"  # the ref the service gives the other end of a link it knows only by URL
+
 T = TypeVar("T")
 
 ResolvedPair = tuple[str, str, Item | None, Item | None]
@@ -40,6 +42,7 @@ class Snapshot:
         "_policy",
         "_teams",
         "_today",
+        "_url_ends",
     )
 
     def __init__(
@@ -65,6 +68,9 @@ class Snapshot:
         self._by_origin: dict[str, list[Edge]] = {}
         self._memo: dict[object, object] = {}
         self._plan_memo: dict[object, object] = {}  # memoized data no item's plan changes (`memo`)
+        # edge ends that are unresolved links by URL ("url:..."), with how many edges name each: DEP007
+        # finds the few whose hint a change touches without scanning every edge
+        self._url_ends: dict[str, int] = {}
         # Indexing allocates a few hundred thousand containers, none of them cyclic; the cyclic
         # collector would otherwise rescan the whole heap several times (measured: 2.5x slower).
         collecting = gc.isenabled()
@@ -138,6 +144,10 @@ class Snapshot:
             self._memo.clear()
             self._plan_memo.clear()
         return touched
+
+    def url_refs(self) -> Collection[str]:
+        """Edge ends that are links by a URL no source recognised ("url:..."), each once."""
+        return self._url_ends.keys()
 
     def children(self, ref: str) -> Collection[str]:
         return self._children.get(ref, ())
@@ -301,6 +311,7 @@ class Snapshot:
             for edge in self._by_origin.pop(origin, ()):
                 self._out[edge.dependent].remove(edge)
                 self._in[edge.prerequisite].remove(edge)
+                self._count_url_ends(edge, -1)
             if edges:
                 self._by_origin[origin] = list(edges)
                 for edge in edges:
@@ -349,6 +360,16 @@ class Snapshot:
     def _index_edge(self, edge: Edge) -> None:
         self._out.setdefault(edge.dependent, []).append(edge)
         self._in.setdefault(edge.prerequisite, []).append(edge)
+        self._count_url_ends(edge, 1)
+
+    def _count_url_ends(self, edge: Edge, step: int) -> None:
+        for end in (edge.dependent, edge.prerequisite):
+            if end.startswith(URL_END):
+                left = self._url_ends.get(end, 0) + step
+                if left > 0:
+                    self._url_ends[end] = left
+                else:
+                    self._url_ends.pop(end, None)
 
 
 _PLAN_FIELDS = frozenset({"iteration", "target_date", "due_date"})

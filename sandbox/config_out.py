@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .ado.org import Team
 from .formats import slug
 from .world import World
 
@@ -82,6 +83,17 @@ def source_names_for(world: World) -> Callable[[str, str], str]:
         return names.get((k, tenant)) or f"{k}-{slug(tenant)}"
 
     return name
+
+
+def owned_area(team: Team) -> str | None:
+    """The area path a team owns, as its team settings say (TeamFieldValues ``values``): the default
+    value when it is one of them, else the first one. ``defaultValue`` alone only says where the team's
+    new work items go, so a team whose default is the project root but whose values name a sub-area
+    owns that sub-area. poalign's scope takes one area path; a team with several keeps the first."""
+    values = [path for path, _children in team.area_paths]
+    if not values:
+        return team.default_area
+    return team.default_area if team.default_area in values else values[0]
 
 
 def build_config(
@@ -171,8 +183,9 @@ def build_config(
                 others = [x for x in project.teams.values() if not x.is_default]
                 for tm in sorted(project.teams.values(), key=lambda x: (not x.is_default, x.name)):
                     scope: dict[str, Any] = {"project": project.name}
-                    if not (tm.is_default and others) and tm.default_area and tm.default_area != project.name:
-                        scope["area_path"] = tm.default_area
+                    area = None if tm.is_default and others else owned_area(tm)
+                    if area and area != project.name:
+                        scope["area_path"] = area
                     scope["team"] = tm.name
                     teams.append(
                         {

@@ -6,7 +6,14 @@ recognises a change to them alone as poalign's own write echoing back.
 
 from __future__ import annotations
 
-CATEGORY_LABELS = {"dependencies": "dependency-clash", "priority": "priority-conflict", "done": "dod-gap"}
+CATEGORY_LABELS = {
+    "dependencies": "dependency-clash",
+    "priority": "priority-conflict",
+    "done": "dod-gap",
+    "sprints": "sprint-surprise",
+    "capacity": "capacity-risk",
+    "roadmap": "roadmap-drift",
+}
 
 
 def owned_labels(prefix: str) -> frozenset[str]:

@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from rules.capacity.sprint_load import SprintLoad
 from rules.engine import evaluate
 from rules.model import Item, Iteration
 from rules.planning import Move, PlanningError, PriorityChange, sprint_loads, suggest, what_if
-from rules.planning.capacity import SprintLoad
 from rules.planning.moves import BACKLOG, finish_of
 from rules.planning.suggest import ClusterPlans, Plan, receiving_loads
 from rules.snapshot import Snapshot

@@ -54,6 +54,10 @@ def build_policy(config: Config) -> Policy:
     options: dict[str, Any] = {
         "chief_product_owner": config.chief_product_owner,
         "escalation_days": policy.escalation_days,
+        "source_urls": {source.name: (source.url, *source.aliases) for source in config.sources},
+        "team_capacity": {team.name: team.capacity for team in config.teams if team.capacity is not None},
+        "velocity_window": config.planning.velocity_window,
+        "roadmap_epics": frozenset(policy.roadmap_epics),
         "rules": {
             code: RuleSettings(enabled=s.enabled, severity=Severity.parse(s.severity) if s.severity else None)
             for code, s in policy.rules.items()

@@ -9,7 +9,7 @@ verdict comes from the registered rules, run incrementally on the moved snapshot
     diff.cleared, diff.created, diff.changed
 """
 
-from rules.planning.capacity import SprintLoad, TeamCalendar, sprint_loads
+from rules.capacity.sprint_load import SprintLoad, TeamCalendar, sprint_loads
 from rules.planning.moves import BACKLOG, Move, PlanningError, PriorityChange
 from rules.planning.suggest import ClusterPlans, Plan, PlanMove, clusters, suggest
 from rules.planning.whatif import WhatIf, what_if

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from math import comb
 
 from rules.base import Rule
+from rules.capacity.sprint_load import SprintLoad, TeamCalendar, points
 from rules.engine import EvaluationResult, evaluate
 from rules.finding import Finding
 from rules.model import Item, Severity
-from rules.planning.capacity import SprintLoad, TeamCalendar, points
 from rules.planning.moves import Move, finish_of
 from rules.planning.whatif import Baseline, WhatIf, what_if
 from rules.registry import RULES

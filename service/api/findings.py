@@ -54,7 +54,9 @@ def list_findings(
     team: Annotated[list[str] | None, Query(description="a team involved")] = None,
     po: Annotated[str | None, Query(description="a Product Owner involved")] = None,
     rule: Annotated[list[str] | None, Query(description="rule code, e.g. DEP001")] = None,
-    category: Annotated[Literal["dependencies", "priority", "done"] | None, Query()] = None,
+    category: Annotated[
+        Literal["dependencies", "priority", "done", "sprints", "capacity", "roadmap"] | None, Query()
+    ] = None,
     status: Annotated[Literal["open", "resolved", "suppressed"] | None, Query()] = "open",
     severity: Annotated[SeverityName | None, Query(description="at least this severe")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -24,8 +24,8 @@ def annotate(
     """Put each open finding on the items it concerns: one comment per finding and item (edited in place
     when the finding changes, turned into a short "resolved" note or deleted when it is solved) and an
     owned label/tag per category (`poalign-dependency-clash`, `poalign-priority-conflict`,
-    `poalign-dod-gap`; removed when no open finding of that category remains). Labels and tags poalign
-    does not own are never touched. Running it twice writes nothing the second time.
+    `poalign-dod-gap`, `poalign-sprint-surprise`, `poalign-capacity-risk`, `poalign-roadmap-drift`; removed when no open finding
+    of that category remains). Labels and tags poalign does not own are never touched. Running it twice writes nothing the second time.
 
     Uses the findings in the store: run `poalign sync` and `poalign check` first (the scheduler does
     all three). Exit 1 when a write failed.

@@ -6,14 +6,18 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import VocabularyCheck
 from connectors.errors import TrackerError
 from service.cli.common import ConfigOption, console, err_console, load_or_exit, require_credentials
-from service.config.loader import LoadedConfig
+from service.config.loader import ConfigError, LoadedConfig
 from service.credential_expiry import expiry_warnings, stored_grant_ages
+from service.link_aliases import alias_advice, missing_aliases
 from service.logs import redact
 from service.sources import make_connector, projects_of, settings_for
+from service.store import migrate
+from service.store.session import make_engine, make_sessionmaker
 
 app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 
@@ -49,6 +53,10 @@ def validate(
     its line, and the keys the scheme takes are listed. Warns --warn-days before a known expiry.
     With --online (which needs them) each source's tracker is asked for its vocabulary, no item is read;
     exit 1 when a tracker cannot be reached.
+
+    When the config's store already holds synced items, links by a URL no source recognises but which
+    names a synced item (https://old-host/browse/PAY-12 while PAY-12 is synced from another URL) are
+    warned about once per host: "add alias https://old-host to source jira-main". The store is only read.
     """
     loaded = load_or_exit(config)
     cfg = loaded.config
@@ -61,8 +69,36 @@ def validate(
     )
     for problem in missing + expiring:
         err_console.print(f"warning: {problem}", markup=False)
+    for advice in _alias_advice(loaded):
+        err_console.print(f"warning: {advice}", markup=False)
     if online and not _online(loaded):
         raise typer.Exit(1)
+
+
+def _alias_advice(loaded: LoadedConfig) -> list[str]:
+    """Aliases the stored links show missing; nothing when there is no store yet (validate creates none)."""
+    try:
+        url = loaded.database_url()
+    except ConfigError:
+        return []
+    path = migrate.sqlite_file(url)
+    if (path is None and url.startswith("sqlite")) or (path is not None and not path.exists()):
+        return []
+    engine = make_engine(url)
+    try:
+        state = migrate.store_state(engine)
+        if state.empty or not state.current:
+            return []
+        with make_sessionmaker(engine)() as session:
+            bases = {source.name: [source.url, *source.aliases] for source in loaded.config.sources}
+            found = missing_aliases(session, bases)
+    except SQLAlchemyError as exc:
+        err_console.print(f"note: the store was not read, so link URLs were not checked: {redact(str(exc))}")
+        return []
+    finally:
+        engine.dispose()
+    index = {source.name: position for position, source in enumerate(loaded.config.sources)}
+    return alias_advice(found, index)
 
 
 def _online(loaded: LoadedConfig) -> bool:

@@ -335,10 +335,17 @@ class PolicyConfig(Strict):
         None, ge=0, le=3650, description="DoD rules judge items done within this many days"
     )
     dropped_resolutions: list[str] | None = Field(
-        None, description="resolutions meaning 'will not be delivered'"
+        None,
+        description="resolution names meaning 'not delivered' (any case); replaces the defaults: Won't Do, "
+        "Won't Fix, Duplicate, Invalid, Cannot Reproduce, Incomplete, Not Our Bug, Needs more info, Hold, ...",
     )
     escalation_days: int = Field(
         14, ge=0, le=3650, description="after this age a finding is escalated to the Chief PO"
+    )
+    roadmap_epics: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        description="ROA002: the epics/features of the product's roadmap (keys or source:key); "
+        "empty: every epic and feature",
     )
     suppress_label: str = Field(
         "poalign-accepted", description="label/tag that suppresses findings on an item"

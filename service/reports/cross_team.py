@@ -16,13 +16,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rules.base import CATEGORIES, DEPENDENCIES, PRIORITY
+from rules.base import CAPACITY, CATEGORIES, DEPENDENCIES, PRIORITY, ROADMAP, SPRINTS
 from rules.done.checks import judged_done, passes
 from rules.model import DEPENDS_ON, Item, cross_team, is_delivered
 from rules.snapshot import Snapshot
 from service.store.models import Finding
 
-CLASH_CATEGORIES = (DEPENDENCIES, PRIORITY)
+CLASH_CATEGORIES = (DEPENDENCIES, PRIORITY, SPRINTS, CAPACITY, ROADMAP)
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,3 +132,30 @@ def live_counts_by_team(session: Session) -> dict[int | None, int]:
 
 def last_change_seq(session: Session) -> int | None:
     return session.scalar(select(func.max(WorkItem.change_seq)))
+
+
+def unresolved_link_urls(session: Session, limit: int = 10_000) -> list[str]:
+    """Distinct URLs of stored links no source's URL or alias recognised (their other end is 'url:...')."""
+    query = (
+        select(Link.other_url)
+        .where(Link.other_source_id.is_(None), Link.other_url.is_not(None), Link.other_ref.like("url:%"))
+        .distinct()
+        .order_by(Link.other_url)
+        .limit(limit)
+    )
+    return [url for url in session.scalars(query) if url]
+
+
+def urls_by_key(session: Session, keys: Iterable[str]) -> dict[str, list[tuple[str, str | None]]]:
+    """Casefolded key -> (source name, item URL) of the stored items with that key, in any source."""
+    wanted = sorted({key.casefold() for key in keys})
+    found: dict[str, list[tuple[str, str | None]]] = {}
+    for chunk in in_chunks(wanted):
+        rows = session.execute(
+            select(WorkItem.key, Source.name, WorkItem.url)
+            .join(Source, Source.id == WorkItem.source_id)
+            .where(func.lower(WorkItem.key).in_(chunk), WorkItem.deleted.is_(False))
+        )
+        for key, source, url in rows:
+            found.setdefault(key.casefold(), []).append((source, url))
+    return found

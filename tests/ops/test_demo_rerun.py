@@ -55,7 +55,7 @@ def test_demo_twice_in_one_folder_finds_the_same(tmp_path: Path) -> None:
         assert "after the change, via the webhook" in output
         assert "needs PAY-30 (Payments): broken: committed by Priya Natarajan" in output  # the handshake
         assert "annotate.failed" not in output and "Traceback" not in output
-    assert len(first_printed) == 27 and first_printed == second_printed  # the demo world's expected.yaml
+    assert len(first_printed) == 30 and first_printed == second_printed  # the demo world's expected.yaml
     # on top of the printed findings, in both runs: the live change adds its clash (DEP001 SHOP-18/5153);
     # the handshake's commitment resolves DEP002 5118/PAY-30, and the move that breaks it adds DEP001 and
     # DEP008 on that pair

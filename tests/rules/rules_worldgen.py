@@ -113,6 +113,8 @@ def random_item(rng: random.Random, ref: str, pool: list[str]) -> Item:
         team=team,
         item_type=rng.choice(("epic", "feature", "story", "story", "story", "bug", "task")),
         title=f"Item {key}",
+        # The same key lives in several sources: DEP007's alias hints must pick one or none.
+        url=_maybe(rng, f"http://{source}.example/browse/{key}", 0.7),
         raw_state=rng.choice(("To Do", "Closed", "Done", "Resolved", "Active", "")),
         state_category=state,
         resolution=rng.choice(RESOLUTIONS) if state in ("done", "removed") else None,
@@ -137,6 +139,8 @@ def random_edges(rng: random.Random, origin: str, pool: list[str]) -> list[Edge]
     edges = []
     for _ in range(rng.choice((0, 1, 2, 2, 3))):
         other = rng.choice(pool)
+        if rng.random() < 0.1:  # a link by a URL no source is configured with (a missing alias)
+            other = f"url:https://old.example/browse/{other.split(':', 1)[1]}"
         kind = rng.choice(KINDS)
         # The origin is either end: Jira reports a link on both items, ADO Forward links on the prerequisite.
         dependent, prerequisite = (origin, other) if rng.random() < 0.6 else (other, origin)

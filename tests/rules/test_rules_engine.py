@@ -235,6 +235,18 @@ def test_empty_policy_normalizes_config_values() -> None:
     assert policy.team_dod == {"A": ()}
 
 
+def test_one_not_delivered_set_for_rules_and_connectors() -> None:
+    # connectors may not import rules, so the connectors' copy (used only to tell which resolution
+    # names need no config note) is held to the rules' definition here.
+    from connectors.vocabulary import NOT_DELIVERED_NAMES
+    from rules.model import DEFAULT_DROPPED_RESOLUTIONS, normalize_name
+
+    assert NOT_DELIVERED_NAMES == DEFAULT_DROPPED_RESOLUTIONS
+    real = ["Not Our Bug", "Needs more info", "Hold", "Cannot Reproduce", "Incomplete", "Obsolete"]
+    real += ["Rejected", "Abandoned", "Out of Scope", "Won't Do", "Won't Fix", "Duplicate"]
+    assert {normalize_name(name) for name in real} <= Policy().dropped_resolutions
+
+
 def test_reconfigure_equals_a_fresh_snapshot() -> None:
     world = random_world(5)
     snapshot = world.snapshot()

@@ -18,14 +18,19 @@ CASES = load_cases()
 
 @pytest.mark.parametrize("rule", RULES, ids=[rule.code for rule in RULES])
 def test_rule_declares_itself(rule: type[Rule]) -> None:
-    assert re.fullmatch(r"(DEP|PRI|DOD|SCO)\d{3}", rule.code)
+    assert re.fullmatch(r"(DEP|PRI|DOD|SCO|CAP|ROA)\d{3}", rule.code)
     assert re.fullmatch(r"[a-z]+(-[a-z]+)+", rule.name)
     # Names the bad pattern and reads as "allow <name>" (ruff's convention).
     assert not rule.name.startswith(("no-", "disallow-", "check-", "banned-"))
     assert rule.category in CATEGORIES
-    assert {"DEP": "dependencies", "PRI": "priority", "DOD": "done", "SCO": "sprints"}[
-        rule.code[:3]
-    ] == rule.category
+    assert {
+        "DEP": "dependencies",
+        "PRI": "priority",
+        "DOD": "done",
+        "SCO": "sprints",
+        "CAP": "capacity",
+        "ROA": "roadmap",
+    }[rule.code[:3]] == rule.category
     assert isinstance(rule.default_severity, Severity)
     assert rule.status in (STABLE, PREVIEW)
     assert rule.summary() and not rule.summary().startswith("**")

@@ -8,7 +8,7 @@ ADF (Cloud comments, built as JSON), Slack mrkdwn; plus a very long title and ri
 zero-width characters. Scripts in the payloads set `window.__pwned` or call alert(): in a browser,
 either shows that one ran.
 
-The structure (links, sprints' dates, states, priorities) is untouched, so the same 27 findings as
+The structure (links, sprints' dates, states, priorities) is untouched, so the same 30 findings as
 the demo world must come out: hostile text may not change what poalign concludes either.
 """
 
@@ -33,7 +33,7 @@ def ours(body: Any) -> bool:
     return fingerprint_in(adf_text(body) if isinstance(body, dict) else str(body)) is not None
 
 
-EXPECTED_FINDINGS = 27  # sandbox/worlds/demo/expected.yaml
+EXPECTED_FINDINGS = 30  # sandbox/worlds/demo/expected.yaml
 
 TEAMS = {
     "Payments": "Pay<script>window.__pwned=1</script>ments",

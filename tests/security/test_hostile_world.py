@@ -1,6 +1,6 @@
 """Tracker text is never live markup anywhere poalign writes it, end to end through the real path.
 
-The bundled demo world (27 planted findings across Jira and Azure DevOps) is served by the sandbox with
+The bundled demo world (30 planted findings across Jira and Azure DevOps) is served by the sandbox with
 hostile text everywhere a tracker or an admin can put it: every issue and work-item title, labels and
 tags, sprint names, team names, PO names and the Chief PO. Then the real job runs: sync through the
 official clients, evaluate, annotate (comments and labels written back over HTTP), report, dashboard.

@@ -65,7 +65,13 @@ def test_decisions_are_grouped_by_pair_of_pos_most_severe_first(planted: World) 
         assert keys == sorted(keys)
     summary = content["summary"]
     assert summary["open"] == 6 and summary["cross_team_open"] == 5 and summary["decisions"] == 3
-    assert summary["by_category"] == {"dependencies": 4, "priority": 1, "done": 1}
+    assert summary["by_category"] == {
+        "dependencies": 4,
+        "priority": 1,
+        "done": 1,
+        "capacity": 0,
+        "roadmap": 0,
+    }
     assert summary["new"] == 6 and summary["resolved"] == 0 and content["since"] is None
 
 
@@ -165,7 +171,14 @@ def test_matrix_graph_and_team_metrics(planted: World) -> None:
     assert (payments["dependencies_given"], payments["dependencies_received"]) == (2, 1)
     assert (mobile["dependencies_given"], mobile["dependencies_received"]) == (0, 3)
     assert (platform["dependencies_given"], platform["clashing_given"]) == (2, 2)
-    assert payments["open_findings"] == {"dependencies": 3, "priority": 0, "done": 1, "total": 4}
+    assert payments["open_findings"] == {
+        "dependencies": 3,
+        "priority": 0,
+        "done": 1,
+        "capacity": 0,
+        "roadmap": 0,
+        "total": 4,
+    }
     # PAY-40 was created 30 days ago and delivered 2 days ago
     assert payments["lead_time_days"]["given"] == {"median": 28.0, "count": 1}
     assert mobile["lead_time_days"]["received"] == {"median": 28.0, "count": 1}

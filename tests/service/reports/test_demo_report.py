@@ -1,6 +1,6 @@
 """The report on the bundled demo world: every decision on the agenda, counts right, changes tracked.
 
-The world (sandbox/worlds/demo, 27 planted findings in expected.yaml) is served by the
+The world (sandbox/worlds/demo, 30 planted findings in expected.yaml) is served by the
 sandbox, synced over HTTP with the official clients and evaluated; then Fulfilment pulls one item
 forward and Accounts drops another, and the next report says what got solved and what is new.
 """
@@ -38,7 +38,14 @@ POS = {
     "Fulfilment": "Marta Kowalska",
     "Accounts": "Kwame Mensah",
 }
-FAMILY = {"DEP": "dependencies", "PRI": "priority", "DOD": "done", "SCO": "sprints"}
+FAMILY = {
+    "DEP": "dependencies",
+    "PRI": "priority",
+    "DOD": "done",
+    "SCO": "sprints",
+    "CAP": "capacity",
+    "ROA": "roadmap",
+}
 
 
 def planted_key(entry: dict[str, Any]) -> tuple[str, Any]:
@@ -101,10 +108,10 @@ def test_every_planted_decision_is_on_the_agenda_and_the_counts_are_right(
     ]
 
     summary = content["summary"]
-    assert summary["open"] == len(planted) == 27 and summary["cross_team_open"] == len(cross)
+    assert summary["open"] == len(planted) == 30 and summary["cross_team_open"] == len(cross)
     assert summary["by_category"] == dict(Counter(FAMILY[e["rule"][:3]] for e in MANIFEST["findings"]))
     assert (
-        summary["new"] == 27
+        summary["new"] == 30
         and summary["resolved"] == 0
         and summary["decisions"] == len(content["decisions"])
     )
@@ -159,7 +166,7 @@ def test_the_next_report_says_what_got_solved_and_what_is_new_and_who_was_escala
         ("DEP001", frozenset({"5116", "SHOP-17"})),
         ("DEP001", frozenset({"5123", "5152"})),
     ]
-    assert (second["summary"]["new"], second["summary"]["resolved"], second["summary"]["open"]) == (1, 2, 26)
+    assert (second["summary"]["new"], second["summary"]["resolved"], second["summary"]["open"]) == (1, 2, 29)
     assert second["since"] == first["created_at"] and [p["report_id"] for p in second["trend"]] == [
         first["id"],
         None,

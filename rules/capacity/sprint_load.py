@@ -1,4 +1,4 @@
-"""How much a team can take in a sprint, and how much it has taken.
+"""How much a team can take in a sprint, and how much it has taken (CAP001, `whatif`, `suggest`).
 
 Capacity is, in this order: the number the config gives for the team; the sprint's capacity the
 tracker keeps (Azure DevOps' Capacity tab, read at sync and turned into points by the service:
@@ -10,8 +10,10 @@ items weigh nothing, which is how a tracker's own sprint report counts them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from rules.model import Item, Iteration, is_delivered, is_dropped
 from rules.snapshot import Snapshot
@@ -50,6 +52,11 @@ def points(item: Item) -> float:
     return item.story_points or 0.0
 
 
+def points_text(value: float) -> str:
+    """Story points as a message writes them: "13", "15.7"."""
+    return f"{value:g}" if value == round(value) else f"{value:.1f}"
+
+
 def _counted(snapshot: Snapshot, item: Item) -> bool:
     return not is_dropped(item, snapshot.policy)
 
@@ -65,6 +72,25 @@ def velocity(snapshot: Snapshot, team: str, sprints: Sequence[Iteration], window
         if item.iteration is not None and item.iteration.id in done and is_delivered(item, snapshot.policy):
             done[item.iteration.id] += points(item)
     return sum(done.values()) / len(finished)
+
+
+def item_calendar(snapshot: Snapshot, teams: Iterable[str]) -> dict[str, list[Iteration]]:
+    """Team -> the dated sprints its items sit in, earliest first: the calendar a rule can see (the
+    service's planning adds the empty iterations of a team's ADO project)."""
+
+    def compute(team: str) -> list[Iteration]:
+        found = {
+            item.iteration
+            for ref in snapshot.team_refs(team)
+            if (item := snapshot.items[ref]).iteration is not None and not item.deleted
+        }
+        dated = [s for s in found if s is not None and s.finish is not None]
+        return sorted(dated, key=lambda s: (s.finish or date.max, s.start or date.max, s.name, s.id))
+
+    calendar: dict[str, list[Iteration]] = {}
+    for team in teams:
+        calendar[team] = snapshot.memo(("item_calendar", team), functools.partial(compute, team))
+    return calendar
 
 
 def sprint_loads(

@@ -46,6 +46,9 @@ POLICY = Policy(
     far_down_position=3,
     planning_horizon_days=60,
     chief_product_owner="Carol Diaz",
+    # A configured capacity small enough that a few stories overbook one of Platform's sprints: CAP001
+    # must fire on its own design, not on the luck of the random stream (the others use velocity).
+    team_capacity={"Platform": 6.0},
 )
 # The default shared DoD (story points only) reads no other items: a different incremental path.
 PLAIN_POLICY = Policy(

@@ -69,6 +69,7 @@ def test_decisions_are_grouped_by_pair_of_pos_most_severe_first(planted: World) 
         "dependencies": 4,
         "priority": 1,
         "done": 1,
+        "sprints": 0,
         "capacity": 0,
         "roadmap": 0,
     }
@@ -175,6 +176,7 @@ def test_matrix_graph_and_team_metrics(planted: World) -> None:
         "dependencies": 3,
         "priority": 0,
         "done": 1,
+        "sprints": 0,
         "capacity": 0,
         "roadmap": 0,
         "total": 4,

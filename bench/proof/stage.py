@@ -205,14 +205,31 @@ def jobs_idle(stage: Stage) -> bool:
         return session.scalar(select(JobRun.id).where(JobRun.status == "running").limit(1)) is None
 
 
-def findings(stage_or_factory: Any) -> set[tuple[str, str]]:
+def findings(stage_or_factory: Any) -> set[tuple[str, str, str]]:
+    """(rule, fingerprint, status) of every open or suppressed finding."""
     factory = stage_or_factory.factory if isinstance(stage_or_factory, Stage) else stage_or_factory
     with factory() as session:
         return {
-            (row.fingerprint, row.status)
+            (row.rule, row.fingerprint, row.status)
             for row in session.scalars(select(Finding))
             if row.status in ("open", "suppressed")
         }
+
+
+# Rules whose evidence is the plan history. A clean store's Azure DevOps history starts at its first
+# sync (the connector reads no updates for an item it never stored: README, "Plan history"), so a clean
+# run can know less history than a store kept current by webhooks and syncs, and never more. For these
+# rules the clean run's findings must be among the service's; for every other rule they must be equal.
+HISTORY_RULES = frozenset({"SCO001"})
+
+
+def agrees_with_clean(service: set[tuple[str, str, str]], clean: set[tuple[str, str, str]]) -> bool:
+    """Whether a service's findings are what a clean sync and evaluation find (see HISTORY_RULES)."""
+
+    def plain(found: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        return {finding for finding in found if finding[0] not in HISTORY_RULES}
+
+    return plain(service) == plain(clean) and clean - plain(clean) <= service - plain(service)
 
 
 def reference(stage: Stage, name: str = "reference") -> tuple[Any, set[tuple[str, str]]]:

@@ -11,6 +11,7 @@ revoked early is replaced, and a credential that is wrong fails at once instead 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import threading
 import time
 from typing import Any
@@ -102,7 +103,7 @@ class EntraTokens:
         in flight that met the same refusal share the one new token."""
         sent = getattr(self._sent, "token", None)
         with self._lock:
-            if self._token is not None and (sent is None or sent == self._token.token):
+            if self._token is not None and (sent is None or hmac.compare_digest(sent, self._token.token)):
                 self._token, self._credential = None, None
 
     def _fetch(self) -> AccessToken:

@@ -13,8 +13,8 @@ picture from one report to the next.
 Every team is a box holding its name and its PO's. Every edge is a curve bent to the right of its
 direction of travel, so A→B and B→A curve apart; its label (the dependency count) sits beside the
 curve's midpoint, offset along the normal, on a white background, at the first candidate place that
-overlaps no team box, no other label and no line. Text widths are estimated from character counts at
-the template's font sizes (generously: a browser test measures the real boxes with getBBox).
+overlaps no team box, no other label and no line. Text widths are estimated per character class at
+the template's font sizes (generously: a browser test measures the real text with getBBox).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from grandalf.layouts import SugiyamaLayout
 
 MAX_NODES = 40  # beyond this the picture stops being readable; the matrix has every team
 LABEL_CHARS = 26
-NAME_CHAR, PO_CHAR, EDGE_CHAR = 8.0, 6.6, 7.4  # px per character at 13 px bold, 11 px, 12 px bold
+NAME_SIZE, PO_SIZE, EDGE_SIZE = 13.0, 11.0, 12.0  # the template's font sizes (px)
 BOX_PAD, BOX_MIN = 10.0, 90.0
 NAME_ONLY_HEIGHT, WITH_PO_HEIGHT = 30.0, 44.0
 EDGE_LABEL_HEIGHT = 18.0
@@ -55,6 +55,25 @@ def busiest(graph: dict[str, Any], limit: int = MAX_NODES) -> tuple[list[dict[st
     return ranked[:limit], len(nodes) - limit
 
 
+# Advance widths in em, a little above Arial/Helvetica/Roboto bold so a sans-serif fallback still fits.
+_NARROW, _WIDE = set("iljtfrI.,:;'!|()[] "), set("mwMW@%")
+
+
+def text_width(text: str, size: float) -> float:
+    """A generous estimate of `text`'s width in bold sans-serif at `size` px (no font metrics here)."""
+    em = 0.0
+    for char in text:
+        if char in _NARROW:
+            em += 0.36
+        elif char in _WIDE:
+            em += 1.0
+        elif char.isupper() or not char.isascii():
+            em += 0.8 if char.isascii() or ord(char) < 0x2E80 else 1.05  # CJK and wider scripts
+        else:
+            em += 0.62
+    return em * size
+
+
 class _View:
     """What grandalf reads (w, h) and writes (xy) on a vertex, and the route it writes on an edge."""
 
@@ -69,7 +88,7 @@ class _View:
 
 def _team_box(node: dict[str, Any]) -> dict[str, Any]:
     label, po_label = _short(node["team"]), _short(node.get("product_owner") or "")
-    text = max(NAME_CHAR * len(label), PO_CHAR * (len(po_label) + 3) if po_label else 0.0)
+    text = max(text_width(label, NAME_SIZE), text_width(f"PO {po_label}", PO_SIZE) if po_label else 0.0)
     return {
         "team": node["team"],
         "label": label,
@@ -273,7 +292,7 @@ def graph_layout(graph: dict[str, Any], limit: int = MAX_NODES) -> dict[str, Any
     edges = []
     for item in drawn:
         edge = item["edge"]
-        size = (EDGE_CHAR * len(item["text"]) + 8, EDGE_LABEL_HEIGHT)
+        size = (text_width(item["text"], EDGE_SIZE) + 8, EDGE_LABEL_HEIGHT)
         label = _place_label(item["samples"], size, taken, lines)
         taken.append(label)
         edges.append(

@@ -31,7 +31,8 @@ NAME_SIZE, PO_SIZE, EDGE_SIZE = 13.0, 11.0, 12.0  # the template's font sizes (p
 BOX_PAD, BOX_MIN = 10.0, 90.0
 NAME_ONLY_HEIGHT, WITH_PO_HEIGHT = 30.0, 44.0
 EDGE_LABEL_HEIGHT = 18.0
-X_SPACE, Y_SPACE, GROUP_SPACE, MARGIN = 48.0, 84.0, 64.0, 24.0
+X_SPACE, Y_SPACE, GROUP_SPACE, MARGIN = 32.0, 84.0, 64.0, 24.0
+BEND_ROOM = 40.0  # curves bend this far beyond the routes (see _curve)
 ROW_WIDTH = 960.0  # teams without dependencies wrap at about this width
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom
@@ -121,18 +122,22 @@ def _layered(
     for group in (g for g in groups if g.order() > 1):
         layout = SugiyamaLayout(group)
         layout.xspace, layout.yspace = X_SPACE, Y_SPACE
-        layout.init_all()
+        layout.init_all(optimize=True)  # shorter edges: fewer bends and a narrower picture
         layout.draw()
         members = sorted(group.sV, key=lambda v: v.data)
-        x0 = min(v.view.xy[0] - v.view.w / 2 for v in members)
-        y0 = min(v.view.xy[1] - v.view.h / 2 for v in members)
-        dx, dy = left - x0, MARGIN - y0
+        # the group's extent includes the bends of long edges (grandalf's dummy vertices), which can
+        # stand beside the teams: the next group starts after them, not on top of them
+        placed = [v for layer in layout.layers for v in layer]
+        x0 = min(v.view.xy[0] - v.view.w / 2 for v in placed)
+        y0 = min(v.view.xy[1] - v.view.h / 2 for v in placed)
+        x1 = max(v.view.xy[0] + v.view.w / 2 for v in placed)
+        dx, dy = left + BEND_ROOM - x0, MARGIN - y0
         for v in members:
             centres[v.data] = (v.view.xy[0] + dx, v.view.xy[1] + dy)
         for key, edge in edges.items():
             if key[0] in centres and edge.view.path and key not in routes:
                 routes[key] = [(x + dx, y + dy) for x, y in edge.view.path]
-        left = max(v.view.xy[0] + dx + v.view.w / 2 for v in members) + GROUP_SPACE
+        left = x1 + dx + BEND_ROOM + GROUP_SPACE
         bottom = max(bottom, max(v.view.xy[1] + dy + v.view.h / 2 for v in members))
     row_width = max(ROW_WIDTH, left - GROUP_SPACE)
     x, y, row_height = MARGIN, bottom + (Y_SPACE if centres else 0.0), 0.0
@@ -164,7 +169,7 @@ def _curve(points: list[tuple[float, float]]) -> tuple[str, list[tuple[float, fl
     (x1, y1), (x2, y2) = points[0], points[-1]
     length = math.hypot(x2 - x1, y2 - y1) or 1.0
     nx, ny = -(y2 - y1) / length, (x2 - x1) / length  # the right-hand normal of the direction of travel
-    bend = min(40.0, 0.15 * length)
+    bend = min(BEND_ROOM, 0.15 * length)
     if len(points) == 2:
         inner = [((x1 + x2) / 2 + nx * bend, (y1 + y2) / 2 + ny * bend)]
     else:

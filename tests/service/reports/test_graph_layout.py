@@ -227,3 +227,24 @@ def test_no_teams_and_one_team() -> None:
     assert graph_layout({"nodes": [], "edges": []})["nodes"] == []
     (only,) = graph_layout({"nodes": [{"team": "Solo", "product_owner": "Ann"}], "edges": []})["nodes"]
     assert only["label"] == "Solo" and only["po_label"] == "Ann"
+
+
+def test_groups_of_teams_stand_apart_with_their_curves() -> None:
+    """Unconnected groups side by side: the long edges' bends of one never reach into the next."""
+    chooser = random.Random(1)
+    names = [f"Team {i:02d}" for i in range(10)]
+    links = {tuple(chooser.sample(names, 2)) for _ in range(40)}
+    graph = {
+        "nodes": [{"team": t, "product_owner": f"PO {t}"} for t in [*names, "Zed 1", "Zed 2"]],
+        "edges": [edge(a, b, 3) for a, b in sorted(links)] + [edge("Zed 1", "Zed 2")],
+    }
+    extent: dict[bool, list[float]] = {True: [], False: []}
+    for g in draw(graph).iter(f"{SVG}g"):
+        classes = g.get("class", "").split()
+        if "edge" in classes:
+            d = g.find(f"{SVG}path").get("d", "")  # type: ignore[union-attr]
+            extent[g.get("data-from", "").startswith("Zed")] += [x for x, _ in curve_points(d)]
+        elif "node" in classes:
+            box = rect_box(g.find(f"{SVG}rect"))  # type: ignore[arg-type]
+            extent[g.get("data-team", "").startswith("Zed")] += [box[0], box[2]]
+    assert max(extent[False]) < min(extent[True])  # the bigger group first, then the next

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from grandalf.graphs import Edge, Graph, Vertex
+from grandalf.graphs import Edge, Vertex, graph_core
 from grandalf.layouts import SugiyamaLayout
 
 MAX_NODES = 40  # beyond this the picture stops being readable; the matrix has every team
@@ -113,10 +113,9 @@ def _layered(
         edge = Edge(vertices[a], vertices[b])
         edge.view = _View()
         edges[(a, b)] = edge
-    graph = Graph(list(vertices.values()), list(edges.values()))
     centres: dict[str, tuple[float, float]] = {}
     routes: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    groups = sorted(graph.C, key=lambda c: (-c.order(), min(v.data for v in c.sV)))
+    groups = _groups(vertices, edges)
     left, bottom = MARGIN, MARGIN
     loners = [g for g in groups if g.order() == 1]
     for group in (g for g in groups if g.order() > 1):
@@ -149,6 +148,29 @@ def _layered(
         x += vertex.view.w + X_SPACE
         row_height = max(row_height, vertex.view.h)
     return centres, routes
+
+
+def _groups(vertices: dict[str, Any], edges: dict[tuple[str, str], Any]) -> list[Any]:
+    """The connected groups of teams, biggest first, each a grandalf graph built in name order.
+
+    Not grandalf's own Graph.C: it gathers each group's edges in a set of objects hashed by
+    address, so the edge order, and with it the picture, would change from one process to the next.
+    """
+    group_of = {team: {team} for team in vertices}
+    for a, b in edges:
+        if group_of[a] is not group_of[b]:
+            merged = group_of[a] | group_of[b]
+            for team in merged:
+                group_of[team] = merged
+    unique = {min(members): sorted(members) for members in group_of.values()}
+    ordered = sorted(unique.values(), key=lambda members: (-len(members), members[0]))
+    return [
+        graph_core(
+            [vertices[team] for team in members],
+            [edge for (a, _), edge in sorted(edges.items()) if a in members],
+        )
+        for members in ordered
+    ]
 
 
 def _border(

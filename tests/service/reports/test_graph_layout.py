@@ -9,7 +9,10 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -183,6 +186,29 @@ def test_the_layout_is_identical_for_identical_input_in_any_order() -> None:
         shuffler.shuffle(shuffled["nodes"])
         shuffler.shuffle(shuffled["edges"])
         assert graph_layout(shuffled) == first
+
+
+def test_the_layout_is_identical_from_one_process_to_the_next() -> None:
+    """Reports are made by different processes: nothing may hang on object addresses or string hashes."""
+    script = (
+        "import json\n"
+        "from service.reports.graph_layout import graph_layout\n"
+        "from tests.service.reports.test_graph_layout import crowded, tangled\n"
+        "print(json.dumps([graph_layout(tangled()), graph_layout(crowded())]))\n"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PATH": ""},
+            cwd=Path(__file__).resolve().parents[3],  # the checkout, where `tests` imports from
+            timeout=120,
+        ).stdout
+        for seed in ("0", "1", "2", "3")
+    }
+    assert len(outputs) == 1
 
 
 def test_layers_put_the_waiting_team_above_the_team_it_waits_on() -> None:

@@ -33,9 +33,9 @@ from service.api.deps import (
 )
 from service.dashboard import queries
 from service.planning import PlanningInputError, read_changes, whatif_json
+from service.reports.graph_layout import graph_layout
 from service.reports.render import context as report_context
 from service.reports.render import html_environment
-from service.reports.svg import graph_layout
 from service.runtime import Runtime
 from service.store import reports as stored_reports
 from service.store.base import utcnow

@@ -18,7 +18,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from connectors.display import BIDI_CHARACTERS, displayable
-from service.reports import escape, svg
+from service.reports import escape, graph_layout, svg
 
 CHANGE_LIST_LIMIT = 200
 
@@ -134,7 +134,7 @@ def context(content: dict[str, Any], link_prefix: str | None = None) -> dict[str
         "r": content,
         "fmap": fmap,
         "team_groups": team_groups(content),
-        "graph": svg.graph_layout(content["graph"]),
+        "graph": graph_layout.graph_layout(content["graph"]),
         "trend": svg.trend_layout(content["trend"]),
         "limit": CHANGE_LIST_LIMIT,
         "link_prefix": link_prefix,

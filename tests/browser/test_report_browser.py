@@ -83,13 +83,17 @@ def test_a_plain_report_reads_well(planted: World, browser: Any, shots: Path, tm
     page.goto(path.as_uri())
     page.screenshot(path=str(shots / "report-plain.png"), full_page=True)
     headings = page.evaluate("() => [...document.querySelectorAll('h2')].map(h => h.textContent.trim())")
+    # a Chief PO reads the top of the page: what to decide, then who waits on whom, then the rest
     assert headings[:5] == [
         "Decisions needed",
+        "Cross-team dependency graph",
+        "Team × team dependencies",
         "What changed",
         "Shared metrics per team",
-        "Team × team dependencies",
-        "Cross-team dependency graph",
     ]
+    later = ["Commitments", "Suggested moves", "Trend", "Within one team", "Accepted (suppressed)"]
+    shown = [h for h in headings if h in later]
+    assert shown == sorted(shown, key=later.index) and "Trend" in shown
     groups = page.evaluate(
         "() => [...document.querySelectorAll('#decisions .group .pos')].map(e => e.textContent)"
     )

@@ -29,6 +29,7 @@ from service.cli.common import (
 )
 from service.cli.store_access import open_store
 from service.evaluate import Evaluator, suppress, unsuppress
+from service.finding_counts import count
 from service.findings_json import findings_json
 from service.freshness import sources_in_scope, stale_sources
 from service.store import findings
@@ -146,7 +147,15 @@ def print_findings(data: list[dict[str, Any]], *, new: int, resolved: int) -> No
             console.print(f"           {entry['message']}", markup=False, highlight=False)
             console.print(f"           → {entry['action']}", markup=False, highlight=False)
             console.print(f"           [dim]{entry['fingerprint']}[/]", markup=True)
-    console.print(f"\n{len(data)} open finding(s); {new} new, {resolved} resolved since last run.")
+    opened = [(entry["rule"], entry["teams"]) for entry in data if entry["status"] == "open"]
+    others = len(data) - len(opened)
+    listed = f" ({others} suppressed also listed)" if others else ""
+    # the same words as the dashboard's overview and findings page, whose totals differ from this one's
+    console.print(
+        f"\n{count(opened).sentence()}{listed}; {new} new, {resolved} resolved since last run.",
+        markup=False,
+        highlight=False,
+    )
 
 
 def suppress_cmd(

@@ -12,6 +12,7 @@ from rules.base import CATEGORIES
 from rules.model import Severity
 from rules.registry import RULES
 from service.config.schema import Config
+from service.finding_counts import FindingCounts, count
 from service.findings_json import entries as findings_entries
 from service.reports import cross_team
 from service.reports.content import decisions, most_severe_first, team_rows
@@ -76,6 +77,7 @@ class FindingPage:
     total: int
     pages: int
     choices: dict[str, list[str]] = field(default_factory=dict)
+    counts: FindingCounts | None = None  # of every match, not only this page's
 
 
 def _details(item: WorkItem, team_rows: dict[int, Team]) -> dict[str, Any]:
@@ -135,7 +137,8 @@ def find(session: Session, filters: Filters, config: Config) -> FindingPage:
     filters.page = min(filters.page, pages)
     chunk = rows[(filters.page - 1) * PAGE_SIZE : filters.page * PAGE_SIZE]
     entries = findings_view(session, chunk, config.chief_product_owner)
-    return FindingPage(entries, len(rows), pages, filter_choices(session, config))
+    counts = count((row.rule, row.teams) for row in rows)
+    return FindingPage(entries, len(rows), pages, filter_choices(session, config), counts)
 
 
 _UNKNOWN_ITEM: dict[str, Any] = dict.fromkeys(
@@ -186,6 +189,7 @@ def overview(session: Session, config: Config) -> dict[str, Any]:
         "fmap": {entry["fingerprint"]: entry for entry in entries},
         "open": len(open_rows),
         "cross_team_open": sum(1 for row in open_rows if len(row.teams) >= 2),
+        "counts": count((row.rule, row.teams) for row in open_rows),
         "escalated": sum(1 for row in open_rows if row.escalated_at is not None),
         "suppressed": len(suppressed),
         "by_category": {category: counts.get(category, 0) for category in CATEGORIES},

@@ -7,7 +7,7 @@ configured webhooks. `render(content, "html" | "md" | "json")` renders stored co
 Content (`Report.content`, and `poalign report --format json`)::
 
     {"id", "schema": 1, "title", "created_at", "since" (ISO or null), "chief_product_owner", "escalation_days",
-     "summary": {"open", "cross_team_open", "decisions", "escalated", "new", "resolved", "suppressed",
+     "summary": {"open", "cross_team_open", "preview_open", "decisions", "escalated", "new", "resolved", "suppressed",
                  "by_category": {dependencies, priority, done, sprints}, "by_severity": {critical..info},
                  "teams", "items", "cross_team_dependencies", "clashing_dependencies"},
      "decisions": [{"product_owners": [..], "teams": [..], "severity" (worst), "oldest" (ISO),

@@ -18,6 +18,7 @@ from rules.base import CATEGORIES
 from rules.model import Severity
 from rules.snapshot import Snapshot
 from service.config.schema import Config
+from service.finding_counts import is_preview
 from service.findings_json import findings_json
 from service.reports import cross_team
 from service.reports.commitments import commitments_section
@@ -175,6 +176,7 @@ def build_content(
         "summary": {
             "open": len(open_rows),
             "cross_team_open": sum(1 for row in open_rows if len(row.teams) >= 2),
+            "preview_open": sum(1 for row in open_rows if is_preview(row.rule)),  # not posted to trackers
             "decisions": len(groups),
             "escalated": sum(1 for row in open_rows if row.escalated_at is not None),
             "new": len(new),

@@ -29,11 +29,17 @@ def store_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go: $POALIGN_SCREENSHOT_DIR when set (to look at them), else the test's tmp dir."""
-    folder = Path(os.environ.get("POALIGN_SCREENSHOT_DIR") or tmp_path / "screenshots")
+def shots(tmp_path: Path) -> Iterator[Path]:
+    """Where screenshots go: the test's tmp dir, and copied to $POALIGN_SCREENSHOTS when set (to look at
+    them, or to attach them to an issue; $POALIGN_SCREENSHOT_DIR, its older name, works too)."""
+    folder = tmp_path / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    yield folder
+    target = os.environ.get("POALIGN_SCREENSHOTS") or os.environ.get("POALIGN_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        for shot in sorted(folder.glob("*.png")):
+            shutil.copyfile(shot, Path(target) / shot.name)
 
 
 class Dialogs(list[str]):

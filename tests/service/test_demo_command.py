@@ -23,7 +23,7 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "synced jira-acme: 66 items" in output and "synced ado-contoso: 62 items" in output
-    assert "30 open finding(s)" in output
+    assert "30 open findings: " in output
     assert "wrote" in output and "comments and labels/tags into the trackers" in output
     assert "as a comment" in output and "after the change, via the webhook" in output
     # the handshake: asked, committed by the prerequisite's PO, broken by a move, each reply on both items

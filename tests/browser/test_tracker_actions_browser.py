@@ -2,8 +2,8 @@
 sandbox (Jira and Azure DevOps over HTTP, synced through the official clients) and the sandbox's OpenID
 provider. A PO signs on, sees only their role's actions, accepts a finding and commits a contract; an
 admin's "post to tracker now" (the `poalign annotate` path) writes both into the trackers: the accepted
-finding's comments turn into the resolved note annotate leaves for a suppressed finding, poalign's reply
-naming the commitment is on both items of the contract; a viewer and a PO have no such button and are
+finding's comments turn into a note naming who accepted it and why, poalign's reply naming the
+commitment is on both items of the contract, and a second run writes nothing; a viewer and a PO have no such button and are
 refused with 403; every write is in GET /api/audit with the person and the role."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from service.annotate import annotate_now
 from service.annotate.replies import reply_fingerprint
 from service.api.app import create_app
 from service.store.models import Finding
@@ -155,7 +156,9 @@ def test_a_po_accepts_and_commits_from_the_dashboard_and_the_trackers_show_both(
         # the trackers, read back: the accepted finding's comment on both items says it is settled
         for ref in CROSS_TRACKER:
             text = tracker_text(world, ref, cross)
-            assert text.strip("_").startswith("Resolved on") and "DEP002" in text, text
+            assert text.strip("_").startswith("Accepted on") and "by kwame@example.com" in text, text
+            assert "DEP002 prerequisite-unplanned is known and left as planned" in text, text
+            assert "Why: Accounts looks the refund account up by hand until Iteration 3" in text, text
             source, _, key = ref.partition(":")
             assert "poalign-dependency-clash" not in labels_of(world.sandbox, source, key)
         # ... and poalign's reply names the commitment on both items of the contract
@@ -163,7 +166,11 @@ def test_a_po_accepts_and_commits_from_the_dashboard_and_the_trackers_show_both(
             text = tracker_text(world, ref, reply_fingerprint(ref))
             assert "601 (Fulfilment) needs 602 (Accounts): committed by Kwame Mensah for Iteration 1" in text
         # the other pair's comments were left as they were
-        assert "Resolved on" not in tracker_text(world, JIRA_PAIR[0], jira)
+        assert "DEP002" in tracker_text(world, JIRA_PAIR[0], jira)
+        assert "Accepted on" not in tracker_text(world, JIRA_PAIR[0], jira)
+        # the accepted note is dated by the acceptance: another run has nothing to edit
+        again = annotate_now(world.runtime.factory, world.runtime.loaded, ["ado-contoso", "jira-acme"])
+        assert (again.changes, again.written, again.failed) == ([], 0, 0)
 
         # GET /api/audit: who did each write, with which role
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {API_TOKEN}"}) as api:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from service.cli.main import app
 from service.annotate.plan import _Views
+from service.cli.main import app
 from service.evaluate import Evaluator, suppress
 from service.ingest import IngestContext
 from service.store import findings

@@ -63,6 +63,10 @@ class FindingView:
     # the best plan that clears this clash ("move CHK-21 to CHK Sprint 20 — clears this and 1 other;
     # ..."), without the "Suggested: " lead; None when there is none or the rule is no clash
     suggestion: str | None = None
+    # a finding accepted (suppressed) by a PO: who, why and until when, said in place of "resolved"
+    accepted_by: str | None = None
+    accepted_reason: str | None = None
+    accepted_until: date | None = None
 
     @property
     def headline(self) -> str:
@@ -71,6 +75,14 @@ class FindingView:
     @property
     def resolved_text(self) -> str:
         when = self.resolved_on.isoformat() if self.resolved_on else "today"
+        if self.accepted_by is not None:
+            until = f" until {self.accepted_until.isoformat()}" if self.accepted_until else ""
+            # a marker look-alike in the reason would pass for this comment's own marker on read-back
+            why = MARKER_RE.sub("", " ".join((self.accepted_reason or "").split()))[:300]
+            return (
+                f"Accepted on {when} by {self.accepted_by}{until}: {self.rule} {self.name} is known and "
+                f"left as planned." + (f" Why: {why}" if why else "")
+            )
         return f"Resolved on {when}: {self.rule} {self.name} no longer applies to these items."
 
     def owner_line(self, item: ItemView) -> str:

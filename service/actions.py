@@ -4,7 +4,8 @@ recorded in the audit log in the same transaction: both routes call these, so th
 Who may: accepting (suppressing) a finding or lifting that needs `po` for one of the finding's teams,
 or `chief-po` for any; a finding already escalated to the Chief PO is theirs to decide (chief-po).
 Starting a sync needs `admin`. Answering a dependency contract (commit, propose, decline) goes through
-the comment-command path (service.contract_commands), as if said in a comment on the prerequisite.
+the comment-command path (service.contract_commands), as if said in a comment on the prerequisite; a
+chief-po's answer carries the role, so it decides for any team (not a mere proposal).
 """
 
 from __future__ import annotations
@@ -177,6 +178,8 @@ def answer_contract(
                 "author_account": None,
                 "author_email": principal.email,
                 "author_name": principal.display_name or principal.name,
+                # a chief-po decides for every team: the comment-command path honours the role checked here
+                "signed_on_role": principal.role if principal.at_least("chief-po") else None,
                 "said_at": now,
                 "received_at": now,
                 "status": "pending",

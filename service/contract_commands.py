@@ -5,8 +5,9 @@ the pending ones in the order they were said, finds the cross-team edge each is 
 decide, resolves sprint names within the team's own sprints, moves the contract and writes what happened
 on the command (its `outcome`, which poalign's reply on the items shows). Who may commit or decline for a
 team: its PO (`product_owner`, `product_owner_accounts`) and its `delegates`, matched to the comment's
-author by account id, e-mail or display name (case-insensitive); anyone else's commit or decline is
-recorded as a proposal and changes nothing. Then every standing commitment is judged against the
+author by account id, e-mail or display name (case-insensitive); a person signed on to the dashboard as
+chief-po (or admin) for every team, as that role says; anyone else's commit or decline is recorded as a
+proposal and changes nothing. Then every standing commitment is judged against the
 tracker's plan (rules.commitments): met, broken, or committed again.
 """
 
@@ -38,6 +39,7 @@ HELP = (
     "/poalign propose <sprint|date> [for KEY] · /poalign decline <reason> [for KEY] · "
     "/poalign accept <reason> · /poalign help. Dates are YYYY-MM-DD; sprints are the committing team's."
 )
+DECIDE_FOR_ALL = frozenset({"chief-po", "admin"})  # service.access.roles: chief-po and above
 OPEN_TO_ASK = frozenset({"open", "requested", "proposed", "declined"})
 _AFTER_VERDICT = {MET: "met", PLANNED_LATER: "broken", MISSED: "broken"}
 
@@ -93,6 +95,11 @@ class Deciders:
             )
 
     def can_decide(self, team: str | None, command: ContractCommand) -> bool:
+        """The team's PO or a delegate, by who said it in the tracker; or a person signed on to the
+        dashboard as chief-po (or higher), who acts for every team. The role is the one the dashboard
+        checked when it recorded the command; a tracker comment never carries one."""
+        if team is not None and command.signed_on_role in DECIDE_FOR_ALL:
+            return True
         said_by = {
             n.strip().casefold()
             for n in (command.author_account, command.author_email, command.author_name)

@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -92,7 +93,17 @@ class _Views:
     def load_items(self, refs: set[str]) -> None:
         self.items.update(stored_items.by_refs(self.session, refs - set(self.items)))
 
-    def view(self, row: Finding, *, resolved: bool = False, suggestion: str | None = None) -> FindingView:
+    def view(
+        self,
+        row: Finding,
+        *,
+        resolved: bool = False,
+        suggestion: str | None = None,
+        accepted_at: datetime | None = None,
+    ) -> FindingView:
+        """`resolved`: the note that replaces the comment; for a suppressed finding (`accepted_at`, when it
+        was accepted) the note says who accepted it, why and until when, dated by the acceptance so it
+        stays the same text from one run to the next."""
         items = []
         for ref in row.subjects:
             item = self.items.get(ref)
@@ -114,9 +125,18 @@ class _Views:
             items=tuple(items),
             decider=row.decider,
             escalated=row.escalated_at is not None,
-            resolved_on=(row.resolved_at or utcnow()).date() if resolved else None,
+            resolved_on=(accepted_at or row.resolved_at or utcnow()).date() if resolved else None,
             suggestion=None if resolved else suggestion,
+            **(_accepted(row) if resolved and accepted_at is not None else {}),
         )
+
+
+def _accepted(row: Finding) -> dict[str, Any]:
+    return {
+        "accepted_by": row.suppressed_by or "a PO",
+        "accepted_reason": row.suppressed_reason,
+        "accepted_until": row.suppressed_until.date() if row.suppressed_until else None,
+    }
 
 
 @tracing.traced("annotate.plan", result=lambda changes: {"changes": len(changes)})
@@ -198,6 +218,7 @@ def plan(
         }
 
     by_id = {row.id: row for row in findings}
+    accepted_at = stored_findings.suppressed_on(session, [r.id for r in findings if r.status == "suppressed"])
     for (item_id, slot), annotation in existing.items():
         if (item_id, slot) in desired or (
             annotation.desired == "absent" and annotation.status == "delivered"
@@ -226,7 +247,8 @@ def plan(
         else:
             item = stored_items.by_id(session, item_id)
             assert item is not None  # annotations go with their item (ON DELETE CASCADE)
-            body = render(views.sources[item.source_id], views.view(row, resolved=True))
+            note = views.view(row, resolved=True, accepted_at=accepted_at.get(row.id))
+            body = render(views.sources[item.source_id], note)
             desired[(item_id, slot)] = {
                 "kind": "comment",
                 "finding_id": row.id,

@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from service.annotate import deliver, deployments_of, plan, writeback_sources, writers_for
+from service.annotate import (
+    Change,
+    annotate_now,
+    deployments_of,
+    plan,
+    writeback_sources,
+    writers_for,
+)
 from service.cli.common import ConfigOption, console, err_console, fail, load_or_exit, require_credentials
 from service.cli.store_access import open_store
 
@@ -46,24 +53,26 @@ def annotate(
         require_credentials(loaded, scope)
     factory = open_store(loaded)
     writers = writers_for(loaded, scope)
-    with factory() as session:
-        changes = plan(session, loaded, deployments=deployments_of(writers), only_sources=sorted(scope))
-        if dry_run:
+    if dry_run:
+        with factory() as session:
+            changes = plan(session, loaded, deployments=deployments_of(writers), only_sources=sorted(scope))
             session.rollback()  # a dry run changes nothing, not even the outbox
-        else:
-            session.commit()
+        _changes_table(changes, dry_run=True)
+        console.print(f"{len(changes)} write(s) would be made; nothing was sent.")
+        return
+    run = annotate_now(factory, loaded, sorted(scope), writers=writers)  # the dashboard's "post now" too
+    _changes_table(run.changes, dry_run=False)
+    console.print(f"{run.summary.delivered} delivered, {run.summary.failed} failed.")
+    for error in run.summary.errors:
+        err_console.print(f"[red]error[/]: {error}", markup=True)
+    if run.summary.failed or run.summary.errors:
+        raise typer.Exit(1)
+
+
+def _changes_table(changes: list[Change], *, dry_run: bool) -> None:
     table = Table(title="annotations" + (" (dry run)" if dry_run else ""))
     for column in ("source", "item", "action", "what"):
         table.add_column(column)
     for change in changes:
         table.add_row(change.source, change.key, change.action, change.detail)
     console.print(table)
-    if dry_run:
-        console.print(f"{len(changes)} write(s) would be made; nothing was sent.")
-        return
-    summary = deliver(factory, loaded, only_sources=sorted(scope), writers=writers, force=True)
-    console.print(f"{summary.delivered} delivered, {summary.failed} failed.")
-    for error in summary.errors:
-        err_console.print(f"[red]error[/]: {error}", markup=True)
-    if summary.failed or summary.errors:
-        raise typer.Exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.dashboard import actions
+from service.dashboard import actions, writeback
 from service.dashboard.contracts_page import router as contracts_router
 from service.dashboard.routes import public, router
 
@@ -15,5 +15,6 @@ dashboard_router.include_router(public)
 dashboard_router.include_router(router)
 dashboard_router.include_router(contracts_router)
 dashboard_router.include_router(actions.router)
+dashboard_router.include_router(writeback.router)
 
 __all__ = ["dashboard_router"]

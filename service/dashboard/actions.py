@@ -75,7 +75,7 @@ def _contract_offer(session: Session, principal: Principal, row: Any) -> dict[st
     }
 
 
-async def _form(request: Request, runtime: Runtime) -> dict[str, str]:
+async def read_form(request: Request, runtime: Runtime) -> dict[str, str]:
     declared = request.headers.get("content-length", "0")
     body = await request.body() if declared.isdigit() and int(declared) <= MAX_FORM else b""
     if len(body) > MAX_FORM or not body:
@@ -103,7 +103,7 @@ def _wellformed(fingerprint: str) -> bool:
 async def suppress_from_dashboard(
     request: Request, runtime: RuntimeDep, session: SessionDep, fingerprint: str
 ) -> Response:
-    form = await _form(request, runtime)
+    form = await read_form(request, runtime)
     if not _wellformed(fingerprint):
         return _refused(request, fingerprint[:64], "no such finding", 404)
     reason = form.get("reason", "").strip()
@@ -131,7 +131,7 @@ async def suppress_from_dashboard(
 async def unsuppress_from_dashboard(
     request: Request, runtime: RuntimeDep, session: SessionDep, fingerprint: str
 ) -> Response:
-    await _form(request, runtime)
+    await read_form(request, runtime)
     if not _wellformed(fingerprint):
         return _refused(request, fingerprint[:64], "no such finding", 404)
     try:
@@ -152,7 +152,7 @@ async def answer_from_dashboard(
 ) -> Response:
     """Commit, propose or decline: stored as the person's comment command and applied at once; the reply
     on both items reaches the trackers with the next annotate round, as for a comment."""
-    form = await _form(request, runtime)
+    form = await read_form(request, runtime)
     if not _wellformed(fingerprint):
         return _refused(request, fingerprint[:64], "no such finding", 404)
     verb, argument = form.get("verb", ""), form.get("argument", "").strip()

@@ -187,6 +187,8 @@ def logout(request: Request) -> Response:
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResponse:
+    from service.dashboard.writeback import post_now_offer  # writeback imports this module
+
     latest = stored_reports.newest_first(session, 1)  # the page names the latest report only
     return page(
         request,
@@ -194,6 +196,7 @@ def home(request: Request, runtime: RuntimeDep, session: SessionDep) -> HTMLResp
         o=queries.overview(session, runtime.config),
         latest=latest,
         chief=runtime.config.chief_product_owner,
+        post_now=post_now_offer(request, runtime),
     )
 
 

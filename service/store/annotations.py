@@ -45,3 +45,20 @@ def by_ids(session: Session, annotation_ids: Iterable[int]) -> list[Annotation]:
 def add(session: Session, row: Annotation) -> None:
     """A new annotation joins the outbox (written with the session's next flush)."""
     session.add(row)
+
+
+def settled_on_sources(session: Session, source_names: Iterable[str]) -> int:
+    """How many comments and labels on items of these sources stand in their tracker as planned
+    (delivered, nothing waiting): what a write-back run leaves unchanged."""
+    return len(
+        session.scalars(
+            select(Annotation.id)
+            .join(WorkItem, WorkItem.id == Annotation.item_id)
+            .join(Source, Source.id == WorkItem.source_id)
+            .where(
+                Annotation.status == "delivered",
+                Annotation.desired != "absent",
+                Source.name.in_(list(source_names)),
+            )
+        ).all()
+    )

@@ -101,6 +101,9 @@ class ContractCommand(Base):
     author_account: Mapped[str | None] = mapped_column(String(200))
     author_email: Mapped[str | None] = mapped_column(String(200))
     author_name: Mapped[str | None] = mapped_column(String(200))
+    # The role a signed-on person had when the dashboard recorded the command for them (None for a
+    # tracker comment): a chief-po (or admin) decides for every team (service.contract_commands.Deciders).
+    signed_on_role: Mapped[str | None] = mapped_column(String(20))
     said_at: Mapped[datetime | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default="pending")

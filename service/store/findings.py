@@ -124,6 +124,19 @@ def history(session: Session, finding_id: int) -> Sequence[FindingEvent]:
     ).all()
 
 
+def suppressed_on(session: Session, finding_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each of these findings was last suppressed (accepted), by finding id."""
+    wanted = sorted(set(finding_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(FindingEvent.finding_id, func.max(FindingEvent.at))
+        .where(FindingEvent.event == "suppressed", FindingEvent.finding_id.in_(wanted))
+        .group_by(FindingEvent.finding_id)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
 def change_marker(session: Session) -> tuple[int | None, int]:
     """The last event id and the number of findings: one of them moves whenever a finding changes."""
     last_event = session.scalar(select(func.max(FindingEvent.id)))

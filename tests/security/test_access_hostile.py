@@ -262,3 +262,27 @@ def test_hostile_contract_answers_are_refused_or_told_never_run(world: tuple[Sig
         csrf = page.split('name="csrf" value="')[1].split('"')[0]
         refused = client.post(url, data={"verb": "commit", "argument": "2099-01-15", "csrf": csrf})
         assert refused.status_code == 403 and "needs the role po for team Payments" in refused.text
+
+
+def test_post_to_tracker_now_needs_its_csrf_token_and_write_back(world: tuple[SignOnWorld, str]) -> None:
+    """The admin's button: a forged or missing token is 403, an oversized form 413; with write-back off
+    (the planted config) the admin is told so (409) and nothing runs or is audited."""
+    signed, base = world
+    with httpx.Client(base_url=base) as client:
+        client.get(provider_answer(signed, begin(client), person="oscar"))
+        for form in ({}, {"csrf": "x" * 32}, {"csrf": ""}, {"csrf": HOSTILE[0]}):
+            assert client.post("/dashboard/annotate", data=form or {"x": "1"}).status_code == 403, form
+        oversized = client.post(
+            "/dashboard/annotate",
+            content=b"csrf=" + b"x" * 20_000,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert oversized.status_code == 413
+        home = client.get("/dashboard").text
+        assert "Write-back is off for every source." in home and 'class="primary" disabled>' in home
+        csrf = home.split('name="csrf" value="')[1].split('"')[0]
+        off = client.post("/dashboard/annotate", data={"csrf": csrf})
+        assert off.status_code == 409 and "write-back is off for every source" in off.text
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=base, headers=admin) as api:
+        assert api.get("/api/audit", params={"action": "annotate.now"}).json()["entries"] == []

@@ -12,9 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from service.annotate.plan import _Views
 from service.cli.main import app
-from service.evaluate import Evaluator
+from service.evaluate import Evaluator, suppress
 from service.ingest import IngestContext
+from service.store import findings
 from service.store.models import Finding
 from service.suppression import parse_until
 from tests.service.test_evaluate import CONFIG, dependent, prerequisite, put, world  # noqa: F401
@@ -134,3 +136,24 @@ def test_cli_suppress_until_a_date_a_past_date_and_a_replacement(
     assert suppression(session_factory, fingerprint)[0] == "open"
     missing = runner.invoke(app, ["suppress", "ffffffffffffffff", "--config", str(config), "--reason", "x"])
     assert missing.exit_code == 2 and "no finding with fingerprint ffffffffffffffff" in missing.stderr
+
+
+def test_suppressed_on_is_the_latest_acceptance_and_dates_the_tracker_note(
+    dep001: tuple[Path, str], session_factory: sessionmaker[Session]
+) -> None:
+    """The note that replaces an accepted finding's comment is dated by the acceptance, not by the day
+    annotate runs, so its text (and hash) stays put from one run to the next."""
+    _, fingerprint = dep001
+    later = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
+    with session_factory.begin() as session:
+        suppress(session, fingerprint, "first", None, "alice", NOW)
+        row = suppress(session, fingerprint, "second", None, "bob", later)
+        row_id = row.id
+    with session_factory() as session:
+        assert findings.suppressed_on(session, [row_id]) == {row_id: later}
+        assert findings.suppressed_on(session, []) == {}
+        row = findings.by_fingerprint(session, fingerprint)
+        assert row is not None
+        note = _Views(session).view(row, resolved=True, accepted_at=later)
+    assert (note.resolved_on, note.accepted_by, note.accepted_reason) == (later.date(), "bob", "second")
+    assert note.resolved_text.startswith("Accepted on 2026-12-10 by bob: DEP001")

@@ -56,21 +56,7 @@ class PostgresServer:
         if self._as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "poalign", "-E", "UTF8", "--no-sync")
-        self._options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            self._options,
-            "-l",
-            str(self.root / "server.log"),
-            "-w",
-            "start",
-        )
+        self.resume()
         return self
 
     def url(self, database: str = "postgres") -> str:
@@ -86,18 +72,13 @@ class PostgresServer:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def resume(self) -> None:
-        """Start a halted server again on the same port, with the options `start` gave it."""
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            self._options,
-            "-l",
-            str(self.root / "server.log"),
-            "-w",
-            "start",
+        """Start the server (after `initdb`, or again after `halt`) on its port, with the test options."""
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
+        log = str(self.root / "server.log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
 
     def restart(self) -> None:
         """Stop and start again on the same port (for reconnect tests). The log file is named again:
